@@ -1,0 +1,28 @@
+# Two commands on a fresh machine:
+#   make demo   # the main job on the sample content (no credentials needed)
+#   make test   # the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install bench clean
+
+$(BIN)/gzh: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(BIN)/gzh
+
+install: $(BIN)/gzh
+
+demo: install
+	$(BIN)/gzh check content
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/check_bench.py
+
+clean:
+	rm -rf $(VENV) site build

@@ -1,0 +1,106 @@
+"""The check stage: posts and a policy in, findings out. Every rule runs; nothing stops early.
+
+Rules live in the sibling modules and are listed in `registry.RULES`; this module applies the
+policy's severities, the inline ignore comments and the allowlists, and sums up what it found.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from pipeline.checks import ignores
+from pipeline.checks.frontmatter import POST_LAYOUT, STRAY_FILE
+from pipeline.checks.model import Finding, Hit, PostView, Rule, Severity
+from pipeline.checks.registry import RULE_IDS, RULES, RULES_BY_ID
+from pipeline.i18n import Text
+from pipeline.policy import Policy
+from pipeline.posts import Post
+from pipeline.yamlsource import Location, Problem
+
+__all__ = ["Finding", "PostReport", "Report", "Severity", "check_post", "check_posts", "RULES", "RULES_BY_ID"]
+
+_UNKNOWN_RULE_IN_POLICY = Text("checks.severity 里的规则“{rule_id}”不存在。可用 gzh check --list-rules 查看规则编号",
+                               "Rule '{rule_id}' under checks.severity does not exist; see gzh check --list-rules")
+
+
+@dataclass(frozen=True)
+class PostReport:
+    path: str
+    findings: tuple[Finding, ...]
+    needs_secrecy_review: bool
+    secrecy_reasons: tuple[str, ...]  # rule ids that sent the post to the secrecy office
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for finding in self.findings if finding.severity is severity)
+
+
+@dataclass(frozen=True)
+class Report:
+    posts: tuple[PostReport, ...]
+    other: tuple[Finding, ...] = ()  # findings about files that are not posts
+
+    @property
+    def findings(self) -> Iterable[Finding]:
+        for post in self.posts:
+            yield from post.findings
+        yield from self.other
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for finding in self.findings if finding.severity is severity)
+
+    def failed(self, strict: bool = False) -> bool:
+        return self.count(Severity.ERROR) > 0 or (strict and self.count(Severity.WARNING) > 0)
+
+
+def policy_problems(policy: Policy) -> list[Problem]:
+    """Severity overrides that name no rule: a typo there would silently keep a rule's default."""
+    return [
+        Problem(location, f"checks.severity.{rule_id}", _UNKNOWN_RULE_IN_POLICY(rule_id=rule_id))
+        for rule_id, location in policy.severity_locations.items()
+        if rule_id not in RULE_IDS
+    ]
+
+
+def severities(policy: Policy) -> Mapping[str, Severity | None]:
+    """Each rule's effective severity; None means the policy turned the rule off."""
+    result: dict[str, Severity | None] = {}
+    for rule in RULES:
+        configured = policy.severities.get(rule.id)
+        result[rule.id] = rule.severity if configured is None else (None if configured == "off" else Severity(configured))
+    return result
+
+
+def check_posts(posts: Iterable[Post], policy: Policy, root: Path, strays: Iterable[str] = ()) -> Report:
+    levels = severities(policy)
+    reports = tuple(check_post(post, policy, root, levels) for post in posts)
+    layout = levels[POST_LAYOUT.id]
+    other = tuple(Finding(POST_LAYOUT.id, layout, Location(path), STRAY_FILE()) for path in strays if layout)
+    return Report(reports, other)
+
+
+def check_post(post: Post, policy: Policy, root: Path, levels: Mapping[str, Severity | None] | None = None) -> PostReport:
+    levels = levels if levels is not None else severities(policy)
+    view = PostView(post, policy, root)
+    found, malformed = ignores.directives(view, RULE_IDS)
+    findings: list[Finding] = []
+    secrecy_reasons: set[str] = set()
+    for rule in RULES:
+        if rule.check is None or levels[rule.id] is None:
+            continue
+        for hit in rule.check(view):
+            if rule.secrecy:
+                secrecy_reasons.add(rule.id)  # even when ignored inline: see pipeline.checks.ignores
+            if not any(directive.suppresses(rule.id, hit.location.line) for directive in found):
+                findings.append(_finding(rule, levels, hit))
+    for rule, hits in ((ignores.IGNORE_COMMENT, malformed), (ignores.IGNORE_UNUSED, ignores.unused_hits(found))):
+        if levels[rule.id] is not None:
+            findings.extend(_finding(rule, levels, hit) for hit in hits)
+    findings.sort(key=lambda finding: (finding.location.line, finding.location.col, finding.rule_id))
+    return PostReport(post.path, tuple(findings), bool(secrecy_reasons), tuple(sorted(secrecy_reasons)))
+
+
+def _finding(rule: Rule, levels: Mapping[str, Severity | None], hit: Hit) -> Finding:
+    severity = levels[rule.id]
+    assert severity is not None
+    return Finding(rule.id, severity, hit.location, hit.message, rule.secrecy, hit.fix)

@@ -1,0 +1,96 @@
+"""Rules on the front matter and on where the post lives (Art. 3, 4, 5(4), 6(2))."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from pipeline.checks.model import Hit, PostView, Rule, Severity, rule
+from pipeline.i18n import Text
+
+_UNKNOWN_DEPARTMENT = Text(
+    "文章必须放在某个部门的文件夹里：content/<部门文件夹>/<文章文件夹>/index.md。“{folder}”不是 gzh.yml 中登记的部门文件夹，可用的有：{known}",
+    "A post must live in a department folder, content/<department>/<post>/index.md. '{folder}' is not a "
+    "department folder in gzh.yml; known: {known}")
+_UNKNOWN_CATEGORY = Text(
+    "“{value}”不是第四条规定的信息类别。请改为以下之一：{known}",
+    "'{value}' is not one of the categories of Art. 4. Use one of: {known}")
+_NO_SOURCE = Text(
+    "转载的文章必须注明来源（第五条第四款）：请填写 source 的 name（来源名称）和 url（原文链接）",
+    "A repost must name its source (Art. 5(4)): fill in source.name and source.url")
+_SOURCE_NOT_REPOST = Text(
+    "填写了 source 但没有写 repost: true。如果是转载，请加上 repost: true；如果不是，请删除 source",
+    "source is set but repost is not true. Add repost: true for a repost, or remove source")
+_BAD_SOURCE_URL = Text(
+    "来源链接必须以 https:// 或 http:// 开头，请填写原文的完整网址",
+    "The source link must start with https:// or http://; give the full address")
+_NOT_A_HEAD = Text(
+    "保密初审人“{reviewer}”不是{department}的负责人。第六条第二款要求由部门负责人初审，请填写：{heads}",
+    "Reviewer '{reviewer}' is not a head of {department}. Art. 6(2) requires the department head: {heads}")
+STRAY_FILE = Text(
+    "这个 Markdown 文件不会被发布：每篇文章要单独放一个文件夹，正文文件名为 index.md，例如 content/office/2026-11-28-meeting/index.md",
+    "This Markdown file will not be published: each post needs its own folder with index.md, "
+    "e.g. content/office/2026-11-28-meeting/index.md")
+_REVIEW_REQUESTED = Text(
+    "部门负责人请求保密委员会办公室复审（第六条第三款），审批时将增加保密办一级",
+    "The department head asked the secrecy office to review (Art. 6(3)); its tier will be required")
+
+
+POST_LAYOUT = Rule(
+    "post-layout", Severity.ERROR, Text("每篇文章是 content/<部门>/<文件夹>/index.md", "Each post is content/<dept>/<folder>/index.md"),
+    check=None,  # about files that are not posts, so the check command reports it from posts.stray_markdown
+)
+
+
+@rule("front-matter", Severity.ERROR, Text("元数据（文件开头 --- 之间的字段）格式正确、字段齐全",
+                                           "Front matter is well-formed and complete"))
+def front_matter(view: PostView) -> Iterator[Hit]:
+    for problem in view.post.problems:
+        where = f"{problem.key_path}：" if problem.key_path else ""
+        yield Hit(problem.location, f"{where}{problem.message}")
+
+
+@rule("department-unknown", Severity.ERROR, Text("文章位于 gzh.yml 中登记的部门文件夹", "Post is in a known department folder"))
+def department_unknown(view: PostView) -> Iterator[Hit]:
+    if view.policy.department_by_folder(view.post.department_folder) is None:
+        known = "、".join(f"{dept.folder}（{dept.name}）" for dept in view.policy.departments)
+        folder = view.post.department_folder or view.path
+        yield Hit(view.location(0), _UNKNOWN_DEPARTMENT(folder=folder, known=known))
+
+
+@rule("category-unknown", Severity.ERROR, Text("类别是第四条规定的六类信息之一", "Category is one of Art. 4's"))
+def category_unknown(view: PostView) -> Iterator[Hit]:
+    meta = view.post.meta
+    if meta and view.policy.category(meta.category) is None:
+        known = "、".join(f"{cat.slug}（{cat.name}）" for cat in view.policy.categories)
+        yield Hit(view.post.locate_field("category"), _UNKNOWN_CATEGORY(value=meta.category, known=known))
+
+
+@rule("repost-source", Severity.ERROR, Text("转载注明来源名称和链接", "A repost names its source and link"))
+def repost_source(view: PostView) -> Iterator[Hit]:
+    meta = view.post.meta
+    if meta is None:
+        return
+    if meta.repost and meta.source is None:
+        yield Hit(view.post.locate_field("repost"), _NO_SOURCE())
+    if meta.source and not meta.repost:
+        yield Hit(view.post.locate_field("source"), _SOURCE_NOT_REPOST())
+    if meta.source and not meta.source.url.lower().startswith(("https://", "http://")):
+        yield Hit(view.post.locate_field("source", "url"), _BAD_SOURCE_URL())
+
+
+@rule("secrecy-reviewer", Severity.ERROR, Text("保密初审人是本部门负责人", "The pre-reviewer heads the post's department"))
+def secrecy_reviewer(view: PostView) -> Iterator[Hit]:
+    meta = view.post.meta
+    department = view.policy.department_by_folder(view.post.department_folder)
+    if meta is None or department is None or meta.secrecy.reviewer in department.heads:
+        return
+    heads = "、".join(view.policy.person(head).display() for head in department.heads)
+    message = _NOT_A_HEAD(reviewer=meta.secrecy.reviewer, department=department.name, heads=heads)
+    yield Hit(view.post.locate_field("secrecy", "reviewer"), message)
+
+
+@rule("secrecy-review-requested", Severity.INFO,
+      Text("部门负责人请求保密办复审", "The department head asked for the secrecy office's review"), secrecy=True)
+def secrecy_review_requested(view: PostView) -> Iterator[Hit]:
+    meta = view.post.meta
+    if meta and meta.secrecy.needs_secrecy_office:
+        yield Hit(view.post.locate_field("secrecy", "conclusion"), _REVIEW_REQUESTED())

@@ -1,0 +1,115 @@
+"""Rules on images: each must be a file inside the post's own folder that WeChat can take.
+
+WeChat shows only images it hosts, so every image is uploaded at publish time: body images
+through media/uploadimg (jpg/png under 1 MB), the cover as permanent material (under 10 MB).
+"""
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+from typing import Iterator
+from urllib.parse import urlsplit
+
+from PIL import Image, UnidentifiedImageError
+
+from pipeline.checks.model import Hit, ImageRef, PostView, Severity, rule
+from pipeline.i18n import Text
+
+ACCEPTED_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif"}
+WECHAT_HOSTED = ("mmbiz.qpic.cn", "mmbiz.qlogo.cn")
+BODY_IMAGE_MAX_BYTES = 1024 * 1024
+COVER_MAX_BYTES = 10 * 1024 * 1024
+
+_REMOTE = Text(
+    "微信会过滤外部网站的图片，读者将看不到“{src}”。请下载这张图片，放进文章文件夹，再用文件名引用，例如 ![说明](photo.jpg)",
+    "WeChat filters images from other sites; readers would not see '{src}'. Download it into the post folder "
+    "and reference it by file name")
+_OUTSIDE = Text(
+    "图片“{src}”不在本文的文件夹里。请把图片复制到 index.md 所在的文件夹，并用相对路径引用（不要用 ..、/ 开头的路径或链接）",
+    "Image '{src}' is outside the post folder. Copy it next to index.md and use a relative path "
+    "(no '..', no leading '/', no symbolic links)")
+_MISSING = Text("找不到图片文件“{src}”。请检查文件名（区分大小写）是否与文件夹中的一致",
+                "Image file '{src}' not found. Check the file name (case-sensitive)")
+_FORMAT = Text("图片“{src}”是 {found} 格式，微信只接受 jpg、png 或 gif。请另存为 jpg 或 png",
+               "Image '{src}' is {found}; WeChat takes jpg, png or gif. Save it as jpg or png")
+_UNREADABLE = Text("图片“{src}”无法识别，可能已损坏。请重新导出为 jpg 或 png",
+                   "Image '{src}' cannot be read; it may be damaged. Export it again as jpg or png")
+_OVERSIZE = Text(
+    "图片“{src}”有 {size} KB，超过微信{kind}的上限 {limit} KB。发布时会自动压缩，可能降低清晰度；建议先缩小到 {limit} KB 以内",
+    "Image '{src}' is {size} KB, over WeChat's {kind} limit of {limit} KB. Publishing will compress it; "
+    "better shrink it first")
+_BODY_KIND = Text("正文图片", "body image")
+_COVER_KIND = Text("封面", "cover")
+
+
+def _local_images(view: PostView) -> Iterator[tuple[ImageRef, Path]]:
+    """Images that are plain relative paths resolving to a file inside the post folder."""
+    folder = view.post.folder.resolve()
+    for ref in view.images:
+        if _is_remote(ref.src) or not _is_plain_relative(ref.src):
+            continue
+        path = (view.post.folder / ref.src).resolve()
+        if path.is_relative_to(folder) and path.is_file():
+            yield ref, path
+
+
+def _is_remote(src: str) -> bool:
+    return src.startswith("//") or bool(urlsplit(src).scheme)
+
+
+def _is_plain_relative(src: str) -> bool:
+    parts = PurePosixPath(src.replace("\\", "/")).parts
+    return bool(parts) and not src.startswith(("/", "\\")) and ".." not in parts
+
+
+@rule("image-remote", Severity.ERROR, Text("图片不引用外部网站", "No images from other sites"))
+def image_remote(view: PostView) -> Iterator[Hit]:
+    for ref in view.images:
+        if _is_remote(ref.src) and urlsplit(ref.src).hostname not in WECHAT_HOSTED:
+            yield Hit(ref.location, _REMOTE(src=ref.src[:80]))
+
+
+@rule("image-outside-post", Severity.ERROR, Text("图片在文章自己的文件夹内", "Images stay inside the post folder"))
+def image_outside_post(view: PostView) -> Iterator[Hit]:
+    folder = view.post.folder.resolve()
+    for ref in view.images:
+        if _is_remote(ref.src):
+            continue
+        escapes = not _is_plain_relative(ref.src)
+        if not escapes:  # a symbolic link inside the folder may still point outside it
+            escapes = not (view.post.folder / ref.src).resolve().is_relative_to(folder)
+        if escapes:
+            yield Hit(ref.location, _OUTSIDE(src=ref.src))
+
+
+@rule("image-missing", Severity.ERROR, Text("引用的图片文件存在", "Referenced image files exist"))
+def image_missing(view: PostView) -> Iterator[Hit]:
+    folder = view.post.folder.resolve()
+    for ref in view.images:
+        if _is_remote(ref.src) or not _is_plain_relative(ref.src):
+            continue
+        path = (view.post.folder / ref.src).resolve()
+        if path.is_relative_to(folder) and not path.is_file():
+            yield Hit(ref.location, _MISSING(src=ref.src))
+
+
+@rule("image-format", Severity.ERROR, Text("图片是 jpg、png 或 gif", "Images are jpg, png or gif"))
+def image_format(view: PostView) -> Iterator[Hit]:
+    for ref, path in _local_images(view):
+        try:
+            with Image.open(path) as image:
+                found = image.format or "?"
+        except (UnidentifiedImageError, OSError):
+            yield Hit(ref.location, _UNREADABLE(src=ref.src))
+            continue
+        if found not in ACCEPTED_FORMATS:
+            yield Hit(ref.location, _FORMAT(src=ref.src, found=found.lower()))
+
+
+@rule("image-oversize", Severity.WARNING, Text("图片不超过微信的大小上限", "Images within WeChat's size limits"))
+def image_oversize(view: PostView) -> Iterator[Hit]:
+    for ref, path in _local_images(view):
+        limit = COVER_MAX_BYTES if ref.is_cover else BODY_IMAGE_MAX_BYTES
+        size = path.stat().st_size
+        if size > limit:
+            kind = _COVER_KIND() if ref.is_cover else _BODY_KIND()
+            yield Hit(ref.location, _OVERSIZE(src=ref.src, size=size // 1024, kind=kind, limit=limit // 1024))

@@ -1,0 +1,76 @@
+"""WeChat's field limits, checked before review so nothing fails at publish time.
+
+Figures: draft/add in the WeChat reference (title 32, author 16, digest 128 characters;
+content_source_url 1 KB; content under 20,000 characters and 1 MB).
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+from pipeline import render
+from pipeline.checks.model import Hit, PostView, Severity, rule
+from pipeline.i18n import Text
+
+TITLE_MAX = 32
+AUTHOR_MAX = 16
+DIGEST_MAX = 128
+SOURCE_URL_MAX_BYTES = 1024
+BODY_MAX_CHARS = 20_000
+BODY_MAX_BYTES = 1024 * 1024
+
+_TOO_LONG = Text("{field}有 {actual} 个字，微信最多允许 {limit} 个，请删减 {excess} 个字",
+                 "{field} has {actual} characters; WeChat allows {limit}. Remove {excess}")
+_URL_TOO_LONG = Text("来源链接有 {actual} 字节，微信最多允许 {limit} 字节，请换用较短的链接",
+                     "The source link is {actual} bytes; WeChat allows {limit}. Use a shorter link")
+_BODY_TOO_BIG = Text(
+    "正文转换成网页后有 {chars} 个字符（{size} KB），超过微信的上限（少于 {max_chars} 个字符且小于 1 MB）。请精简正文或拆成两篇",
+    "The body renders to {chars} characters ({size} KB), over WeChat's limit (under {max_chars} characters "
+    "and 1 MB). Shorten it or split it in two")
+_EMPTY_BODY = Text("正文是空的，请在第二个 --- 下面写正文", "The body is empty; write it below the second ---")
+_FIELDS = {"title": Text("标题", "The title"), "author": Text("作者", "The author"), "digest": Text("摘要", "The digest")}
+
+
+def _length_hits(view: PostView, field: str, limit: int) -> Iterator[Hit]:
+    meta = view.post.meta
+    value = getattr(meta, field) if meta else None
+    if value and len(value) > limit:
+        message = _TOO_LONG(field=_FIELDS[field](), actual=len(value), limit=limit, excess=len(value) - limit)
+        yield Hit(view.post.locate_field(field), message)
+
+
+@rule("title-length", Severity.ERROR, Text(f"标题不超过 {TITLE_MAX} 个字", f"Title at most {TITLE_MAX} characters"))
+def title_length(view: PostView) -> Iterator[Hit]:
+    return _length_hits(view, "title", TITLE_MAX)
+
+
+@rule("author-length", Severity.ERROR, Text(f"作者不超过 {AUTHOR_MAX} 个字", f"Author at most {AUTHOR_MAX} characters"))
+def author_length(view: PostView) -> Iterator[Hit]:
+    return _length_hits(view, "author", AUTHOR_MAX)
+
+
+@rule("digest-length", Severity.ERROR, Text(f"摘要不超过 {DIGEST_MAX} 个字", f"Digest at most {DIGEST_MAX} characters"))
+def digest_length(view: PostView) -> Iterator[Hit]:
+    return _length_hits(view, "digest", DIGEST_MAX)
+
+
+@rule("source-url-length", Severity.ERROR, Text("来源链接不超过 1 KB", "Source link at most 1 KB"))
+def source_url_length(view: PostView) -> Iterator[Hit]:
+    meta = view.post.meta
+    size = len(meta.source.url.encode("utf-8")) if meta and meta.source else 0
+    if size > SOURCE_URL_MAX_BYTES:
+        yield Hit(view.post.locate_field("source", "url"), _URL_TOO_LONG(actual=size, limit=SOURCE_URL_MAX_BYTES))
+
+
+@rule("body-empty", Severity.ERROR, Text("正文不为空", "The body is not empty"))
+def body_empty(view: PostView) -> Iterator[Hit]:
+    if view.post.meta and not view.post.body.strip():
+        yield Hit(view.location(view.body_offset), _EMPTY_BODY())
+
+
+@rule("body-size", Severity.ERROR, Text("正文网页少于 2 万字符且小于 1 MB", "Body HTML under 20,000 characters and 1 MB"))
+def body_size(view: PostView) -> Iterator[Hit]:
+    html = render.body_html(view.post.body)
+    size = len(html.encode("utf-8"))
+    if len(html) >= BODY_MAX_CHARS or size >= BODY_MAX_BYTES:
+        message = _BODY_TOO_BIG(chars=len(html), size=round(size / 1024), max_chars=BODY_MAX_CHARS)
+        yield Hit(view.location(view.body_offset), message)

@@ -1,0 +1,135 @@
+"""`gzh check`: the pre-publication checks, on all posts, named paths, or what a PR changed."""
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from pipeline import output, posts, repo
+from pipeline.checks import RULES, Report, check_posts, policy_problems, severities
+from pipeline.checks.model import Fix
+from pipeline.errors import ConfigError, UsageError
+from pipeline.i18n import Text
+from pipeline.policy import POLICY_FILE, Policy, format_problems, load_policy
+
+_MISSING = Text("找不到要检查的路径：{path}", "No such path to check: {path}")
+_FULL_RECHECK = Text("{path} 有改动，将检查全部文章。", "{path} changed, so every post is checked.")
+_NOTHING_CHANGED = Text("与 {base} 相比没有改动的文章。", "No post changed since {base}.")
+_FIXED = Text("已自动修改 {count} 处（{files} 个文件）。", "Fixed {count} problem(s) in {files} file(s).")
+_RULES_HEADER = Text("规则编号", "rule")
+_DEFAULT = Text("默认", "default")
+_CURRENT = Text("当前", "current")
+_OFF = Text("关闭", "off")
+
+# A change to any of these can change the verdict on posts that did not change.
+_GLOBAL_INPUTS = (POLICY_FILE, "pipeline/data")
+
+
+def load_checked_policy(root: Path) -> Policy:
+    policy = load_policy(root / POLICY_FILE)
+    problems = policy_problems(policy)
+    if problems:
+        raise ConfigError(format_problems(policy.path, problems))
+    return policy
+
+
+def check(
+    root: Path,
+    targets: list[str],
+    *,
+    changed: bool = False,
+    base: str | None = None,
+    fmt: str = "text",
+    strict: bool = False,
+    fix: bool = False,
+    color: str = "auto",
+) -> int:
+    policy = load_checked_policy(root)
+    post_files, strays = _select(root, targets, changed, base or repo.default_base())
+    report = _run(root, policy, post_files, strays)
+    if fix:
+        fixed = _apply_fixes(root, report)
+        if fixed:
+            output.error(_FIXED(count=fixed[0], files=fixed[1]))
+            report = _run(root, policy, post_files, strays)
+    if fmt == "json":
+        output.write(output.render_json(report, strict))
+    elif fmt == "github":
+        output.write(output.render_github(report, strict))
+    else:
+        output.write(output.render_text(report, output.use_color(sys.stdout, color), strict))
+    return 1 if report.failed(strict) else 0
+
+
+def _run(root: Path, policy: Policy, post_files: list[Path], strays: list[Path]) -> Report:
+    loaded = [posts.load_post(file, root) for file in post_files]
+    return check_posts(loaded, policy, root, [_relative(root, stray) for stray in strays])
+
+
+def _relative(root: Path, path: Path) -> str:
+    return path.resolve().relative_to(root).as_posix()
+
+
+def _select(root: Path, targets: list[str], changed: bool, base: str) -> tuple[list[Path], list[Path]]:
+    if changed:
+        return _changed_posts(root, base)
+    paths = []
+    for target in targets or [posts.CONTENT_DIR]:
+        path = (root / target) if not Path(target).is_absolute() else Path(target)
+        if not path.exists():
+            raise UsageError(_MISSING(path=target))
+        paths.append(path.resolve())
+    return posts.discover(paths)
+
+
+def _changed_posts(root: Path, base: str) -> tuple[list[Path], list[Path]]:
+    changed = repo.changed_files(root, base)
+    for path in changed:
+        if any(path.is_relative_to(name) for name in _GLOBAL_INPUTS):
+            output.error(_FULL_RECHECK(path=path))
+            return posts.discover([root / posts.CONTENT_DIR])
+    files: dict[Path, None] = {}
+    strays: list[Path] = []
+    for path in changed:
+        bundle = posts.bundle_of(path, root)
+        if bundle is not None:
+            files[bundle] = None
+        elif path.parts[0] == posts.CONTENT_DIR and path.suffix.lower() in (".md", ".markdown"):
+            strays.extend(posts.discover([root / path])[1])
+    if not files and not strays:
+        output.error(_NOTHING_CHANGED(base=base))
+    return list(files), strays
+
+
+def _apply_fixes(root: Path, report: Report) -> tuple[int, int] | None:
+    """Apply every safe fix, in each file from the end so earlier offsets stay valid."""
+    by_file: dict[str, list[Fix]] = defaultdict(list)
+    for finding in report.findings:
+        if finding.fix is not None:
+            by_file[finding.location.path].append(finding.fix)
+    count = 0
+    for path, fixes in by_file.items():
+        file = root / path
+        text = file.read_text("utf-8-sig").replace("\r\n", "\n")
+        last_start = len(text) + 1
+        for item in sorted(set(fixes), key=lambda fix: fix.start, reverse=True):
+            if item.end <= last_start:  # overlapping fixes: keep the later one, the next run gets the rest
+                text = text[:item.start] + item.replacement + text[item.end:]
+                last_start = item.start
+                count += 1
+        file.write_text(text, "utf-8")
+    return (count, len(by_file)) if count else None
+
+
+def list_rules(root: Path) -> int:
+    """Print every rule with its default and its effective severity under this policy."""
+    policy_file = root / POLICY_FILE
+    levels = severities(load_checked_policy(root)) if policy_file.is_file() else {}
+    lines = [f"{_RULES_HEADER():<26}{_DEFAULT():<8}{_CURRENT():<8}"]
+    for rule in RULES:
+        current = levels.get(rule.id, rule.severity)
+        current_label = current.label if current is not None else _OFF()
+        lines.append(f"{rule.id:<26}{rule.severity.label:<8}{current_label:<8}{rule.title()}")
+    output.write("\n".join(lines) + "\n")
+    return 0
+

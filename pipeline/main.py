@@ -1,0 +1,137 @@
+"""The `gzh` command line: parse arguments, dispatch to one command module, map errors to exits.
+
+Exit codes: 0 success, 1 the command found problems (or failed in a way the user can fix),
+2 usage or configuration error, 3 an internal error (a bug: the traceback goes to a log file),
+130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Sequence
+
+from pipeline import __version__, i18n, output
+from pipeline.errors import GzhError
+from pipeline.i18n import Text
+
+_DESCRIPTION = Text("gzh：公众号文章从 Markdown 到发布的流水线（检查、审批、发布、巡查）",
+                    "gzh: the WeChat Official Account publishing pipeline")
+_HELP = {
+    "lang": Text("界面语言：zh（默认）或 en", "interface language: zh (default) or en"),
+    "root": Text("仓库根目录（默认：向上查找 gzh.yml）", "repository root (default: the folder holding gzh.yml)"),
+    "check": Text("发布前检查文章", "check posts before publishing"),
+    "paths": Text("要检查的文章文件或文件夹（默认 content/）", "post files or folders (default: content/)"),
+    "changed": Text("只检查与 --base 相比改动过的文章", "check only posts changed since --base"),
+    "base": Text("--changed 的比较基准（默认 origin/<目标分支> 或 origin/main）", "base for --changed"),
+    "format": Text("输出格式：text、json 或 github（工作流注释）", "output format"),
+    "strict": Text("有警告也视为失败", "fail on warnings too"),
+    "fix": Text("自动修改可安全修改的问题（排版、发文字号格式）", "rewrite what is safe to rewrite"),
+    "color": Text("是否使用颜色", "colour output"),
+    "list_rules": Text("列出所有检查规则及其严重程度", "list the rules and their severities"),
+    "new": Text("为部门新建一篇文章", "scaffold a new post for a department"),
+    "department": Text("部门编号、文件夹名或中文名", "department slug, folder or Chinese name"),
+    "slug": Text("文章文件夹名（小写字母、数字、-）", "post folder name"),
+    "title": Text("文章标题", "post title"),
+    "date": Text("日期（默认今天），写成 2026-11-28", "date (default today)"),
+}
+_INTERRUPTED = Text("已中断。", "Interrupted.")
+_INTERNAL = Text("gzh 内部错误（这是程序缺陷，不是您的操作问题）：{error}\n详细信息已写入 {log}，请把该文件发给维护人员。",
+                 "Internal gzh error (a bug, not your mistake): {error}\nDetails are in {log}; send it to the maintainers.")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gzh", description=_DESCRIPTION())
+    parser.add_argument("--version", action="version", version=f"gzh {__version__}")
+    parser.add_argument("--lang", choices=("zh", "en"), help=_HELP["lang"]())
+    parser.add_argument("--root", type=Path, help=_HELP["root"]())
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help=_HELP["check"]())
+    check.add_argument("paths", nargs="*", help=_HELP["paths"]())
+    check.add_argument("--changed", action="store_true", help=_HELP["changed"]())
+    check.add_argument("--base", help=_HELP["base"]())
+    check.add_argument("--format", choices=("text", "json", "github"), default="text", help=_HELP["format"]())
+    check.add_argument("--strict", action="store_true", help=_HELP["strict"]())
+    check.add_argument("--fix", action="store_true", help=_HELP["fix"]())
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto", help=_HELP["color"]())
+    check.add_argument("--list-rules", action="store_true", help=_HELP["list_rules"]())
+
+    new = commands.add_parser("new", help=_HELP["new"]())
+    new.add_argument("department", help=_HELP["department"]())
+    new.add_argument("--slug", default="post", help=_HELP["slug"]())
+    new.add_argument("--title", help=_HELP["title"]())
+    new.add_argument("--date", help=_HELP["date"]())
+    return parser
+
+
+def _pre_language(argv: Sequence[str]) -> None:
+    """Pick the language before argparse builds its (translated) help texts."""
+    for index, arg in enumerate(argv):
+        if arg == "--lang" and index + 1 < len(argv) and argv[index + 1] in ("zh", "en"):
+            i18n.set_language(argv[index + 1])
+        elif arg.startswith("--lang=") and arg[7:] in ("zh", "en"):
+            i18n.set_language(arg[7:])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _pre_language(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse has printed its message; keep our exit-code contract
+        return int(exit_.code or 0)
+    root = args.root.resolve() if args.root else _find_root()
+    try:
+        return _dispatch(args, root)
+    except GzhError as error:
+        output.error(str(error))
+        return error.exit_code
+    except KeyboardInterrupt:
+        output.error(_INTERRUPTED())
+        return 130
+    except Exception as error:  # noqa: BLE001 - the one place that turns bugs into a log file
+        log = _write_crash_log(error)
+        output.error(_INTERNAL(error=type(error).__name__, log=log))
+        return 3
+    finally:
+        i18n.set_language(None)
+
+
+def _find_root() -> Path:
+    from pipeline import repo
+
+    return repo.find_root(Path.cwd())
+
+
+def _dispatch(args: argparse.Namespace, root: Path) -> int:
+    if args.command == "check":
+        from pipeline.commands import check
+
+        if args.list_rules:
+            return check.list_rules(root)
+        return check.check(
+            root, args.paths, changed=args.changed, base=args.base, fmt=args.format,
+            strict=args.strict, fix=args.fix, color=args.color,
+        )
+    if args.command == "new":
+        from pipeline.commands import new
+
+        return new.new(root, args.department, slug=args.slug, title=args.title, date=args.date)
+    raise AssertionError(args.command)  # argparse only accepts the commands above
+
+
+def _write_crash_log(error: BaseException) -> str:
+    """Tracebacks go to a file, never to the terminal or CI log, where they could expose secrets."""
+    folder = Path(os.environ.get("GZH_LOG_DIR", tempfile.gettempdir()))
+    log = folder / f"gzh-crash-{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    text = "".join(traceback.format_exception(error))
+    try:
+        log.write_text(f"gzh {__version__}\n{text}", "utf-8")
+    except OSError:
+        return "(无法写入日志 / log not written)"
+    return str(log)

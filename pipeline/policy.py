@@ -1,0 +1,222 @@
+"""The management measures as data: load and validate `gzh.yml` into an immutable Policy.
+
+Every later stage (check, approval, publishing, inspection, emergency) reads who is who and what
+is allowed from here, so a mistake in the file must be reported precisely and never half-loaded.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping
+
+from pipeline import yamlsource
+from pipeline.errors import ConfigError
+from pipeline.i18n import Text
+from pipeline.yamlsource import Location, Problem
+
+POLICY_FILE = "gzh.yml"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Person:
+    username: str
+    name: str
+    title: str = ""
+
+    def display(self) -> str:
+        return f"{self.name}（@{self.username}）"
+
+
+@dataclass(frozen=True)
+class Department:
+    slug: str
+    name: str
+    folder: str
+    heads: tuple[str, ...]
+    leader_in_charge: str
+
+
+@dataclass(frozen=True)
+class Category:
+    slug: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class AllowEntry:
+    value: str
+    approved_by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    path: str
+    account_name: str
+    wechat_id: str
+    people: Mapping[str, Person]
+    leader: str
+    deputies: tuple[str, ...]
+    roles: Mapping[str, tuple[str, ...]]
+    duty_weekdays: Mapping[str, str]
+    duty_dates: Mapping[str, str]
+    departments: tuple[Department, ...]
+    categories: tuple[Category, ...]
+    severities: Mapping[str, str] = field(default_factory=dict)
+    severity_locations: Mapping[str, Location] = field(default_factory=dict)
+    allowlists: Mapping[str, tuple[AllowEntry, ...]] = field(default_factory=dict)
+
+    def department_by_folder(self, folder: str) -> Department | None:
+        return next((dept for dept in self.departments if dept.folder == folder), None)
+
+    def department(self, slug: str) -> Department | None:
+        return next((dept for dept in self.departments if dept.slug == slug), None)
+
+    def category(self, slug_or_name: str) -> Category | None:
+        """Posts may name a category by slug (`guides`) or by its Chinese name (`办事指南`)."""
+        return next((cat for cat in self.categories if slug_or_name in (cat.slug, cat.name)), None)
+
+    def duty_leader(self, day: dt.date) -> str | None:
+        """Art. 9(2): the leader on duty that day; a dated entry beats the weekday rota."""
+        return self.duty_dates.get(day.isoformat()) or self.duty_weekdays.get(WEEKDAYS[day.weekday()])
+
+    def allowed_values(self, kind: str) -> frozenset[str]:
+        return frozenset(entry.value for entry in self.allowlists.get(kind, ()))
+
+    def person(self, username: str) -> Person:
+        return self.people.get(username) or Person(username, username)
+
+
+_NOT_FOUND = Text("找不到策略文件 {path}。请在仓库根目录创建 gzh.yml（可参考项目自带的示例）",
+                  "Policy file {path} not found. Create gzh.yml at the repository root (see the shipped example)")
+_UNREADABLE = Text("无法读取策略文件 {path}：{error}", "Cannot read policy file {path}: {error}")
+_INVALID = Text("策略文件 {path} 有 {count} 处错误，请逐条修改后重试：",
+                "Policy file {path} has {count} problem(s); fix each and retry:")
+_UNKNOWN_PERSON = Text("“{username}”不在 people 名册中。请先在 people 下登记此人（姓名、职务），或检查用户名是否拼错",
+                       "'{username}' is not listed under people. Add the person there, or fix the spelling")
+_DUPLICATE = Text("{what}“{value}”与前面的重复，每个{what}只能出现一次",
+                  "{what} '{value}' repeats an earlier one; each must be unique")
+_SLUG = Text("部门编号", "Department slug")
+_FOLDER = Text("部门文件夹", "Department folder")
+_CATEGORY = Text("类别", "Category")
+_CATEGORY_NAME = Text("类别名称", "Category name")
+
+
+def load_policy(path: Path) -> Policy:
+    """Load and fully validate the policy; raise ConfigError listing every problem."""
+    display = path.name if not path.is_absolute() else str(path)
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(_NOT_FOUND(path=display)) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(_UNREADABLE(path=display, error=error)) from None
+    return parse_policy(text, display)
+
+
+def parse_policy(text: str, path: str) -> Policy:
+    try:
+        document = yamlsource.parse(text, path)
+    except yamlsource.YamlSyntaxError as error:
+        raise ConfigError(format_problems(path, [error.problem])) from None
+    problems = yamlsource.validate(document, yamlsource.load_schema("policy"))
+    if not problems:
+        problems = _cross_reference_problems(document)
+    if problems:
+        raise ConfigError(format_problems(path, problems))
+    return _build(document)
+
+
+def format_problems(path: str, problems: list[Problem]) -> str:
+    lines = [_INVALID(path=path, count=len(problems))]
+    for problem in problems:
+        where = f"{problem.key_path}：" if problem.key_path else ""
+        lines.append(f"  {problem.location}: {where}{problem.message}")
+    return "\n".join(lines)
+
+
+def _cross_reference_problems(document: yamlsource.YamlDocument) -> list[Problem]:
+    """What a schema cannot say: every username is a known person; slugs and folders are unique."""
+    data = document.data
+    people = set(data["people"])
+    problems = [
+        Problem(document.locate(key_path), yamlsource.format_key_path(key_path), _UNKNOWN_PERSON(username=name))
+        for key_path, name in _username_references(data)
+        if name not in people
+    ]
+    problems += _duplicates(document, "departments", "slug", _SLUG())
+    problems += _duplicates(document, "departments", "folder", _FOLDER())
+    problems += _duplicates(document, "categories", "slug", _CATEGORY())
+    problems += _duplicates(document, "categories", "name", _CATEGORY_NAME())
+    return sorted(problems, key=lambda problem: problem.location)
+
+
+def _username_references(data: dict[str, Any]) -> Iterable[tuple[tuple[str | int, ...], str]]:
+    group = data["management_group"]
+    yield ("management_group", "leader"), group["leader"]
+    for index, name in enumerate(group.get("deputies", [])):
+        yield ("management_group", "deputies", index), name
+    for role, members in data["roles"].items():
+        for index, name in enumerate(members):
+            yield ("roles", role, index), name
+    roster = data.get("duty_roster", {})
+    for table in ("weekdays", "dates"):
+        for key, name in roster.get(table, {}).items():
+            yield ("duty_roster", table, key), name
+    for index, dept in enumerate(data["departments"]):
+        for head_index, name in enumerate(dept["heads"]):
+            yield ("departments", index, "heads", head_index), name
+        yield ("departments", index, "leader_in_charge"), dept["leader_in_charge"]
+    for kind, entries in data.get("checks", {}).get("allowlists", {}).items():
+        for index, entry in enumerate(entries):
+            yield ("checks", "allowlists", kind, index, "approved_by"), entry["approved_by"]
+
+
+def _duplicates(document: yamlsource.YamlDocument, table: str, key: str, what: str) -> list[Problem]:
+    seen: set[str] = set()
+    problems = []
+    for index, row in enumerate(document.data[table]):
+        if row[key] in seen:
+            key_path = (table, index, key)
+            message = _DUPLICATE(what=what, value=row[key])
+            problems.append(Problem(document.locate(key_path), yamlsource.format_key_path(key_path), message))
+        seen.add(row[key])
+    return problems
+
+
+def _build(document: yamlsource.YamlDocument) -> Policy:
+    data = document.data
+    checks = data.get("checks", {})
+    severities = checks.get("severity", {})
+    roster = data.get("duty_roster", {})
+    return Policy(
+        path=document.path,
+        account_name=data["account"]["name"],
+        wechat_id=data["account"]["wechat_id"],
+        people=MappingProxyType({
+            username: Person(username, entry["name"], entry.get("title", ""))
+            for username, entry in data["people"].items()
+        }),
+        leader=data["management_group"]["leader"],
+        deputies=tuple(data["management_group"].get("deputies", ())),
+        roles=MappingProxyType({role: tuple(members) for role, members in data["roles"].items()}),
+        duty_weekdays=MappingProxyType(dict(roster.get("weekdays", {}))),
+        duty_dates=MappingProxyType(dict(roster.get("dates", {}))),
+        departments=tuple(
+            Department(d["slug"], d["name"], d["folder"], tuple(d["heads"]), d["leader_in_charge"])
+            for d in data["departments"]
+        ),
+        categories=tuple(Category(c["slug"], c["name"], c["description"]) for c in data["categories"]),
+        severities=MappingProxyType(dict(severities)),
+        severity_locations=MappingProxyType({
+            rule_id: document.locate(("checks", "severity", rule_id), key=True) for rule_id in severities
+        }),
+        allowlists=MappingProxyType({
+            kind: tuple(AllowEntry(**entry) for entry in entries)
+            for kind, entries in checks.get("allowlists", {}).items()
+        }),
+    )

@@ -1,0 +1,302 @@
+"""YAML with positions: parse, validate against a JSON Schema, and say where a problem is.
+
+Both the policy file and post front matter are hand-written YAML, often in a web editor. Users
+need `path:line:col`, the key path and a fix, in Chinese. PyYAML gives positions only for syntax
+errors and jsonschema gives none, so this module keeps the composed node tree next to the data and
+maps every schema error back to the node it concerns.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterator
+
+import jsonschema
+import yaml
+
+from pipeline.i18n import Text, language
+
+try:  # libyaml is ~10x faster; fall back to pure Python where it is not compiled in
+    _BaseLoader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on the PyYAML build
+    _BaseLoader = yaml.SafeLoader
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """Safe loader that keeps dates as text and only true/false as booleans.
+
+    YAML 1.1 reads `no`, `off` and `2026-12-01 9:00`-like values in surprising ways; posts are
+    written by non-programmers, so values stay text and each field parses its own format.
+    """
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A 1-based position in a file, printed the way editors and CI annotations expect."""
+
+    path: str
+    line: int = 1
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a YAML document: where, which key, what and how to fix it."""
+
+    location: Location
+    key_path: str
+    message: str
+
+
+class YamlSyntaxError(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem.location), problem.message)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    data: Any
+    node: yaml.Node | None
+    path: str
+    line_offset: int = 0
+
+    def locate(self, key_path: tuple[str | int, ...], *, key: bool = False) -> Location:
+        """Where `key_path` is; the deepest existing ancestor when the path does not exist.
+
+        With `key=True` the position of the mapping key itself is returned (for unknown keys).
+        """
+        node = self.node
+        found_key: yaml.Node | None = None
+        for part in key_path:
+            child = _child(node, part)
+            if child is None:
+                break
+            found_key, node = child
+        target = found_key if key and found_key is not None else node
+        if target is None:
+            return Location(self.path, self.line_offset + 1, 1)
+        mark = target.start_mark
+        return Location(self.path, self.line_offset + mark.line + 1, mark.column + 1)
+
+
+def _child(node: yaml.Node | None, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == str(part):
+                return key_node, value_node
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return None, node.value[part]
+    return None
+
+
+_SYNTAX_HINTS: tuple[tuple[str, Text], ...] = (
+    ("mapping values are not allowed", Text(
+        "这里出现了多余的冒号。值里含有“: ”时，请用英文引号把整个值括起来，例如 title: \"通知：xxx\"",
+        "Unexpected colon. Quote a value that contains ': ', e.g. title: \"Notice: x\"")),
+    ("found character '\\t'", Text(
+        "YAML 不允许用 Tab 缩进，请改用空格", "YAML does not allow tabs for indentation; use spaces")),
+    ("could not find expected ':'", Text(
+        "这一行缺少“键: 值”中的冒号，或上一行的引号没有闭合", "Missing ':' after a key, or an unclosed quote above")),
+    ("did not find expected key", Text(
+        "缩进不一致：同一层的字段必须左对齐", "Inconsistent indentation: keys at one level must line up")),
+    ("expected <block end>", Text(
+        "缩进不一致：同一层的字段必须左对齐", "Inconsistent indentation: keys at one level must line up")),
+    ("found unexpected end of stream", Text(
+        "引号或括号没有闭合", "An unclosed quote or bracket")),
+    ("found undefined alias", Text(
+        "引用了未定义的锚点（*名称），请删除或先用 &名称 定义", "Undefined alias (*name); define it with &name first")),
+    ("found duplicate anchor", Text(
+        "锚点名称重复", "Duplicate anchor name")),
+)
+_SYNTAX_FALLBACK = Text("YAML 语法错误：{problem}", "YAML syntax error: {problem}")
+_DUPLICATE_KEY = Text("字段“{key}”重复出现，后一个会覆盖前一个。请删除其中一个",
+                      "Key '{key}' appears twice; the later one would silently win. Remove one")
+
+
+def _syntax_message(error: yaml.YAMLError) -> str:
+    problem = str(getattr(error, "problem", "") or error)
+    for needle, text in _SYNTAX_HINTS:
+        if needle in problem:
+            return text()
+    return _SYNTAX_FALLBACK(problem=problem)
+
+
+def parse(text: str, path: str, line_offset: int = 0) -> YamlDocument:
+    """Parse one YAML document, raising YamlSyntaxError with a located Chinese message."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        _reject_duplicate_keys(node, path, line_offset)
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise YamlSyntaxError(Problem(Location(path, line_offset + line, col), "", _syntax_message(error))) from None
+    except yaml.YAMLError as error:  # e.g. a reader error on a control character
+        raise YamlSyntaxError(Problem(Location(path, line_offset + 1, 1), "", _syntax_message(error))) from None
+    except (TypeError, ValueError, RecursionError) as error:  # unhashable keys, absurd nesting
+        raise YamlSyntaxError(Problem(Location(path, line_offset + 1, 1), "", _SYNTAX_FALLBACK(problem=error))) from None
+    finally:
+        loader.dispose()
+    return YamlDocument(data, node, path, line_offset)
+
+
+def _reject_duplicate_keys(node: yaml.Node | None, path: str, line_offset: int) -> None:
+    for mapping in _mappings(node):
+        seen: set[str] = set()
+        for key_node, _ in mapping.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            if key_node.value in seen:
+                mark = key_node.start_mark
+                location = Location(path, line_offset + mark.line + 1, mark.column + 1)
+                raise YamlSyntaxError(Problem(location, key_node.value, _DUPLICATE_KEY(key=key_node.value)))
+            seen.add(key_node.value)
+
+
+def _mappings(node: yaml.Node | None) -> Iterator[yaml.MappingNode]:
+    stack = [node]
+    visited: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in visited:
+            continue
+        visited.add(id(current))  # aliases make the node graph cyclic
+        if isinstance(current, yaml.MappingNode):
+            yield current
+            stack.extend(value for pair in current.value for value in pair)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+
+
+# --- schema validation -------------------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> jsonschema.protocols.Validator:
+    """A validator for `pipeline/data/<name>.schema.yml`; schemas are data, not code."""
+    text = resources.files("pipeline").joinpath("data", f"{name}.schema.yml").read_text("utf-8")
+    schema = yaml.load(text, Loader=_Loader)
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
+def validate(document: YamlDocument, validator: jsonschema.protocols.Validator) -> list[Problem]:
+    """Every schema problem in the document, in file order."""
+    problems = [_problem(document, error) for error in _leaf_errors(validator.iter_errors(document.data))]
+    return sorted(set(problems), key=lambda problem: problem.location)
+
+
+def _leaf_errors(errors: Iterator[jsonschema.ValidationError]) -> Iterator[jsonschema.ValidationError]:
+    # For oneOf/anyOf the most specific sub-error tells the user more than "matched none".
+    for error in errors:
+        if error.context:
+            yield jsonschema.exceptions.best_match(error.context)
+        else:
+            yield error
+
+
+def format_key_path(parts: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+_TYPE_NAMES = {
+    "string": Text("文本", "text"), "integer": Text("整数", "an integer"), "number": Text("数字", "a number"),
+    "boolean": Text("true 或 false", "true or false"), "array": Text("列表", "a list"),
+    "object": Text("一组“键: 值”", "a mapping"), "null": Text("空值", "empty"),
+}
+_MESSAGES = {
+    "required": Text("缺少必填字段“{name}”{hint}", "Missing required field '{name}'{hint}"),
+    "additionalProperties": Text("未知字段“{name}”。可用的字段：{allowed}", "Unknown field '{name}'. Allowed: {allowed}"),
+    "type": Text("应为{expected}，实际是{actual}", "Expected {expected}, got {actual}"),
+    "enum": Text("“{value}”不是允许的取值，应为以下之一：{allowed}", "'{value}' is not allowed; use one of: {allowed}"),
+    "const": Text("应为“{allowed}”", "Must be '{allowed}'"),
+    "minLength": Text("不能为空", "Must not be empty"),
+    "maxLength": Text("最多 {limit} 个字符，现在是 {actual_length} 个", "At most {limit} characters, found {actual_length}"),
+    "minItems": Text("至少需要 {limit} 项", "Needs at least {limit} item(s)"),
+    "uniqueItems": Text("列表中有重复项", "The list has duplicates"),
+    "pattern": Text("“{value}”格式不对。{hint}", "'{value}' has the wrong format. {hint}"),
+    "minimum": Text("不能小于 {limit}", "Must be at least {limit}"),
+    "maximum": Text("不能大于 {limit}", "Must be at most {limit}"),
+}
+_FALLBACK = Text("取值不符合要求：{detail}", "Invalid value: {detail}")
+_OR = Text("或", " or ")
+_SENTENCE = Text("。", ". ")
+
+
+def _problem(document: YamlDocument, error: jsonschema.ValidationError) -> Problem:
+    key_path = tuple(error.absolute_path)
+    kind = error.validator
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    hint = _hint(schema)
+    if kind == "required":
+        missing = [name for name in error.validator_value if name not in (error.instance or {})]
+        name = missing[0] if missing else ""
+        field_hint = _hint(schema.get("properties", {}).get(name, {}))
+        message = _MESSAGES[kind](name=name, hint=f"{_SENTENCE()}{field_hint}" if field_hint else "")
+        return Problem(document.locate(key_path), format_key_path(key_path), message)
+    if kind == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        extra = [name for name in error.instance if name not in allowed]
+        name = str(extra[0]) if extra else ""
+        path = key_path + (name,)
+        message = _MESSAGES[kind](name=name, allowed="、".join(allowed))
+        return Problem(document.locate(path, key=True), format_key_path(path), message)
+    template = _MESSAGES.get(str(kind))
+    if template is None:
+        message = _FALLBACK(detail=error.message)
+    else:
+        message = template(
+            expected=_type_name(error.validator_value), actual=_type_name(_json_type(error.instance)),
+            value=_short(error.instance), allowed="、".join(map(str, _as_list(error.validator_value))),
+            limit=error.validator_value, hint=hint,
+            actual_length=len(error.instance) if isinstance(error.instance, str) else 0,
+        )
+    if hint and kind != "pattern":  # the pattern message already ends with the hint
+        message = f"{message}{_SENTENCE()}{hint}"
+    return Problem(document.locate(key_path), format_key_path(key_path), message)
+
+
+def _hint(schema: dict[str, Any]) -> str:
+    """Schemas carry their own fix hints (`x-hint-zh` / `x-hint-en`) next to the rule they explain."""
+    return str(schema.get(f"x-hint-{language()}", schema.get("x-hint-zh", "")))
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _type_name(value: Any) -> str:
+    names = [_TYPE_NAMES[name]() if name in _TYPE_NAMES else str(name) for name in _as_list(value)]
+    return _OR().join(names)
+
+
+def _json_type(value: Any) -> str:
+    for name, kind in (("null", type(None)), ("boolean", bool), ("integer", int), ("number", float),
+                       ("string", str), ("array", list), ("object", dict)):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from pipeline.errors import ConfigError
+from pipeline.policy import load_policy, parse_policy
+from tests.support import POLICY_TEXT, line_of
+
+
+def problems_of(text: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_policy(text, "gzh.yml")
+    return str(caught.value)
+
+
+def test_shipped_policy_loads_with_the_union_as_data() -> None:
+    policy = parse_policy(POLICY_TEXT, "gzh.yml")
+    assert (policy.account_name, policy.wechat_id) == ("扬州市总工会", "yz-zgh")
+    assert policy.leader == "wang-jun" and policy.deputies == ("zhao-min", "qian-li")
+    assert len(policy.categories) == 6
+    assert policy.department_by_folder("rights").name == "法律和权益保障部"
+    assert policy.category("办事指南").slug == "guides" and policy.category("guides").name == "办事指南"
+    assert policy.roles["secrecy_office"] == ("wu-fang",)
+    assert "扬工发〔2026〕12号" in policy.allowed_values("document_numbers")
+
+
+def test_duty_leader_prefers_a_dated_entry_over_the_weekday() -> None:
+    policy = parse_policy(POLICY_TEXT, "gzh.yml")
+    assert policy.duty_leader(dt.date(2026, 10, 1)) == "wang-jun"  # a Thursday with a dated entry
+    assert policy.duty_leader(dt.date(2026, 10, 8)) == "qian-li"  # the Thursday after: the rota
+
+
+def test_wrong_type_names_line_key_path_and_fix() -> None:
+    text = POLICY_TEXT.replace("heads: [li-na]", "heads: li-na")
+    assert problems_of(text).splitlines() == [
+        "策略文件 gzh.yml 有 1 处错误，请逐条修改后重试：",
+        f"  gzh.yml:{line_of(text, 'heads: li-na')}:12: departments[0].heads：应为列表，实际是文本",
+    ]
+
+
+def test_unknown_key_points_at_the_key_and_lists_allowed_ones() -> None:
+    text = POLICY_TEXT.replace("    folder: office", "    foldr: office")
+    report = problems_of(text)
+    line = line_of(text, "foldr: office")
+    assert f"gzh.yml:{line}:5: departments[0].foldr：未知字段“foldr”。可用的字段：folder、heads、leader_in_charge、name、slug" in report
+    assert f"gzh.yml:{line - 2}:5: departments[0]：缺少必填字段“folder”" in report
+
+
+def test_misspelt_username_is_caught_by_cross_reference() -> None:
+    text = POLICY_TEXT.replace("  administrator: [sun-hao]", "  administrator: [sun-hoa]")
+    line = line_of(text, "administrator: [sun-hoa]")
+    assert f"gzh.yml:{line}:19: roles.administrator[0]：“sun-hoa”不在 people 名册中" in problems_of(text)
+
+
+def test_duplicate_department_folder_is_an_error() -> None:
+    text = POLICY_TEXT.replace("    folder: organization", "    folder: office")
+    assert "departments[1].folder：部门文件夹“office”与前面的重复" in problems_of(text)
+
+
+def test_pattern_errors_carry_the_schema_hint() -> None:
+    text = POLICY_TEXT.replace("wechat_id: yz-zgh", "wechat_id: 扬州工会")
+    assert "account.wechat_id：“扬州工会”格式不对。微信号以字母开头" in problems_of(text)
+
+
+def test_allowlist_entry_needs_approver_and_reason() -> None:
+    text = POLICY_TEXT.replace("        reason: 全国工会职工服务热线\n", "")
+    assert "checks.allowlists.phones[1]：缺少必填字段“reason”" in problems_of(text)
+
+
+def test_duplicate_keys_are_reported_not_silently_merged() -> None:
+    text = POLICY_TEXT.replace("version: 1\n", "version: 1\nversion: 1\n")
+    assert f"gzh.yml:{line_of(text, 'version') + 1}:1: version：字段“version”重复出现" in problems_of(text)
+
+
+def test_syntax_error_gets_a_chinese_explanation() -> None:
+    text = POLICY_TEXT.replace("  name: 扬州市总工会", "  name: 扬州: 市总工会")
+    assert f"gzh.yml:{line_of(text, '扬州: 市总工会')}:11: 这里出现了多余的冒号" in problems_of(text)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    text = POLICY_TEXT.replace("heads: [li-na]", "heads: li-na").replace("wechat_id: yz-zgh", "wechat_id: 1")
+    assert "有 2 处错误" in problems_of(text)
+
+
+def test_english_messages_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    text = POLICY_TEXT.replace("heads: [li-na]", "heads: li-na")
+    assert "departments[0].heads: " not in problems_of(text)
+    assert "Expected a list, got text" in problems_of(text)
+
+
+def test_missing_file_says_how_to_fix(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="找不到策略文件"):
+        load_policy(tmp_path / "gzh.yml")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gives_a_policy_or_a_clear_error(text: str) -> None:
+    try:
+        parse_policy(text, "gzh.yml")
+    except ConfigError as error:
+        assert str(error).startswith("策略文件 gzh.yml 有")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_mutated_policy_lines_give_a_clear_error_or_load(data: st.DataObject) -> None:
+    lines = POLICY_TEXT.splitlines()
+    index = data.draw(st.integers(0, len(lines) - 1))
+    lines[index] = data.draw(st.sampled_from(["", "  x: [", "- 1", "people: 3", "\t", lines[index][::-1], ": :"]))
+    try:
+        parse_policy("\n".join(lines), "gzh.yml")
+    except ConfigError as error:
+        assert "gzh.yml:" in str(error)

@@ -1,0 +1,107 @@
+"""Shared test builders: a policy, temporary repositories, posts, images and git history."""
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import git
+import yaml
+from PIL import Image
+
+from pipeline import posts
+from pipeline.checks import PostReport, check_post
+from pipeline.policy import Policy, load_policy
+
+PROJECT = Path(__file__).resolve().parent.parent
+RESOURCES = Path(__file__).resolve().parent / "resources"
+POLICY_TEXT = (PROJECT / "gzh.yml").read_text("utf-8")
+
+FRONT_MATTER: dict[str, Any] = {
+    "title": "市总工会召开全委会议",
+    "author": "办公室",
+    "category": "news",
+    "secrecy": {"conclusion": "可以公开", "reviewer": "li-na", "basis": "公开的会议报道，不含涉密信息"},
+}
+
+
+def make_root(tmp_path: Path, policy_text: str = POLICY_TEXT) -> Path:
+    """A repository folder with the shipped policy and an empty content/ folder."""
+    root = tmp_path / "repo"
+    (root / posts.CONTENT_DIR).mkdir(parents=True)
+    (root / "gzh.yml").write_text(policy_text, "utf-8")
+    return root
+
+
+def front_matter(**changes: Any) -> dict[str, Any]:
+    """The default front matter with fields replaced; a value of None removes the field."""
+    data = {**FRONT_MATTER, **changes}
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def post_text(body: str = "市总工会召开全委会议。\n", meta: dict[str, Any] | None = None) -> str:
+    header = yaml.safe_dump(meta if meta is not None else FRONT_MATTER, allow_unicode=True, sort_keys=False)
+    return f"---\n{header}---\n\n{textwrap.dedent(body)}"
+
+
+def write_post(root: Path, body: str = "市总工会召开全委会议。\n", *, department: str = "office",
+               slug: str = "2026-11-28-meeting", meta: dict[str, Any] | None = None, text: str | None = None) -> Path:
+    folder = root / posts.CONTENT_DIR / department / slug
+    folder.mkdir(parents=True, exist_ok=True)
+    file = folder / posts.POST_FILE
+    file.write_text(text if text is not None else post_text(body, meta), "utf-8")
+    return file
+
+
+def write_image(path: Path, size: tuple[int, int] = (64, 48), fmt: str = "PNG", noise_bytes: int = 0) -> Path:
+    """An image file; `noise_bytes` pads it with an incompressible tail to make it large."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, (200, 40, 40)).save(path, fmt)
+    if noise_bytes:
+        with path.open("ab") as handle:
+            handle.write(bytes(range(256)) * (noise_bytes // 256 + 1))
+    return path
+
+
+def policy(root: Path) -> Policy:
+    return load_policy(root / "gzh.yml")
+
+
+def check_file(root: Path, file: Path) -> PostReport:
+    return check_post(posts.load_post(file, root), policy(root), root)
+
+
+def rule_hits(root: Path, file: Path, rule_id: str) -> list[Any]:
+    return [finding for finding in check_file(root, file).findings if finding.rule_id == rule_id]
+
+
+def init_git(root: Path) -> git.Repo:
+    """A real repository on branch main with everything under root committed."""
+    repo = git.Repo.init(root, initial_branch="main")
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "测试员")
+        config.set_value("user", "email", "tester@example.invalid")
+        config.set_value("commit", "gpgsign", "false")
+    repo.git.add(A=True)
+    repo.index.commit("初始内容")
+    return repo
+
+
+def copy_resource(name: str, root: Path) -> Path:
+    target = root / posts.CONTENT_DIR
+    shutil.copytree(RESOURCES / name, target, dirs_exist_ok=True)
+    return target
+
+
+def line_of(text: str, needle: str) -> int:
+    """1-based line of the first occurrence of `needle`, so tests survive edits elsewhere in a file."""
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def findings_for(tmp_path: Path, rule_id: str, body: str = "正文。\n", *, meta: dict[str, Any] | None = None,
+                 department: str = "office", text: str | None = None) -> list[Any]:
+    """Write one post into a fresh repository and return what `rule_id` found in it."""
+    root = make_root(tmp_path)
+    file = write_post(root, body, meta=meta, department=department, text=text)
+    return rule_hits(root, file, rule_id)
