@@ -106,9 +106,12 @@ _CATEGORY = Text("类别", "Category")
 _CATEGORY_NAME = Text("类别名称", "Category name")
 
 
-def load_policy(path: Path) -> Policy:
-    """Load and fully validate the policy; raise ConfigError listing every problem."""
-    display = path.name if not path.is_absolute() else str(path)
+def load_policy(path: Path, display: str | None = None) -> Policy:
+    """Load and fully validate the policy; raise ConfigError listing every problem.
+
+    `display` is how messages name the file, normally its path relative to the repository.
+    """
+    display = display or str(path)
     try:
         text = path.read_text("utf-8")
     except FileNotFoundError:

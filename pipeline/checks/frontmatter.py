@@ -58,39 +58,39 @@ def department_unknown(view: PostView) -> Iterator[Hit]:
 
 @rule("category-unknown", Severity.ERROR, Text("类别是第四条规定的六类信息之一", "Category is one of Art. 4's"))
 def category_unknown(view: PostView) -> Iterator[Hit]:
-    meta = view.post.meta
-    if meta and view.policy.category(meta.category) is None:
+    category = view.text_field("category")
+    if category and view.policy.category(category) is None:
         known = "、".join(f"{cat.slug}（{cat.name}）" for cat in view.policy.categories)
-        yield Hit(view.post.locate_field("category"), _UNKNOWN_CATEGORY(value=meta.category, known=known))
+        yield Hit(view.post.locate_field("category"), _UNKNOWN_CATEGORY(value=category, known=known))
 
 
 @rule("repost-source", Severity.ERROR, Text("转载注明来源名称和链接", "A repost names its source and link"))
 def repost_source(view: PostView) -> Iterator[Hit]:
-    meta = view.post.meta
-    if meta is None:
+    data = view.post.document.data if view.post.document else None
+    if not isinstance(data, dict):
         return
-    if meta.repost and meta.source is None:
+    repost, source, url = data.get("repost") is True, data.get("source"), view.text_field("source", "url")
+    if repost and not source:
         yield Hit(view.post.locate_field("repost"), _NO_SOURCE())
-    if meta.source and not meta.repost:
+    if source and not repost:
         yield Hit(view.post.locate_field("source"), _SOURCE_NOT_REPOST())
-    if meta.source and not meta.source.url.lower().startswith(("https://", "http://")):
+    if url and not url.lower().startswith(("https://", "http://")):
         yield Hit(view.post.locate_field("source", "url"), _BAD_SOURCE_URL())
 
 
 @rule("secrecy-reviewer", Severity.ERROR, Text("保密初审人是本部门负责人", "The pre-reviewer heads the post's department"))
 def secrecy_reviewer(view: PostView) -> Iterator[Hit]:
-    meta = view.post.meta
+    reviewer = view.text_field("secrecy", "reviewer")
     department = view.policy.department_by_folder(view.post.department_folder)
-    if meta is None or department is None or meta.secrecy.reviewer in department.heads:
+    if not reviewer or department is None or reviewer in department.heads:
         return
     heads = "、".join(view.policy.person(head).display() for head in department.heads)
-    message = _NOT_A_HEAD(reviewer=meta.secrecy.reviewer, department=department.name, heads=heads)
+    message = _NOT_A_HEAD(reviewer=reviewer, department=department.name, heads=heads)
     yield Hit(view.post.locate_field("secrecy", "reviewer"), message)
 
 
 @rule("secrecy-review-requested", Severity.INFO,
       Text("部门负责人请求保密办复审", "The department head asked for the secrecy office's review"), secrecy=True)
 def secrecy_review_requested(view: PostView) -> Iterator[Hit]:
-    meta = view.post.meta
-    if meta and meta.secrecy.needs_secrecy_office:
+    if view.text_field("secrecy", "conclusion") == "需保密办复审":
         yield Hit(view.post.locate_field("secrecy", "conclusion"), _REVIEW_REQUESTED())

@@ -31,8 +31,7 @@ _FIELDS = {"title": Text("标题", "The title"), "author": Text("作者", "The a
 
 
 def _length_hits(view: PostView, field: str, limit: int) -> Iterator[Hit]:
-    meta = view.post.meta
-    value = getattr(meta, field) if meta else None
+    value = view.text_field(field)
     if value and len(value) > limit:
         message = _TOO_LONG(field=_FIELDS[field](), actual=len(value), limit=limit, excess=len(value) - limit)
         yield Hit(view.post.locate_field(field), message)
@@ -55,15 +54,15 @@ def digest_length(view: PostView) -> Iterator[Hit]:
 
 @rule("source-url-length", Severity.ERROR, Text("来源链接不超过 1 KB", "Source link at most 1 KB"))
 def source_url_length(view: PostView) -> Iterator[Hit]:
-    meta = view.post.meta
-    size = len(meta.source.url.encode("utf-8")) if meta and meta.source else 0
+    url = view.text_field("source", "url")
+    size = len(url.encode("utf-8")) if url else 0
     if size > SOURCE_URL_MAX_BYTES:
         yield Hit(view.post.locate_field("source", "url"), _URL_TOO_LONG(actual=size, limit=SOURCE_URL_MAX_BYTES))
 
 
 @rule("body-empty", Severity.ERROR, Text("正文不为空", "The body is not empty"))
 def body_empty(view: PostView) -> Iterator[Hit]:
-    if view.post.meta and not view.post.body.strip():
+    if view.post.document and not view.post.body.strip():
         yield Hit(view.location(view.body_offset), _EMPTY_BODY())
 
 

@@ -171,8 +171,9 @@ class PostView:
     def images(self) -> tuple[ImageRef, ...]:
         """Every image the post uses: the cover first, then body images in order."""
         refs = []
-        if self.post.meta and self.post.meta.cover:
-            refs.append(ImageRef(self.post.meta.cover, self.post.locate_field("cover"), is_cover=True))
+        cover = self.text_field("cover")
+        if cover:
+            refs.append(ImageRef(cover, self.post.locate_field("cover"), is_cover=True))
         for token in self.tokens:
             if token.type != "inline" or not token.children:
                 continue
@@ -184,6 +185,13 @@ class PostView:
                     offset = self.body_offset + (found if found >= 0 else block_start)
                     refs.append(ImageRef(src, self.location(offset)))
         return tuple(refs)
+
+    def text_field(self, *key_path: str) -> str | None:
+        """A front-matter text value even when other fields are invalid, so every problem shows at once."""
+        value: object = self.post.document.data if self.post.document else None
+        for key in key_path:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value if isinstance(value, str) else None
 
     def in_url(self, start: int, end: int) -> bool:
         return any(span_start <= start and end <= span_end for span_start, span_end in self.url_spans)

@@ -134,11 +134,8 @@ def typography(view: PostView) -> Iterator[Hit]:
 
 
 def _field_typography(view: PostView) -> Iterator[Hit]:
-    meta = view.post.meta
-    if meta is None:
-        return
     for field in ("title", "digest"):
-        value = getattr(meta, field)
+        value = view.text_field(field)
         if not value:
             continue
         fixed = autocorrect_py.format(value)

@@ -23,10 +23,11 @@ _OFF = Text("关闭", "off")
 
 # A change to any of these can change the verdict on posts that did not change.
 _GLOBAL_INPUTS = (POLICY_FILE, "pipeline/data")
+_MAX_FIX_PASSES = 5
 
 
 def load_checked_policy(root: Path) -> Policy:
-    policy = load_policy(root / POLICY_FILE)
+    policy = load_policy(root / POLICY_FILE, POLICY_FILE)
     problems = policy_problems(policy)
     if problems:
         raise ConfigError(format_problems(policy.path, problems))
@@ -48,10 +49,7 @@ def check(
     post_files, strays = _select(root, targets, changed, base or repo.default_base())
     report = _run(root, policy, post_files, strays)
     if fix:
-        fixed = _apply_fixes(root, report)
-        if fixed:
-            output.error(_FIXED(count=fixed[0], files=fixed[1]))
-            report = _run(root, policy, post_files, strays)
+        report = _fix(root, policy, post_files, strays, report)
     if fmt == "json":
         output.write(output.render_json(report, strict))
     elif fmt == "github":
@@ -101,24 +99,39 @@ def _changed_posts(root: Path, base: str) -> tuple[list[Path], list[Path]]:
     return list(files), strays
 
 
-def _apply_fixes(root: Path, report: Report) -> tuple[int, int] | None:
-    """Apply every safe fix, in each file from the end so earlier offsets stay valid."""
+def _fix(root: Path, policy: Policy, post_files: list[Path], strays: list[Path], report: Report) -> Report:
+    """Fix, re-check, and repeat while fixes overlapped, so one --fix leaves nothing fixable."""
+    total, files = 0, set()
+    for _ in range(_MAX_FIX_PASSES):
+        applied = _apply_fixes(root, report)
+        if not applied:
+            break
+        total += sum(applied.values())
+        files.update(applied)
+        report = _run(root, policy, post_files, strays)
+    if total:
+        output.error(_FIXED(count=total, files=len(files)))
+    return report
+
+
+def _apply_fixes(root: Path, report: Report) -> dict[str, int]:
+    """Apply every non-overlapping fix, in each file from the end so earlier offsets stay valid."""
     by_file: dict[str, list[Fix]] = defaultdict(list)
     for finding in report.findings:
         if finding.fix is not None:
             by_file[finding.location.path].append(finding.fix)
-    count = 0
+    applied: dict[str, int] = {}
     for path, fixes in by_file.items():
         file = root / path
         text = file.read_text("utf-8-sig").replace("\r\n", "\n")
         last_start = len(text) + 1
         for item in sorted(set(fixes), key=lambda fix: fix.start, reverse=True):
-            if item.end <= last_start:  # overlapping fixes: keep the later one, the next run gets the rest
+            if item.end <= last_start:  # an overlapping fix waits for the next pass
                 text = text[:item.start] + item.replacement + text[item.end:]
                 last_start = item.start
-                count += 1
+                applied[path] = applied.get(path, 0) + 1
         file.write_text(text, "utf-8")
-    return (count, len(by_file)) if count else None
+    return applied
 
 
 def list_rules(root: Path) -> int:

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline import main as main_module
+from pipeline.main import main
+from tests.support import make_root, write_post
+
+
+def test_internal_error_exits_3_and_writes_the_traceback_to_a_log(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> int:
+        raise RuntimeError("boom secret-token-123")
+
+    monkeypatch.setattr(main_module, "_dispatch", broken)
+    monkeypatch.setenv("GZH_LOG_DIR", str(tmp_path))
+    assert main(["check"]) == 3
+    err = capsys.readouterr().err
+    assert "gzh 内部错误" in err and "Traceback" not in err and "secret-token-123" not in err
+    log = next(tmp_path.glob("gzh-crash-*.log"))
+    assert "RuntimeError: boom" in log.read_text("utf-8")
+
+
+def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(main_module, "_dispatch", interrupted)
+    assert main(["check"]) == 130
+
+
+def test_usage_error_from_argparse_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--format", "xml"]) == 2
+    assert main(["--version"]) == 0
+
+
+def test_lang_flag_switches_messages_to_english(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_root(tmp_path)
+    write_post(root, "扬州市总公会。\n")
+    assert main(["--lang", "en", "--root", str(root), "check"]) == 1
+    out = capsys.readouterr().out
+    assert "Serious misstatement" in out and "Checked 1 post(s)" in out
+
+
+def test_root_is_found_by_walking_up_to_the_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_root(tmp_path)
+    write_post(root)
+    monkeypatch.chdir(root / "content")
+    assert main(["check"]) == 0
+    assert "检查了 1 篇文章" in capsys.readouterr().out

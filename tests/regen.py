@@ -1,0 +1,33 @@
+"""Regenerate golden files after an intended change: `python -m tests.regen [broken]`.
+
+Run it only when the new output is what you meant, then review the diff before committing.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.broken_corpus import EXPECTED, findings_by_post
+
+
+def regen_broken(tmp: Path) -> None:
+    header = EXPECTED.read_text("utf-8").split("\n\n", 1)[0].split("posts:")[0].rstrip() + "\n"
+    data = {"posts": findings_by_post(tmp)}
+    EXPECTED.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=True), "utf-8")
+    print(f"wrote {EXPECTED}")
+
+
+def main(argv: list[str]) -> int:
+    import tempfile
+
+    targets = argv or ["broken"]
+    with tempfile.TemporaryDirectory() as folder:
+        if "broken" in targets:
+            regen_broken(Path(folder))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
