@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import unicodedata
 from typing import IO, Any
 
 from pipeline.checks import Report, Severity
@@ -29,6 +30,12 @@ def use_color(stream: IO[str], choice: str = "auto") -> bool:
     if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     return hasattr(stream, "isatty") and stream.isatty()
+
+
+def pad(text: str, width: int) -> str:
+    """Left-align in a terminal column: CJK characters take two cells."""
+    cells = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+    return text + " " * max(width - cells, 1)
 
 
 def _paint(text: str, code: str, color: bool) -> str:

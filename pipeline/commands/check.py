@@ -138,11 +138,11 @@ def list_rules(root: Path) -> int:
     """Print every rule with its default and its effective severity under this policy."""
     policy_file = root / POLICY_FILE
     levels = severities(load_checked_policy(root)) if policy_file.is_file() else {}
-    lines = [f"{_RULES_HEADER():<26}{_DEFAULT():<8}{_CURRENT():<8}"]
+    lines = [output.pad(_RULES_HEADER(), 26) + output.pad(_DEFAULT(), 8) + _CURRENT()]
     for rule in RULES:
         current = levels.get(rule.id, rule.severity)
         current_label = current.label if current is not None else _OFF()
-        lines.append(f"{rule.id:<26}{rule.severity.label:<8}{current_label:<8}{rule.title()}")
+        lines.append(output.pad(rule.id, 26) + output.pad(rule.severity.label, 8) + output.pad(current_label, 8) + rule.title())
     output.write("\n".join(lines) + "\n")
     return 0
 
