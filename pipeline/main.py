@@ -13,7 +13,7 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from pipeline import __version__, i18n, output
 from pipeline.errors import GzhError
@@ -39,17 +39,26 @@ _HELP = {
     "title": Text("文章标题", "post title"),
     "date": Text("日期（默认今天），写成 2026-11-28", "date (default today)"),
 }
+_USAGE_ERROR = Text("{prog}：参数有误：{message}。用 {prog} --help 查看用法", "{prog}: bad arguments: {message}. See {prog} --help")
 _INTERRUPTED = Text("已中断。", "Interrupted.")
 _INTERNAL = Text("gzh 内部错误（这是程序缺陷，不是您的操作问题）：{error}\n详细信息已写入 {log}，请把该文件发给维护人员。",
                  "Internal gzh error (a bug, not your mistake): {error}\nDetails are in {log}; send it to the maintainers.")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a Chinese lead-in and a pointer to --help on usage errors."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, _USAGE_ERROR(prog=self.prog, message=message) + "\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gzh", description=_DESCRIPTION())
+    parser = _Parser(prog="gzh", description=_DESCRIPTION())
     parser.add_argument("--version", action="version", version=f"gzh {__version__}")
     parser.add_argument("--lang", choices=("zh", "en"), help=_HELP["lang"]())
     parser.add_argument("--root", type=Path, help=_HELP["root"]())
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     check = commands.add_parser("check", help=_HELP["check"]())
     check.add_argument("paths", nargs="*", help=_HELP["paths"]())

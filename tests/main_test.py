@@ -33,6 +33,7 @@ def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_usage_error_from_argparse_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--format", "xml"]) == 2
+    assert "gzh check：参数有误：" in capsys.readouterr().err
     assert main(["--version"]) == 0
 
 

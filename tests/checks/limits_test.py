@@ -21,6 +21,8 @@ def test_source_url_limit_is_in_bytes(tmp_path: Path) -> None:
     url = "https://www.workercn.cn/" + "a" * 1001
     meta = front_matter(repost=True, source={"name": "工人日报", "url": url})
     assert "1025 字节" in findings_for(tmp_path, "source-url-length", meta=meta)[0].message
+    ok = front_matter(repost=True, source={"name": "工人日报", "url": url[:1024]})
+    assert findings_for(tmp_path / "ok", "source-url-length", meta=ok) == []
 
 
 def test_body_size_reports_the_figure(tmp_path: Path) -> None:
@@ -31,3 +33,4 @@ def test_body_size_reports_the_figure(tmp_path: Path) -> None:
 
 def test_empty_body(tmp_path: Path) -> None:
     assert len(findings_for(tmp_path, "body-empty", "\n\n")) == 1
+    assert findings_for(tmp_path / "ok", "body-empty", "一句话。\n") == []
