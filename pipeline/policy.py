@@ -69,6 +69,8 @@ class Policy:
     severities: Mapping[str, str] = field(default_factory=dict)
     severity_locations: Mapping[str, Location] = field(default_factory=dict)
     allowlists: Mapping[str, tuple[AllowEntry, ...]] = field(default_factory=dict)
+    theme: str | None = None
+    theme_location: Location | None = None
 
     def department_by_folder(self, folder: str) -> Department | None:
         return next((dept for dept in self.departments if dept.folder == folder), None)
@@ -222,4 +224,6 @@ def _build(document: yamlsource.YamlDocument) -> Policy:
             kind: tuple(AllowEntry(**entry) for entry in entries)
             for kind, entries in checks.get("allowlists", {}).items()
         }),
+        theme=data.get("render", {}).get("theme"),
+        theme_location=document.locate(("render", "theme")) if "theme" in data.get("render", {}) else None,
     )

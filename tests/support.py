@@ -27,10 +27,11 @@ FRONT_MATTER: dict[str, Any] = {
 
 
 def make_root(tmp_path: Path, policy_text: str = POLICY_TEXT) -> Path:
-    """A repository folder with the shipped policy and an empty content/ folder."""
+    """A repository folder with the shipped policy and templates and an empty content/ folder."""
     root = tmp_path / "repo"
     (root / posts.CONTENT_DIR).mkdir(parents=True)
     (root / "gzh.yml").write_text(policy_text, "utf-8")
+    shutil.copytree(PROJECT / "templates", root / "templates")
     return root
 
 

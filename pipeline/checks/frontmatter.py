@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from pipeline import render
 from pipeline.checks.model import Hit, PostView, Rule, Severity, rule
 from pipeline.i18n import Text
 
@@ -29,6 +30,10 @@ STRAY_FILE = Text(
     "这个 Markdown 文件不会被发布：每篇文章要单独放一个文件夹，正文文件名为 index.md，例如 content/office/2026-11-28-meeting/index.md",
     "This Markdown file will not be published: each post needs its own folder with index.md, "
     "e.g. content/office/2026-11-28-meeting/index.md")
+_UNKNOWN_THEME = Text("没有“{theme}”这个排版主题。可用的主题：{known}（templates/themes/ 下的文件）",
+                      "No theme '{theme}'. Available: {known} (files under templates/themes/)")
+_RAW_HTML = Text("正文里的 HTML 代码“{html}”不会生效，会按原样显示为文字。请改用 Markdown 写法（加粗 **文字**、图片 ![说明](文件名)）",
+                 "Raw HTML '{html}' has no effect and will show as text. Use Markdown instead")
 _REVIEW_REQUESTED = Text(
     "部门负责人请求保密委员会办公室复审（第六条第三款），审批时将增加保密办一级",
     "The department head asked the secrecy office to review (Art. 6(3)); its tier will be required")
@@ -94,3 +99,26 @@ def secrecy_reviewer(view: PostView) -> Iterator[Hit]:
 def secrecy_review_requested(view: PostView) -> Iterator[Hit]:
     if view.text_field("secrecy", "conclusion") == "需保密办复审":
         yield Hit(view.post.locate_field("secrecy", "conclusion"), _REVIEW_REQUESTED())
+
+
+@rule("theme-unknown", Severity.ERROR, Text("指定的排版主题存在", "The chosen theme exists"))
+def theme_unknown(view: PostView) -> Iterator[Hit]:
+    theme = view.text_field("theme")
+    if theme and theme not in render.themes(view.root):
+        known = "、".join(render.themes(view.root)) or "—"
+        yield Hit(view.post.locate_field("theme"), _UNKNOWN_THEME(theme=theme, known=known))
+
+
+@rule("raw-html", Severity.WARNING, Text("正文不含 HTML 代码（不会生效）", "No raw HTML in the body (it has no effect)"))
+def raw_html(view: PostView) -> Iterator[Hit]:
+    for token in view.tokens:
+        candidates = [token] if token.type == "html_block" else [
+            child for child in (token.children or []) if child.type == "html_inline"]
+        for candidate in candidates:
+            html = candidate.content.strip()
+            if html.startswith("<!--"):
+                continue  # comments are dropped silently; gzh-ignore lives in them
+            line = token.map[0] if token.map else 0
+            offset = view.post.text.find(html, view.body_offset + view.body_line_start(line))
+            yield Hit(view.location(offset if offset >= 0 else view.body_offset), _RAW_HTML(html=html[:40]))
+

@@ -177,7 +177,7 @@ class PostView:
         for token in self.tokens:
             if token.type != "inline" or not token.children:
                 continue
-            block_start = _line_offset(self.post.body, token.map[0]) if token.map else 0
+            block_start = self.body_line_start(token.map[0]) if token.map else 0
             for child in token.children:
                 if child.type == "image":
                     src = unquote(str(child.attrs.get("src", "")))
@@ -185,6 +185,10 @@ class PostView:
                     offset = self.body_offset + (found if found >= 0 else block_start)
                     refs.append(ImageRef(src, self.location(offset)))
         return tuple(refs)
+
+    def body_line_start(self, line: int) -> int:
+        """Offset within the body of its 0-based `line` (markdown-it token maps count this way)."""
+        return _line_offset(self.post.body, line)
 
     def text_field(self, *key_path: str) -> str | None:
         """A front-matter text value even when other fields are invalid, so every problem shows at once."""

@@ -13,6 +13,8 @@ RULES: tuple[Rule, ...] = (
     frontmatter.repost_source,
     frontmatter.secrecy_reviewer,
     frontmatter.secrecy_review_requested,
+    frontmatter.theme_unknown,
+    frontmatter.raw_html,
     # WeChat limits that would otherwise fail at publish time
     limits.title_length,
     limits.author_length,

@@ -5,13 +5,15 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from pipeline import output, posts, repo
+from pipeline import output, posts, render, repo
 from pipeline.checks import RULES, Report, check_posts, policy_problems, severities
 from pipeline.checks.model import Fix
 from pipeline.errors import ConfigError, UsageError
 from pipeline.i18n import Text
 from pipeline.policy import POLICY_FILE, Policy, format_problems, load_policy
+from pipeline.yamlsource import Problem
 
+_NO_THEME = Text("templates/themes/ 下没有“{theme}”主题。可用的主题：{known}", "No theme '{theme}' under templates/themes/. Available: {known}")
 _MISSING = Text("找不到要检查的路径：{path}", "No such path to check: {path}")
 _FULL_RECHECK = Text("{path} 有改动，将检查全部文章。", "{path} changed, so every post is checked.")
 _NOTHING_CHANGED = Text("与 {base} 相比没有改动的文章。", "No post changed since {base}.")
@@ -29,6 +31,9 @@ _MAX_FIX_PASSES = 5
 def load_checked_policy(root: Path) -> Policy:
     policy = load_policy(root / POLICY_FILE, POLICY_FILE)
     problems = policy_problems(policy)
+    if policy.theme and policy.theme not in render.themes(root) and policy.theme_location:
+        known = "、".join(render.themes(root)) or "—"
+        problems.append(Problem(policy.theme_location, "render.theme", _NO_THEME(theme=policy.theme, known=known)))
     if problems:
         raise ConfigError(format_problems(policy.path, problems))
     return policy

@@ -161,3 +161,9 @@ def test_stray_markdown_file_is_reported(tmp_path: Path, capsys: pytest.CaptureF
     (root / "content" / "office" / "通知.md").write_text(post_text(), "utf-8")
     assert run(root, "check") == 1
     assert "[post-layout]" in capsys.readouterr().out
+
+
+def test_policy_theme_must_exist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = (PROJECT / "gzh.yml").read_text("utf-8").replace("  theme: official", "  theme: fancy")
+    assert run(make_root(tmp_path, policy), "check") == 2
+    assert "render.theme：templates/themes/ 下没有“fancy”主题。可用的主题：official、warm" in capsys.readouterr().err

@@ -1,0 +1,252 @@
+"""Markdown tokens to WeChat-shaped HTML (before the theme is inlined and the result sanitized).
+
+What WeChat needs that plain Markdown-to-HTML does not do:
+- lists become <section>/<p> blocks with text markers: WeChat's editor adds a second bullet to
+  nested <ul>/<ol> and drops list styles (peers' reports); task items get ☐/☑, never <input>;
+- external links are not clickable in articles, so each becomes a numbered reference, listed once
+  per URL under 参考链接; links to mp.weixin.qq.com articles stay links;
+- GFM footnotes become a 注释 section;
+- raw HTML never passes: comments (e.g. gzh-ignore) are dropped, anything else shows as text;
+- images are resolved through a mapping, so previews use local files and publishing WeChat URLs.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Sequence
+from urllib.parse import unquote, urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from markupsafe import escape
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+from pipeline.render.code import highlight_code
+
+WECHAT_ARTICLE_HOSTS = ("mp.weixin.qq.com",)
+WECHAT_IMAGE_HOSTS = ("mmbiz.qpic.cn", "mmbiz.qlogo.cn")
+BULLETS = ("•", "◦", "▪")
+TASK_OPEN, TASK_DONE = "☐", "☑"
+
+ImageResolver = Callable[[str], str]
+
+
+def is_remote(src: str) -> bool:
+    return src.startswith("//") or bool(urlsplit(src).scheme)
+
+
+class WeChatRenderer(RendererHTML):
+    """markdown-it renderer whose rules produce the shapes WeChat keeps (see module docstring)."""
+
+    # -- lists: <section class="list"> with <p class="li"> items carrying a text marker ----------
+
+    def bullet_list_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        env["lists"].append(["bullet", 0])
+        return '<section class="list">'
+
+    def ordered_list_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        start = int(tokens[idx].attrs.get("start", 1) or 1)
+        env["lists"].append(["ordered", start - 1])
+        return '<section class="list">'
+
+    def bullet_list_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        env["lists"].pop()
+        return "</section>"
+
+    ordered_list_close = bullet_list_close
+
+    def list_item_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        kind = env["lists"][-1]
+        kind[1] += 1
+        if "task-list-item" in str(tokens[idx].attrs.get("class", "")):
+            env["marker"] = ""  # the checkbox itself is the marker
+        elif kind[0] == "ordered":
+            env["marker"] = f"{kind[1]}. "
+        else:
+            env["marker"] = BULLETS[min(len(env["lists"]), len(BULLETS)) - 1] + " "
+        return "<section>"
+
+    def list_item_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        prefix = self._flush_marker(env)  # an item with no paragraph of its own still shows its marker
+        return f"{prefix}</section>"
+
+    def _flush_marker(self, env: EnvType) -> str:
+        marker = env.pop("marker", None)
+        return "" if marker is None else f'<p class="li">{escape(marker)}</p>'
+
+    def paragraph_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        marker = env.pop("marker", None)
+        if marker is not None:
+            return f'<p class="{env.get("marker_class", "li")}">{escape(marker)}'
+        if env["lists"] or env.get("in_note"):
+            return '<p class="li-more">'
+        return "<p>"
+
+    def paragraph_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return "</p>"
+
+    # -- links: mp.weixin.qq.com stays clickable, everything else becomes a numbered reference ----
+
+    def link_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        href = str(tokens[idx].attrs.get("href", ""))
+        host = urlsplit(href).hostname or ""
+        if host in WECHAT_ARTICLE_HOSTS or host.endswith("." + WECHAT_ARTICLE_HOSTS[0]):
+            env["link_kinds"].append("wechat")
+            return f'<a href="{escape(href)}">'
+        if href.startswith(("http://", "https://", "mailto:")):
+            env["link_kinds"].append(href)
+        else:
+            env["link_kinds"].append("")  # in-page anchors and relative links go nowhere in WeChat
+        return ""
+
+    def link_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        kind = env["link_kinds"].pop()
+        if kind == "wechat":
+            return "</a>"
+        if not kind:
+            return ""
+        text = _link_text(tokens, idx)
+        if text == kind or text == kind.removeprefix("mailto:"):
+            return ""  # a bare URL already shows itself
+        references: dict[str, tuple[int, str]] = env["references"]
+        number = references.setdefault(kind, (len(references) + 1, text))[0]
+        return f"<sup>[{number}]</sup>"
+
+    # -- images: through the resolver; foreign remote images are dropped (WeChat filters them) ---
+
+    def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        src = unquote(str(token.attrs.get("src", "")))
+        alt = self.renderInlineAsText(token.children or [], options, env)
+        if is_remote(src):
+            if (urlsplit(src).hostname or "") not in WECHAT_IMAGE_HOSTS:
+                return f"<span>{escape(alt)}</span>" if alt else ""
+            url = src
+        else:
+            env["images"].append(src)
+            url = env["resolve_image"](src)
+        return f'<img src="{escape(url)}" alt="{escape(alt)}">'
+
+    # -- code ---------------------------------------------------------------------------------------
+
+    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        language = token.info.strip().split(" ")[0] if token.info else ""
+        return f'<pre class="code"><code>{highlight_code(token.content, language)}</code></pre>'
+
+    def code_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return f'<pre class="code"><code>{highlight_code(tokens[idx].content, "")}</code></pre>'
+
+    # -- raw HTML never passes through -------------------------------------------------------------
+
+    def html_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        content = tokens[idx].content
+        if content.lstrip().startswith("<!--"):
+            return ""
+        return f"<p>{escape(content.strip())}</p>"
+
+    def html_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        content = tokens[idx].content
+        if content.startswith('<input class="task-list-item-checkbox"'):
+            return escape(TASK_DONE if 'checked="checked"' in content else TASK_OPEN)
+        if content.startswith("<!--"):
+            return ""
+        return str(escape(content))
+
+    # -- line breaks: a soft break between Chinese characters is no space at all -----------------
+
+    def softbreak(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        before = tokens[idx - 1].content[-1:] if idx > 0 else ""
+        after = tokens[idx + 1].content[:1] if idx + 1 < len(tokens) else ""
+        return "" if _is_cjk(before) or _is_cjk(after) else " "
+
+    def hardbreak(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return "<br>"
+
+    # -- tables get a scrolling wrapper so a wide table never widens the page ----------------------
+
+    def table_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return '<section class="table-wrap"><table>'
+
+    def table_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return "</table></section>"
+
+    # -- GFM footnotes become a 注释 section -------------------------------------------------------
+
+    def footnote_ref(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return f"<sup>[注{tokens[idx].meta['id'] + 1}]</sup>"
+
+    def footnote_block_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        env["in_note"] = True
+        return f'<section class="notes"><p class="section-title">{escape(env["labels"]["notes"])}</p>'
+
+    def footnote_block_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        env["in_note"] = False
+        return "</section>"
+
+    def footnote_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        env["marker"] = f"注{tokens[idx].meta['id'] + 1}："
+        env["marker_class"] = "note"
+        return "<section>"
+
+    def footnote_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        env["marker_class"] = "li"
+        return f"{self._flush_marker(env)}</section>"
+
+    def footnote_anchor(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return ""  # back-links are in-page anchors, which WeChat does not follow
+
+    def front_matter(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return ""
+
+
+def _is_cjk(char: str) -> bool:
+    return bool(char) and ("\u2e80" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" or "\uff00" <= char <= "\uffef"
+                           or "\u3000" <= char <= "\u303f")
+
+
+def _link_text(tokens: Sequence[Token], close_index: int) -> str:
+    depth, parts = 0, []
+    for token in reversed(tokens[:close_index]):
+        if token.type == "link_close":
+            depth += 1
+        elif token.type == "link_open":
+            if depth == 0:
+                break
+            depth -= 1
+        elif token.type in ("text", "code_inline"):
+            parts.append(token.content)
+    return "".join(reversed(parts))
+
+
+def parser() -> MarkdownIt:
+    md = (
+        MarkdownIt("commonmark", {"html": True, "typographer": False}, renderer_cls=WeChatRenderer)
+        .enable(["table", "strikethrough"])
+        .use(front_matter_plugin)
+        .use(footnote_plugin)
+        .use(tasklists_plugin)
+    )
+    md.validateLink = lambda url: not url.lower().startswith(("javascript:", "vbscript:", "data:text"))  # type: ignore[method-assign]
+    # Plugins install their own render rules over the renderer's methods; ours must win.
+    for name in ("footnote_ref", "footnote_block_open", "footnote_block_close", "footnote_open",
+                 "footnote_close", "footnote_anchor", "front_matter"):
+        md.add_render_rule(name, getattr(WeChatRenderer, name))
+    return md
+
+
+_PARSER = parser()
+_BLOCK_GAPS = re.compile(r">\n+<")  # newlines markdown-it leaves between blocks: bytes WeChat would count
+
+
+def render_markdown(markdown: str, resolve_image: ImageResolver, labels: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """HTML for a Markdown body, and the render's side facts: images used, references."""
+    env: dict[str, Any] = {
+        "lists": [], "link_kinds": [], "references": {}, "images": [],
+        "resolve_image": resolve_image, "labels": labels,
+    }
+    html = _BLOCK_GAPS.sub("><", _PARSER.render(markdown, env))
+    return html, env

@@ -1,0 +1,41 @@
+"""The last step of every render: keep only what WeChat's article body keeps.
+
+An allowlist (nh3, the Rust ammonia sanitizer) of tags, attributes, URL schemes and CSS
+properties. Whatever a theme, a template or a post tries beyond it is removed, not trusted.
+"""
+from __future__ import annotations
+
+import nh3
+
+TAGS = {
+    "section", "p", "span", "br", "hr", "strong", "b", "em", "i", "del", "s", "u", "sup", "sub",
+    "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code",
+    "table", "thead", "tbody", "tr", "th", "td", "img", "a",
+}
+ATTRIBUTES = {
+    "*": {"style"},
+    "img": {"src", "alt"},
+    "a": {"href"},
+    "th": {"colspan", "rowspan"},
+    "td": {"colspan", "rowspan"},
+}
+STYLE_PROPERTIES = {
+    "color", "background-color", "font-size", "font-weight", "font-style", "font-family",
+    "line-height", "letter-spacing", "text-align", "text-indent", "text-decoration", "word-break",
+    "white-space", "vertical-align", "display", "width", "max-width", "height", "overflow-x",
+    "margin", "margin-top", "margin-right", "margin-bottom", "margin-left",
+    "padding", "padding-top", "padding-right", "padding-bottom", "padding-left",
+    "border", "border-top", "border-right", "border-bottom", "border-left", "border-radius", "border-collapse",
+}
+
+
+def sanitize(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=TAGS,
+        attributes=ATTRIBUTES,
+        url_schemes={"http", "https"},
+        link_rel=None,
+        strip_comments=True,
+        filter_style_properties=STYLE_PROPERTIES,
+    )
