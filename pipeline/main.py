@@ -38,6 +38,15 @@ _HELP = {
     "slug": Text("文章文件夹名（小写字母、数字、-）", "post folder name"),
     "title": Text("文章标题", "post title"),
     "date": Text("日期（默认今天），写成 2026-11-28", "date (default today)"),
+    "render": Text("输出文章发送给微信的 HTML", "print the article HTML sent to WeChat"),
+    "render_path": Text("文章的 index.md 或文章文件夹", "a post's index.md or folder"),
+    "output": Text("写入文件而不是屏幕", "write to a file instead of the screen"),
+    "theme": Text("使用指定的排版主题", "use this theme"),
+    "preview": Text("生成手机宽度的预览网站", "build the phone-width preview site"),
+    "site": Text("输出文件夹（默认 site/）", "output folder (default site/)"),
+    "screenshot": Text("用 Chromium 为每篇文章截取手机宽度的图片", "take a phone-width PNG of each post with Chromium"),
+    "serve": Text("在本机启动预览网站，文章改动后自动重建", "serve the preview locally and rebuild on change"),
+    "port": Text("端口（默认 8000）", "port (default 8000)"),
 }
 _USAGE_ERROR = Text("{prog}：参数有误：{message}。用 {prog} --help 查看用法", "{prog}: bad arguments: {message}. See {prog} --help")
 _INTERRUPTED = Text("已中断。", "Interrupted.")
@@ -75,6 +84,21 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--slug", default="post", help=_HELP["slug"]())
     new.add_argument("--title", help=_HELP["title"]())
     new.add_argument("--date", help=_HELP["date"]())
+
+    render = commands.add_parser("render", help=_HELP["render"]())
+    render.add_argument("path", help=_HELP["render_path"]())
+    render.add_argument("-o", "--output", help=_HELP["output"]())
+    render.add_argument("--theme", help=_HELP["theme"]())
+
+    preview = commands.add_parser("preview", help=_HELP["preview"]())
+    preview.add_argument("paths", nargs="*", help=_HELP["paths"]())
+    preview.add_argument("-o", "--output", default="site", help=_HELP["site"]())
+    preview.add_argument("--screenshot", action="store_true", help=_HELP["screenshot"]())
+
+    serve = commands.add_parser("serve", help=_HELP["serve"]())
+    serve.add_argument("paths", nargs="*", help=_HELP["paths"]())
+    serve.add_argument("-o", "--output", default="site", help=_HELP["site"]())
+    serve.add_argument("-p", "--port", type=int, default=8000, help=_HELP["port"]())
     return parser
 
 
@@ -131,6 +155,18 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
         from pipeline.commands import new
 
         return new.new(root, args.department, slug=args.slug, title=args.title, date=args.date)
+    if args.command == "render":
+        from pipeline.commands.render import render_command
+
+        return render_command(root, args.path, output_file=args.output, theme=args.theme)
+    if args.command == "preview":
+        from pipeline.commands.preview import preview_command
+
+        return preview_command(root, args.paths, out=args.output, screenshot=args.screenshot)
+    if args.command == "serve":
+        from pipeline.commands.serve import serve_command
+
+        return serve_command(root, args.paths, port=args.port, out=args.output)
     raise AssertionError(args.command)  # argparse only accepts the commands above
 
 

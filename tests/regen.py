@@ -1,4 +1,4 @@
-"""Regenerate golden files after an intended change: `python -m tests.regen [broken]`.
+"""Regenerate golden files after an intended change: `python -m tests.regen [broken] [render]`.
 
 Run it only when the new output is what you meant, then review the diff before committing.
 """
@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from tests.broken_corpus import EXPECTED, findings_by_post
+from tests.render_golden import CASES, case_names, render_case
 
 
 def regen_broken(tmp: Path) -> None:
@@ -19,13 +20,21 @@ def regen_broken(tmp: Path) -> None:
     print(f"wrote {EXPECTED}")
 
 
+def regen_render(tmp: Path) -> None:
+    for name in case_names():
+        (CASES / f"{name}.html").write_text(render_case(tmp / name, name), "utf-8")
+    print(f"wrote {len(case_names())} files in {CASES}")
+
+
 def main(argv: list[str]) -> int:
     import tempfile
 
-    targets = argv or ["broken"]
+    targets = argv or ["broken", "render"]
     with tempfile.TemporaryDirectory() as folder:
         if "broken" in targets:
-            regen_broken(Path(folder))
+            regen_broken(Path(folder) / "broken")
+        if "render" in targets:
+            regen_render(Path(folder) / "render")
     return 0
 
 

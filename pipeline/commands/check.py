@@ -76,6 +76,11 @@ def _relative(root: Path, path: Path) -> str:
 def _select(root: Path, targets: list[str], changed: bool, base: str) -> tuple[list[Path], list[Path]]:
     if changed:
         return _changed_posts(root, base)
+    return select_posts(root, targets)
+
+
+def select_posts(root: Path, targets: list[str]) -> tuple[list[Path], list[Path]]:
+    """Post files and stray Markdown files under the named paths (default: content/)."""
     paths = []
     for target in targets or [posts.CONTENT_DIR]:
         path = (root / target) if not Path(target).is_absolute() else Path(target)

@@ -88,6 +88,8 @@ def render_post(post: Post, policy: Policy, root: Path, *, theme: str | None = N
     template = _template(root.resolve(), "article.html.j2")
     try:
         html = template.render(context)
+    except jinja2.TemplateSyntaxError as error:
+        raise RenderError(_TEMPLATE_ERROR(path=f"{TEMPLATES_DIR}/{error.name}", line=error.lineno, error=error.message)) from None
     except jinja2.TemplateError as error:
         raise RenderError(_TEMPLATE_ERROR(path=f"{TEMPLATES_DIR}/{template.name}", line="?", error=error)) from None
     inlined = _INLINER.inline_fragment(html, _theme_css(root.resolve(), name))

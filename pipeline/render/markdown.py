@@ -53,13 +53,14 @@ class WeChatRenderer(RendererHTML):
         return '<section class="list">'
 
     def bullet_list_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        env["lists"].pop()
+        if env["lists"]:  # the footnote plugin can emit unbalanced list tokens for odd input
+            env["lists"].pop()
         return "</section>"
 
     ordered_list_close = bullet_list_close
 
     def list_item_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        kind = env["lists"][-1]
+        kind = env["lists"][-1] if env["lists"] else ["bullet", 0]
         kind[1] += 1
         if "task-list-item" in str(tokens[idx].attrs.get("class", "")):
             env["marker"] = ""  # the checkbox itself is the marker
@@ -103,7 +104,7 @@ class WeChatRenderer(RendererHTML):
         return ""
 
     def link_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        kind = env["link_kinds"].pop()
+        kind = env["link_kinds"].pop() if env["link_kinds"] else ""
         if kind == "wechat":
             return "</a>"
         if not kind:

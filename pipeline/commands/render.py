@@ -1,0 +1,38 @@
+"""`gzh render PATH`: print the article HTML exactly as it is sent to WeChat.
+
+Image sources stay the post's relative file names here; publishing substitutes the WeChat URLs
+of the uploaded images, and nothing else changes.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline import output, posts, render
+from pipeline.commands.check import load_checked_policy
+from pipeline.errors import UsageError
+from pipeline.i18n import Text
+
+_NOT_A_POST = Text("“{path}”不是文章：请给出文章的 index.md 或其所在的文件夹",
+                   "'{path}' is not a post: give a post's index.md or its folder")
+_WROTE = Text("已写入 {path}（{chars} 个字符）", "Wrote {path} ({chars} characters)")
+
+
+def render_command(root: Path, target: str, *, output_file: str | None = None, theme: str | None = None) -> int:
+    policy = load_checked_policy(root)
+    post = posts.load_post(_post_file(root, target), root)
+    rendered = render.render_post(post, policy, root, theme=theme)
+    if output_file:
+        Path(output_file).write_text(rendered.html + "\n", "utf-8")
+        output.error(_WROTE(path=output_file, chars=len(rendered.html)))
+    else:
+        output.write(rendered.html + "\n")
+    return 0
+
+
+def _post_file(root: Path, target: str) -> Path:
+    path = Path(target) if Path(target).is_absolute() else root / target
+    if path.is_dir():
+        path = path / posts.POST_FILE
+    if not path.is_file() or path.name != posts.POST_FILE or not path.resolve().is_relative_to(root):
+        raise UsageError(_NOT_A_POST(path=target))
+    return path.resolve()

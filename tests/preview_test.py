@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pipeline import posts, preview
+from tests.support import front_matter, make_root, policy, write_image, write_post
+
+
+def test_site_has_an_index_and_a_page_per_post_with_images(tmp_path: Path) -> None:
+    root = make_root(tmp_path)
+    write_post(root, "![现场](a.png)\n\n联系人13800138000。\n", slug="good")
+    write_image(root / "content/office/good/a.png")
+    write_post(root, "正文。\n", slug="bad", meta=front_matter(category="通知"))
+    out = tmp_path / "site"
+    pages = preview.build_site(root, policy(root), posts.discover([root / "content"])[0], out, dt.date(2026, 11, 28))
+    assert [str(page.page) for page in pages] == ["posts/office/bad/index.html", "posts/office/good/index.html"]
+    good = (out / "posts/office/good/index.html").read_text("utf-8")
+    assert "<h1 class=\"title\">市总工会召开全委会议</h1>" in good and "2026-11-28" in good
+    assert 'src="a.png"' in good and (out / "posts/office/good/a.png").is_file()
+    assert "需要保密委员会办公室复审：mobile-number" in good
+    assert "138****8000" in good.split('<aside class="checks"')[1]  # the panel shows it redacted
+    index = (out / "index.html").read_text("utf-8")
+    assert 'href="posts/office/good/index.html"' in index and "需保密办复审" in index
+    assert "1 个错误，0 个警告" in index and "共 2 篇：1 篇通过，1 篇有错误，1 篇需保密办复审。" in index
+    assert (out / "assets/preview.css").is_file()
+
+
+def test_unrenderable_post_still_gets_a_page_with_its_problems(tmp_path: Path) -> None:
+    root = make_root(tmp_path)
+    write_post(root, text="---\ntitle: [\n---\n正文\n")
+    out = tmp_path / "site"
+    preview.build_site(root, policy(root), posts.discover([root / "content"])[0], out)
+    page = (out / "posts/office/2026-11-28-meeting/index.html").read_text("utf-8")
+    assert "元数据有错误，暂时无法排版" in page and "front-matter" in page

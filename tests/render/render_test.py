@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from pipeline import posts
+from pipeline.render import RenderError, render_post
+from pipeline.render.markdown import render_markdown
+from pipeline.render.sanitize import sanitize
+from tests.render_golden import CASES, case_names, render_case
+from tests.support import PROJECT, front_matter, make_root, policy, write_post
+
+FORBIDDEN = [
+    (re.compile(r"<style", re.I), "a <style> element"),
+    (re.compile(r"<script", re.I), "a <script> element"),
+    (re.compile(r"<[^>]*\son\w+\s*=", re.I), "an event handler attribute"),
+    (re.compile(r"<[^>]*\sclass\s*=", re.I), "a class attribute"),
+    (re.compile(r"<img[^>]+src=\"https?://(?!mmbiz\.qpic\.cn/)", re.I), "an external image URL"),
+    (re.compile(r"<(div|span|input)\s[^>]*(onclick|position)", re.I), "raw HTML from the Markdown"),
+]
+
+
+def assert_clean(html: str) -> None:
+    for pattern, what in FORBIDDEN:
+        assert not pattern.search(html), what
+    assert sanitize(html) == html
+
+
+@pytest.mark.parametrize("name", case_names())
+def test_golden(tmp_path: Path, name: str) -> None:
+    """After an intended change: python -m tests.regen render, then review the diff."""
+    assert render_case(tmp_path, name) == (CASES / f"{name}.html").read_text("utf-8")
+
+
+@pytest.mark.parametrize("name", case_names())
+def test_golden_output_is_clean(name: str) -> None:
+    assert_clean((CASES / f"{name}.html").read_text("utf-8").rstrip("\n"))
+
+
+def test_every_sample_post_renders_clean_and_within_limits() -> None:
+    rules = policy(PROJECT)
+    files, _ = posts.discover([PROJECT / "content"])
+    for file in files:
+        rendered = render_post(posts.load_post(file, PROJECT), rules, PROJECT)
+        assert_clean(rendered.html)
+        assert not rendered.too_big
+
+
+def test_links_are_deduplicated_by_url(tmp_path: Path) -> None:
+    html = render_case(tmp_path, "links")
+    assert html.count("[1] 全国总工会：https://www.acftu.org/") == 1
+    assert html.count("<sup") == 4  # 全国总工会 twice share [1]; 工人日报 [2]; 联系我们 [3]
+    assert '<a href="https://mp.weixin.qq.com/s/abcdef"' in html
+    assert "javascript" not in html.split("</p>")[0].split("危险")[0]
+
+
+def test_image_mapping_substitutes_urls_and_records_images(tmp_path: Path) -> None:
+    root = make_root(tmp_path)
+    file = write_post(root, "![甲](a.png)\n\n![乙](b.png)\n")
+    rendered = render_post(posts.load_post(file, root), policy(root), root,
+                           image_urls={"a.png": "https://mmbiz.qpic.cn/a"})
+    assert rendered.images == ("a.png", "b.png")
+    assert 'src="https://mmbiz.qpic.cn/a"' in rendered.html and 'src="b.png"' in rendered.html
+
+
+def test_theme_comes_from_option_then_post_then_policy(tmp_path: Path) -> None:
+    root = make_root(tmp_path)
+    post = posts.load_post(write_post(root, meta=front_matter(theme="warm")), root)
+    rules = policy(root)
+    assert render_post(post, rules, root).theme == "warm"
+    assert render_post(post, rules, root, theme="official").theme == "official"
+    plain = posts.load_post(write_post(root, slug="plain"), root)
+    assert render_post(plain, rules, root).theme == "official"
+
+
+def test_missing_theme_is_a_clear_error(tmp_path: Path) -> None:
+    root = make_root(tmp_path)
+    post = posts.load_post(write_post(root), root)
+    with pytest.raises(RenderError, match="找不到主题“fancy”.*可用的主题：official、warm"):
+        render_post(post, policy(root), root, theme="fancy")
+
+
+def test_broken_template_is_a_clear_error(tmp_path: Path) -> None:
+    root = make_root(tmp_path)
+    (root / "templates" / "footer.html.j2").write_text("{% if %}", "utf-8")
+    post = posts.load_post(write_post(root), root)
+    with pytest.raises(RenderError, match="模板 templates/footer.html.j2 第 1 行有错误"):
+        render_post(post, policy(root), root)
+
+
+def test_post_with_invalid_front_matter_is_not_rendered(tmp_path: Path) -> None:
+    root = make_root(tmp_path)
+    post = posts.load_post(write_post(root, text="---\ntitle: [\n---\n正文\n"), root)
+    with pytest.raises(RenderError, match="元数据有错误，无法排版"):
+        render_post(post, policy(root), root)
+
+
+def test_template_output_is_sanitized_too(tmp_path: Path) -> None:
+    root = make_root(tmp_path)
+    (root / "templates" / "header.html.j2").write_text(
+        '<script>alert(1)</script><p onclick="x()" style="position:fixed;color:red">页眉</p>', "utf-8")
+    html = render_post(posts.load_post(write_post(root), root), policy(root), root).html
+    assert "<script" not in html and "onclick" not in html and "position" not in html
+    assert re.search(r'<p style="[^"]*color:red">页眉</p>', html)
+
+
+_markdown_pieces = st.sampled_from([
+    "# ", "## ", "- ", "1. ", "  - ", "> ", "```", "```python\n", "`", "*", "**", "~~", "[", "]", "(", ")",
+    "![", "](a.png)", "](https://example.com/x)", "](https://mp.weixin.qq.com/s/x)", "[^1]", "[^1]: ",
+    "|", "| --- |", "<", ">", "<!--", "-->", "<div>", "<script>", "&", "&amp;", "\n", "\n\n", "    ",
+    "中文", "职工", "text", "- [ ] ", "- [x] ", "---", "\\", '"', "'", "javascript:", "onerror=",
+])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_markdown_pieces, max_size=40).map("".join))
+def test_any_markdown_renders_to_sanitizer_stable_html(markdown: str) -> None:
+    html, _ = render_markdown(markdown, lambda src: src, {"notes": "注释", "references": "参考链接"})
+    cleaned = sanitize(html)
+    assert sanitize(cleaned) == cleaned
+    for pattern, what in FORBIDDEN[:4]:
+        assert not pattern.search(cleaned), what
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(_markdown_pieces, max_size=30).map("".join))
+def test_any_markdown_post_renders_clean(tmp_path_factory: pytest.TempPathFactory, markdown: str) -> None:
+    root = make_root(tmp_path_factory.mktemp("prop"))
+    html = render_post(posts.load_post(write_post(root, markdown), root), policy(root), root).html
+    assert_clean(html)
