@@ -40,7 +40,7 @@ def chromium_path() -> str | None:
 
 _INSPECT = """() => ({
   broken: Array.from(document.images).filter(img => !img.complete || img.naturalWidth === 0).map(img => img.src),
-  overflow: Math.max(0, document.documentElement.scrollWidth - window.innerWidth),
+  overflow: Math.max(0, document.documentElement.scrollWidth - document.documentElement.clientWidth),
 })"""
 
 
