@@ -32,6 +32,7 @@ from pipeline.policy import load_policy  # noqa: E402
 
 def build_corpus(root: Path, count: int) -> list[Path]:
     shutil.copy(PROJECT / "gzh.yml", root / "gzh.yml")
+    shutil.copytree(PROJECT / "templates", root / "templates")
     samples, _ = posts.discover([PROJECT / "content"])
     files = []
     for index in range(count):

@@ -1,27 +1,10 @@
-"""All terminal output: colour detection and the report formats of `gzh check`.
-
-Formats: `text` (grouped by file, coloured on a terminal), `json` (for tools), `github`
-(workflow commands that GitHub Actions and Gitea Actions turn into annotations on the diff).
-"""
+"""All terminal output goes through here: writing, colour detection, column padding."""
 from __future__ import annotations
 
-import json
 import os
 import sys
 import unicodedata
-from typing import IO, Any
-
-from pipeline.checks import Report, Severity
-from pipeline.i18n import Text
-
-_COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
-_SUMMARY = Text("检查了 {posts} 篇文章：{errors} 个错误，{warnings} 个警告，{infos} 条提示。",
-                "Checked {posts} post(s): {errors} error(s), {warnings} warning(s), {infos} info.")
-_SECRECY = Text("需要保密委员会办公室复审（第六条第三款），原因：{reasons}",
-                "Needs the secrecy office's review (Art. 6(3)); because of: {reasons}")
-_SECRECY_COUNT = Text("{count} 篇需保密办复审。", "{count} post(s) need the secrecy office's review.")
-_ALL_GOOD = Text("全部通过。", "All passed.")
-_STRICT = Text("（--strict：警告也视为失败）", " (--strict: warnings fail too)")
+from typing import IO
 
 
 def use_color(stream: IO[str], choice: str = "auto") -> bool:
@@ -38,97 +21,8 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(width - cells, 1)
 
 
-def _paint(text: str, code: str, color: bool) -> str:
+def paint(text: str, code: str, color: bool) -> str:
     return f"\033[{code}m{text}\033[0m" if color else text
-
-
-def summary(report: Report, strict: bool = False) -> str:
-    counts = {name: report.count(severity) for name, severity in
-              (("errors", Severity.ERROR), ("warnings", Severity.WARNING), ("infos", Severity.INFO))}
-    line = _SUMMARY(posts=len(report.posts), **counts)
-    secrecy = sum(1 for post in report.posts if post.needs_secrecy_review)
-    if secrecy:
-        line += _SECRECY_COUNT(count=secrecy)
-    if not report.failed(strict):
-        line += _ALL_GOOD()
-    elif strict and not counts["errors"]:
-        line += _STRICT()
-    return line
-
-
-def render_text(report: Report, color: bool, strict: bool = False) -> str:
-    lines: list[str] = []
-    groups: dict[str, list[Any]] = {}
-    for finding in report.findings:
-        groups.setdefault(finding.location.path, []).append(finding)
-    secrecy = {post.path: post.secrecy_reasons for post in report.posts if post.needs_secrecy_review}
-    for path in sorted(set(groups) | set(secrecy)):
-        lines.append(_paint(path, "1", color))
-        for finding in groups.get(path, []):
-            where = f"{finding.location.line}:{finding.location.col}"
-            label = _paint(finding.severity.label, _COLORS[finding.severity], color)
-            lines.append(f"  {where:>7}  {label}  {finding.message}  [{finding.rule_id}]")
-        if path in secrecy:
-            lines.append("  " + _paint(_SECRECY(reasons="、".join(secrecy[path])), "35", color))
-        lines.append("")
-    lines.append(_paint(summary(report, strict), "1", color))
-    return "\n".join(lines) + "\n"
-
-
-def render_json(report: Report, strict: bool = False) -> str:
-    document = {
-        "summary": {
-            "posts": len(report.posts),
-            "errors": report.count(Severity.ERROR),
-            "warnings": report.count(Severity.WARNING),
-            "infos": report.count(Severity.INFO),
-            "failed": report.failed(strict),
-        },
-        "posts": [
-            {
-                "path": post.path,
-                "needs_secrecy_review": post.needs_secrecy_review,
-                "secrecy_reasons": list(post.secrecy_reasons),
-                "findings": [_finding_json(finding) for finding in post.findings],
-            }
-            for post in report.posts
-        ],
-        "other": [_finding_json(finding) for finding in report.other],
-    }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-
-
-def _finding_json(finding: Any) -> dict[str, Any]:
-    return {
-        "rule": finding.rule_id,
-        "severity": finding.severity.value,
-        "path": finding.location.path,
-        "line": finding.location.line,
-        "col": finding.location.col,
-        "message": finding.message,
-        "fixable": finding.fix is not None,
-    }
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def render_github(report: Report, strict: bool = False) -> str:
-    """Workflow commands (`::error file=…,line=…::msg`), understood by GitHub and Gitea Actions."""
-    commands = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
-    lines = [
-        f"::{commands[finding.severity]} file={_escape_property(finding.location.path)},"
-        f"line={finding.location.line},col={finding.location.col},"
-        f"title={_escape_property(finding.rule_id)}::{_escape_data(finding.message)}"
-        for finding in report.findings
-    ]
-    lines.append(summary(report, strict))
-    return "\n".join(lines) + "\n"
 
 
 def write(text: str, stream: IO[str] | None = None) -> None:

@@ -123,6 +123,11 @@ def load_policy(path: Path, display: str | None = None) -> Policy:
     return parse_policy(text, display)
 
 
+def load_repository_policy(root: Path) -> Policy:
+    """`gzh.yml` at the repository root, named relative to it in messages."""
+    return load_policy(root / POLICY_FILE, POLICY_FILE)
+
+
 def parse_policy(text: str, path: str) -> Policy:
     try:
         document = yamlsource.parse(text, path)

@@ -5,15 +5,13 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from pipeline import output, posts, render, repo
+from pipeline import output, posts, render, repo, report as formats
 from pipeline.checks import RULES, Report, check_posts, policy_problems, severities
 from pipeline.checks.model import Fix
 from pipeline.errors import ConfigError, UsageError
 from pipeline.i18n import Text
-from pipeline.policy import POLICY_FILE, Policy, format_problems, load_policy
-from pipeline.yamlsource import Problem
+from pipeline.policy import POLICY_FILE, Policy, format_problems, load_repository_policy
 
-_NO_THEME = Text("templates/themes/ 下没有“{theme}”主题。可用的主题：{known}", "No theme '{theme}' under templates/themes/. Available: {known}")
 _MISSING = Text("找不到要检查的路径：{path}", "No such path to check: {path}")
 _FULL_RECHECK = Text("{path} 有改动，将检查全部文章。", "{path} changed, so every post is checked.")
 _NOTHING_CHANGED = Text("与 {base} 相比没有改动的文章。", "No post changed since {base}.")
@@ -29,11 +27,9 @@ _MAX_FIX_PASSES = 5
 
 
 def load_checked_policy(root: Path) -> Policy:
-    policy = load_policy(root / POLICY_FILE, POLICY_FILE)
-    problems = policy_problems(policy)
-    if policy.theme and policy.theme not in render.themes(root) and policy.theme_location:
-        known = "、".join(render.themes(root)) or "—"
-        problems.append(Problem(policy.theme_location, "render.theme", _NO_THEME(theme=policy.theme, known=known)))
+    """The repository's policy, with what only the check stage can validate: rule ids and the theme."""
+    policy = load_repository_policy(root)
+    problems = policy_problems(policy) + render.policy_theme_problems(policy, root)
     if problems:
         raise ConfigError(format_problems(policy.path, problems))
     return policy
@@ -56,11 +52,11 @@ def check(
     if fix:
         report = _fix(root, policy, post_files, strays, report)
     if fmt == "json":
-        output.write(output.render_json(report, strict))
+        output.write(formats.render_json(report, strict))
     elif fmt == "github":
-        output.write(output.render_github(report, strict))
+        output.write(formats.render_github(report, strict))
     else:
-        output.write(output.render_text(report, output.use_color(sys.stdout, color), strict))
+        output.write(formats.render_text(report, output.use_color(sys.stdout, color), strict))
     return 1 if report.failed(strict) else 0
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline import output, posts, render
-from pipeline.commands.check import load_checked_policy
-from pipeline.errors import UsageError
+from pipeline.errors import ConfigError, UsageError
 from pipeline.i18n import Text
+from pipeline.policy import format_problems, load_repository_policy
 
 _NOT_A_POST = Text("“{path}”不是文章：请给出文章的 index.md 或其所在的文件夹",
                    "'{path}' is not a post: give a post's index.md or its folder")
@@ -18,7 +18,10 @@ _WROTE = Text("已写入 {path}（{chars} 个字符）", "Wrote {path} ({chars} 
 
 
 def render_command(root: Path, target: str, *, output_file: str | None = None, theme: str | None = None) -> int:
-    policy = load_checked_policy(root)
+    policy = load_repository_policy(root)  # not the check stage's loader: a render stays light to start
+    problems = render.policy_theme_problems(policy, root)
+    if problems:
+        raise ConfigError(format_problems(policy.path, problems))
     post = posts.load_post(_post_file(root, target), root)
     rendered = render.render_post(post, policy, root, theme=theme)
     if output_file:

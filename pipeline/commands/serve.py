@@ -7,12 +7,11 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from pipeline import output, preview
+from pipeline import output, preview, render
 from pipeline.commands.check import load_checked_policy, select_posts
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
 from pipeline.policy import POLICY_FILE
-from pipeline.render import TEMPLATES_DIR
 
 _SERVING = Text("预览地址：{url}（修改文章后自动重建，按 Ctrl+C 结束）", "Serving {url} (rebuilds on change; Ctrl+C stops)")
 _REBUILT = Text("已重建（{count} 篇）", "Rebuilt ({count} posts)")
@@ -43,6 +42,7 @@ class PreviewServer:
         return f"http://{host}:{port}/"
 
     def build(self) -> None:
+        render.clear_caches()
         policy = load_checked_policy(self.root)
         files, _ = select_posts(self.root, self.targets)
         staging = self.out.with_name(self.out.name + ".building")
@@ -71,7 +71,7 @@ class PreviewServer:
 
     def _snapshot(self) -> tuple[int, int]:
         newest, count = 0, 0
-        for base in (self.root / "content", self.root / TEMPLATES_DIR):
+        for base in (self.root / "content", self.root / render.TEMPLATES_DIR):
             for path in base.rglob("*"):
                 newest, count = max(newest, path.stat().st_mtime_ns), count + 1
         policy = self.root / POLICY_FILE

@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
 from pipeline.policy import Policy
+from pipeline.yamlsource import Problem
 from pipeline.posts import Post
 from pipeline.render.markdown import render_markdown
 from pipeline.render.sanitize import sanitize
@@ -36,6 +37,8 @@ _NO_THEME = Text("找不到主题“{name}”（{path}）。可用的主题：{k
                  "Theme '{name}' not found ({path}). Available: {known}")
 _NO_TEMPLATE = Text("找不到模板 {path}。templates/ 文件夹里应有 article.html.j2 及其引用的模板",
                     "Template {path} not found; templates/ must hold article.html.j2 and what it includes")
+_NO_POLICY_THEME = Text("templates/themes/ 下没有“{theme}”主题。可用的主题：{known}",
+                        "No theme '{theme}' under templates/themes/. Available: {known}")
 _INVALID_POST = Text("{path} 的元数据有错误，无法排版。请先运行 gzh check {path} 并按提示修改",
                      "{path} has front matter errors and cannot be rendered; run gzh check {path} first")
 _TEMPLATE_ERROR = Text("模板 {path} 第 {line} 行有错误：{error}", "Template {path} line {line}: {error}")
@@ -63,6 +66,14 @@ def themes(root: Path) -> list[str]:
     return sorted(path.stem for path in (root / TEMPLATES_DIR / THEMES_DIR).glob("*.css"))
 
 
+def policy_theme_problems(policy: Policy, root: Path) -> list[Problem]:
+    """The policy's default theme must exist, or every render would fail."""
+    if not policy.theme or policy.theme in themes(root) or policy.theme_location is None:
+        return []
+    known = "、".join(themes(root)) or "—"
+    return [Problem(policy.theme_location, "render.theme", _NO_POLICY_THEME(theme=policy.theme, known=known))]
+
+
 def theme_for(post: Post, policy: Policy, override: str | None = None) -> str:
     """The --theme option, else the post's `theme`, else the policy's, else the default."""
     post_theme = post.document.data.get("theme") if post.document and isinstance(post.document.data, dict) else None
@@ -85,14 +96,14 @@ def render_post(post: Post, policy: Policy, root: Path, *, theme: str | None = N
         "body": Markup(body),
         "references": _references_html(env["references"], labels["references"]),
     }
-    template = _template(root.resolve(), "article.html.j2")
+    template = _template(root, "article.html.j2")
     try:
         html = template.render(context)
     except jinja2.TemplateSyntaxError as error:
         raise RenderError(_TEMPLATE_ERROR(path=f"{TEMPLATES_DIR}/{error.name}", line=error.lineno, error=error.message)) from None
     except jinja2.TemplateError as error:
         raise RenderError(_TEMPLATE_ERROR(path=f"{TEMPLATES_DIR}/{template.name}", line="?", error=error)) from None
-    inlined = _INLINER.inline_fragment(html, _theme_css(root.resolve(), name))
+    inlined = _INLINER.inline_fragment(html, _theme_css(root, name))
     references = tuple((url, text) for url, (_, text) in env["references"].items())
     return Rendered(sanitize(inlined).strip(), tuple(env["images"]), references, name)
 
@@ -119,6 +130,7 @@ def _references_html(references: dict[str, tuple[int, str]], title: str) -> Mark
 def _environment(root: Path) -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(root / TEMPLATES_DIR),
+        auto_reload=False,  # templates change between runs, not during one; serve clears the cache
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -138,17 +150,17 @@ def _template(root: Path, name: str) -> jinja2.Template:
 _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False)
 
 
+@lru_cache(maxsize=32)
 def _theme_css(root: Path, name: str) -> str:
     path = root / TEMPLATES_DIR / THEMES_DIR / f"{name}.css"
     try:
-        modified = path.stat().st_mtime_ns
+        return path.read_text("utf-8")
     except (FileNotFoundError, NotADirectoryError):
         known = "、".join(themes(root)) or "—"
         raise RenderError(_NO_THEME(name=name, path=f"{TEMPLATES_DIR}/{THEMES_DIR}/{name}.css", known=known)) from None
-    return _read_theme(path, modified)
 
 
-@lru_cache(maxsize=16)
-def _read_theme(path: Path, modified: int) -> str:
-    """Cached per file version, so `gzh serve` picks up an edited theme."""
-    return path.read_text("utf-8")
+def clear_caches() -> None:
+    """Forget loaded themes and templates (`gzh serve` calls this before each rebuild)."""
+    _theme_css.cache_clear()
+    _environment.cache_clear()
