@@ -17,6 +17,7 @@ install: $(BIN)/gzh
 
 demo: install
 	$(BIN)/gzh check content
+	$(BIN)/gzh demo
 
 test: install
 	$(BIN)/python -m pytest

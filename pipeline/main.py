@@ -47,6 +47,20 @@ _HELP = {
     "screenshot": Text("用 Chromium 为每篇文章截取手机宽度的图片", "take a phone-width PNG of each post with Chromium"),
     "serve": Text("在本机启动预览网站，文章改动后自动重建", "serve the preview locally and rebuild on change"),
     "port": Text("端口（默认 8000）", "port (default 8000)"),
+    "publish": Text("把文章发布到微信（默认：上次运行以来新增或改动的文章）", "publish posts to WeChat (default: new or changed since the last run)"),
+    "publish_paths": Text("只发布这些文章", "publish only these posts"),
+    "dry_run": Text("只显示计划和将调用的接口，不做任何修改", "show the plan and the API calls without doing anything"),
+    "retry_failed": Text("重试上次发布失败的文章", "retry posts whose publishing failed"),
+    "mode": Text("本次的发布方式：publish、mass 或 draft", "publishing mode for this run"),
+    "status": Text("列出每篇文章的发布状态", "list every post's publishing state"),
+    "status_sandbox": Text("显示本地沙盒（gzh demo）的发布状态", "show the local sandbox's (gzh demo) states"),
+    "sandbox": Text("本地微信沙盒", "the local WeChat sandbox"),
+    "sandbox_serve": Text("启动本地微信沙盒", "start the local WeChat sandbox"),
+    "sandbox_state": Text("沙盒状态文件夹（默认 .gzh/sandbox）", "sandbox state folder"),
+    "sandbox_port": Text("端口（默认 8765）", "port (default 8765)"),
+    "demo": Text("演示主流程：把示例文章发布到本地沙盒（无需凭据）", "the main job on the sample content, into the local sandbox"),
+    "preview_send": Text("把草稿预览发送到审核人的微信", "send the draft to reviewers' WeChat"),
+    "to": Text("接收预览的微信号（可重复）", "WeChat ID to receive the preview (repeatable)"),
 }
 _USAGE_ERROR = Text("{prog}：参数有误：{message}。用 {prog} --help 查看用法", "{prog}: bad arguments: {message}. See {prog} --help")
 _INTERRUPTED = Text("已中断。", "Interrupted.")
@@ -99,6 +113,28 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("paths", nargs="*", help=_HELP["paths"]())
     serve.add_argument("-o", "--output", default="site", help=_HELP["site"]())
     serve.add_argument("-p", "--port", type=int, default=8000, help=_HELP["port"]())
+
+    publish = commands.add_parser("publish", help=_HELP["publish"]())
+    publish.add_argument("paths", nargs="*", help=_HELP["publish_paths"]())
+    publish.add_argument("--dry-run", action="store_true", help=_HELP["dry_run"]())
+    publish.add_argument("--retry-failed", action="store_true", help=_HELP["retry_failed"]())
+    publish.add_argument("--mode", choices=("publish", "mass", "draft"), help=_HELP["mode"]())
+
+    status = commands.add_parser("status", help=_HELP["status"]())
+    status.add_argument("--sandbox", action="store_true", help=_HELP["status_sandbox"]())
+
+    sandbox = commands.add_parser("sandbox", help=_HELP["sandbox"]())
+    sandbox_verbs = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="VERB", parser_class=_Parser)
+    sandbox_serve = sandbox_verbs.add_parser("serve", help=_HELP["sandbox_serve"]())
+    sandbox_serve.add_argument("-p", "--port", type=int, default=8765, help=_HELP["sandbox_port"]())
+    sandbox_serve.add_argument("--state", default=".gzh/sandbox", help=_HELP["sandbox_state"]())
+
+    demo = commands.add_parser("demo", help=_HELP["demo"]())
+    demo.add_argument("-p", "--port", type=int, default=8765, help=_HELP["sandbox_port"]())
+
+    preview_send = commands.add_parser("preview-send", help=_HELP["preview_send"]())
+    preview_send.add_argument("path", help=_HELP["render_path"]())
+    preview_send.add_argument("--to", action="append", required=True, help=_HELP["to"]())
     return parser
 
 
@@ -167,6 +203,26 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
         from pipeline.commands.serve import serve_command
 
         return serve_command(root, args.paths, port=args.port, out=args.output)
+    if args.command == "publish":
+        from pipeline.commands.publish import publish_command
+
+        return publish_command(root, args.paths, dry_run=args.dry_run, retry_failed=args.retry_failed, mode=args.mode)
+    if args.command == "status":
+        from pipeline.commands.status import status_command
+
+        return status_command(root, sandbox=args.sandbox)
+    if args.command == "sandbox":
+        from pipeline.commands.sandbox import sandbox_serve
+
+        return sandbox_serve(root, port=args.port, folder=args.state)
+    if args.command == "demo":
+        from pipeline.commands.demo import demo_command
+
+        return demo_command(root, port=args.port)
+    if args.command == "preview-send":
+        from pipeline.commands.preview_send import preview_send_command
+
+        return preview_send_command(root, args.path, args.to)
     raise AssertionError(args.command)  # argparse only accepts the commands above
 
 

@@ -71,6 +71,8 @@ class Policy:
     allowlists: Mapping[str, tuple[AllowEntry, ...]] = field(default_factory=dict)
     theme: str | None = None
     theme_location: Location | None = None
+    publish_mode: str = "publish"
+    mass_per_day: int = 1
 
     def department_by_folder(self, folder: str) -> Department | None:
         return next((dept for dept in self.departments if dept.folder == folder), None)
@@ -230,5 +232,7 @@ def _build(document: yamlsource.YamlDocument) -> Policy:
             for kind, entries in checks.get("allowlists", {}).items()
         }),
         theme=data.get("render", {}).get("theme"),
+        publish_mode=data.get("publish", {}).get("mode", "publish"),
+        mass_per_day=data.get("publish", {}).get("mass_per_day", 1),
         theme_location=document.locate(("render", "theme")) if "theme" in data.get("render", {}) else None,
     )

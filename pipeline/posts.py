@@ -7,6 +7,7 @@ its problems attached, so the checker can report them next to everything else in
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -67,6 +68,8 @@ class Meta:
     publish_at: dt.datetime | None
     expires: dt.date | None
     secrecy: SecrecyReview
+    mode: str | None = None                 # publish / mass / draft; None: the policy's default
+    cover_crop: tuple[tuple[str, str], ...] = ()  # (("wide", "0_0_1_0.5"), ...)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,19 @@ class Post:
         if self.document is None:
             return Location(self.path, 1, 1)
         return self.document.locate(key_path)
+
+    @property
+    def bundle(self) -> str:
+        """The post's folder, repository-relative: how the ledger names a post."""
+        return str(PurePosixPath(self.path).parent)
+
+    def version(self) -> str:
+        """A digest of everything in the post's folder: a changed word or image is a new version."""
+        digest = hashlib.sha256()
+        for file in sorted(path for path in self.folder.rglob("*") if path.is_file()):
+            digest.update(file.relative_to(self.folder).as_posix().encode("utf-8") + b"\0")
+            digest.update(file.read_bytes() + b"\0")
+        return digest.hexdigest()
 
     def body_location(self, body_offset: int) -> Location:
         """The file location of a character offset into the body."""
@@ -147,6 +163,8 @@ def _meta(document: YamlDocument) -> tuple[list[Problem], Meta | None]:
         publish_at=publish_at if isinstance(publish_at, dt.datetime) else None,
         expires=expires if isinstance(expires, dt.date) and not isinstance(expires, dt.datetime) else None,
         secrecy=SecrecyReview(secrecy["conclusion"], secrecy["reviewer"], secrecy["basis"]),
+        mode=data.get("mode"),
+        cover_crop=tuple(sorted(data.get("cover_crop", {}).items())),
     )
 
 

@@ -22,7 +22,7 @@ def render_command(root: Path, target: str, *, output_file: str | None = None, t
     problems = render.policy_theme_problems(policy, root)
     if problems:
         raise ConfigError(format_problems(policy.path, problems))
-    post = posts.load_post(_post_file(root, target), root)
+    post = posts.load_post(post_file(root, target), root)
     rendered = render.render_post(post, policy, root, theme=theme)
     if output_file:
         Path(output_file).write_text(rendered.html + "\n", "utf-8")
@@ -32,7 +32,7 @@ def render_command(root: Path, target: str, *, output_file: str | None = None, t
     return 0
 
 
-def _post_file(root: Path, target: str) -> Path:
+def post_file(root: Path, target: str) -> Path:
     path = Path(target) if Path(target).is_absolute() else root / target
     if path.is_dir():
         path = path / posts.POST_FILE

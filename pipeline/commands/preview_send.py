@@ -1,0 +1,37 @@
+"""`gzh preview-send POST --to WECHAT_ID…`: the draft to reviewers' phones (message/mass/preview)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline import output, posts
+from pipeline.commands.check import load_checked_policy
+from pipeline.commands.common import connect
+from pipeline.commands.render import post_file
+from pipeline.errors import GzhError
+from pipeline.i18n import Text
+from pipeline.ledger import Event
+from pipeline.publish import PostState, Publisher
+from pipeline.wechat import Credentials
+
+_SENT = Text("已把草稿预览发送到 {wechat_id} 的微信", "Preview sent to {wechat_id}")
+_PUBLISHED = Text("这篇文章已经发布，直接打开链接即可：{url}", "Already published: {url}")
+_INVALID = Text("{path} 有错误，请先运行 gzh check", "{path} has errors; run gzh check first")
+
+
+def preview_send_command(root: Path, target: str, to: list[str], credentials: Credentials | None = None) -> int:
+    policy = load_checked_policy(root)
+    wechat, ledger = connect(root, credentials or Credentials.from_environment())
+    post = posts.load_post(post_file(root, target), root)
+    if post.meta is None:
+        raise GzhError(_INVALID(path=post.bundle))
+    publisher = Publisher(root, policy, wechat, ledger)
+    state = publisher.states().get(post.bundle, PostState())
+    if state.status == "published":
+        output.write(_PUBLISHED(url=state.url) + "\n")
+        return 0
+    draft_id, _ = publisher.prepare_draft(post, state, post.version())
+    for wechat_id in to:
+        wechat.mass_preview(draft_id, wechat_id)
+        ledger.append(Event("preview", post.bundle, data={"to": wechat_id, "media_id": draft_id}))
+        output.write(_SENT(wechat_id=wechat_id) + "\n")
+    return 0

@@ -1,0 +1,64 @@
+"""`gzh publish`: publish approved posts to WeChat (new or changed since the last run, or named)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import git
+
+from pipeline import output, posts
+from pipeline.commands.check import load_checked_policy
+from pipeline.commands.common import connect, posts_to_publish
+from pipeline.i18n import Text
+from pipeline.ledger import Event
+from pipeline.publish import Outcome, Publisher
+from pipeline.wechat import Credentials
+
+STATUS_LABELS = {
+    "published": Text("已发布", "published"), "mass": Text("已群发", "mass-sent"), "draft": Text("草稿", "draft"),
+    "publishing": Text("发布中", "publishing"), "scheduled": Text("定时", "scheduled"), "skipped": Text("无需操作", "unchanged"),
+    "refused": Text("不发布", "refused"), "failed": Text("失败", "failed"), "busy": Text("跳过", "busy"),
+    "planned": Text("计划", "plan"),
+}
+_NOTHING = Text("没有需要发布的新文章或改动过的文章。", "No new or changed post to publish.")
+_SUMMARY = Text("共 {count} 篇：{published} 篇已发布，{failed} 篇失败或不发布。", "{count} posts: {published} published, {failed} failed or refused.")
+_DRY_RUN = Text("（演练：没有调用任何写接口，也没有写入账本）", "(dry run: no write calls, nothing recorded)")
+
+
+def publish_command(root: Path, targets: list[str], *, dry_run: bool = False, retry_failed: bool = False,
+                    mode: str | None = None, credentials: Credentials | None = None,
+                    poll_delays: tuple[float, ...] | None = None) -> int:
+    policy = load_checked_policy(root)
+    credentials = credentials or Credentials.from_environment()
+    wechat, ledger = connect(root, credentials)
+    files = posts_to_publish(root, ledger, targets)
+    if not files:
+        output.write(_NOTHING() + "\n")
+        return 0
+    publisher = Publisher(root, policy, wechat, ledger, dry_run=dry_run, retry_failed=retry_failed, mode_override=mode)
+    if poll_delays is not None:
+        publisher.poll_delays = poll_delays
+    outcomes = publisher.run([posts.load_post(file, root) for file in files])
+    output.write(format_outcomes(outcomes))
+    if dry_run:
+        output.write(_DRY_RUN() + "\n")
+    else:
+        ledger.append(Event("run", data={"commit": _head(root), "outcomes": {o.post: o.status for o in outcomes}}))
+    return 1 if any(outcome.status in ("failed", "refused") for outcome in outcomes) else 0
+
+
+def format_outcomes(outcomes: list[Outcome]) -> str:
+    lines = []
+    for outcome in outcomes:
+        label = STATUS_LABELS.get(outcome.status, Text(outcome.status, outcome.status))()
+        lines.append(output.pad(label, 10) + f"{outcome.title}  {outcome.url or outcome.message}")
+        if outcome.url and outcome.message and outcome.status not in ("published", "skipped", "mass"):
+            lines.append(" " * 10 + outcome.message)
+    published = sum(1 for outcome in outcomes if outcome.status in ("published", "mass", "skipped"))
+    failed = sum(1 for outcome in outcomes if outcome.status in ("failed", "refused"))
+    lines.append(_SUMMARY(count=len(outcomes), published=published, failed=failed))
+    return "\n".join(lines) + "\n"
+
+
+def _head(root: Path) -> str:
+    with git.Repo(root, search_parent_directories=True) as repository:
+        return repository.head.commit.hexsha

@@ -1,0 +1,242 @@
+"""The ledger: an append-only record of every side effect, kept in git (Art. 9(2): keep the records).
+
+Each event is one JSON file under `events/YYYY/MM/DD/` on a dedicated branch (`gzh-ledger`, or
+`gzh-ledger-sandbox` for the local sandbox). Files are never edited, so concurrent writers never
+conflict: a rejected push is rebased and pushed again. The branch's commit order is the one order
+every reader agrees on, which is what makes a claim (one publisher per post) safe.
+
+Writing goes through a private clone under the repository's .git folder; the remote is the
+repository itself unless GZH_LEDGER_REMOTE names another (CI sets it to the forge's origin).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import random
+import socket
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import git
+
+from pipeline.errors import GzhError
+from pipeline.i18n import Text
+
+BRANCH = "gzh-ledger"
+SANDBOX_BRANCH = "gzh-ledger-sandbox"
+EVENTS_DIR = "events"
+PUSH_ATTEMPTS = 12
+CLAIM_SECONDS = 15 * 60
+
+_NOT_A_REPO = Text("{path} 不是 git 仓库：发布记录（账本）保存在 git 中，请在仓库里运行",
+                   "{path} is not a git repository; the ledger lives in git, run inside the repository")
+_PUSH_FAILED = Text("无法把发布记录推送到 {remote}（已重试 {attempts} 次）：{error}。已发生的操作记录在本机 {workdir}，修复网络或权限后重新运行即可补记",
+                    "Could not push the ledger to {remote} after {attempts} attempts: {error}. Records are kept in {workdir}; re-run once fixed")
+
+
+def run_id() -> str:
+    """Who is running: a CI re-run keeps its run id, so it can take over its own claims."""
+    for name in ("GZH_RUN_ID", "GITHUB_RUN_ID", "GITEA_RUN_ID"):
+        if os.environ.get(name):
+            return os.environ[name]
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def actor() -> str:
+    for name in ("GZH_ACTOR", "GITHUB_ACTOR", "GITEA_ACTOR", "USER"):
+        if os.environ.get(name):
+            return os.environ[name]
+    return "unknown"
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str                     # claim, release, upload, draft, submit, publish, failed, mass, preview, run
+    post: str = ""                # content/<dept>/<post> (the bundle folder), or "" for account-wide events
+    phase: str = ""               # "intent" before a call, "result" after it, "" for facts
+    data: dict[str, Any] = field(default_factory=dict)
+    run: str = ""
+    actor: str = ""
+    time: str = ""
+    id: str = ""
+
+    def stamped(self, sequence: int) -> "Event":
+        now = dt.datetime.now(dt.timezone.utc)
+        run = self.run or run_id()
+        identifier = f"{now:%Y%m%dT%H%M%S%fZ}-{abs(hash(run)) % 10**8:08d}-{sequence:04d}"
+        return Event(self.kind, self.post, self.phase, self.data, run, self.actor or actor(),
+                     now.isoformat(timespec="milliseconds"), identifier)
+
+    def path(self) -> str:
+        return f"{EVENTS_DIR}/{self.id[0:4]}/{self.id[4:6]}/{self.id[6:8]}/{self.id}.json"
+
+
+class Ledger:
+    def __init__(self, root: Path, *, branch: str = BRANCH, remote: str | None = None, workdir: Path | None = None) -> None:
+        try:
+            main = git.Repo(root, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise GzhError(_NOT_A_REPO(path=root)) from None
+        self.branch = branch
+        self.remote = remote or os.environ.get("GZH_LEDGER_REMOTE") or str(Path(main.working_tree_dir or root))
+        self.workdir = workdir or Path(main.git_dir) / "gzh" / branch
+        self._sequence = 0
+        self._events: list[Event] = []
+        self._repo = self._open()
+        self.sync()
+
+    # -- the private clone ------------------------------------------------------------------------
+
+    def _open(self) -> git.Repo:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with self._locked():
+            if not (self.workdir / ".git").exists():
+                repo = git.Repo.init(self.workdir, initial_branch=self.branch)
+                repo.create_remote("ledger", self.remote)
+                with repo.config_writer() as config:
+                    config.set_value("user", "name", "gzh")
+                    config.set_value("user", "email", "gzh@localhost")
+                    config.set_value("commit", "gpgsign", "false")
+                return repo
+            repo = git.Repo(self.workdir)
+            repo.remote("ledger").set_url(self.remote)
+            return repo
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One writer per clone: processes on one machine share it."""
+        with open(self.workdir / ".gzh-lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _fetch(self) -> bool:
+        """Fetch the branch; False when the remote has no ledger yet."""
+        try:
+            self._repo.git.fetch("ledger", f"+refs/heads/{self.branch}:refs/remotes/ledger/{self.branch}")
+            return True
+        except git.GitCommandError as error:
+            if "couldn't find remote ref" in str(error).lower() or "could not find remote ref" in str(error).lower():
+                return False
+            raise GzhError(_PUSH_FAILED(remote=self.remote, attempts=1, error=_short(error), workdir=self.workdir)) from None
+
+    def sync(self) -> None:
+        """Bring the clone to the remote's state, keeping local commits not pushed yet on top."""
+        with self._locked():
+            if self._fetch():
+                if self._repo.head.is_valid():
+                    self._repo.git.rebase(f"ledger/{self.branch}")
+                else:
+                    self._repo.git.checkout("-B", self.branch, f"ledger/{self.branch}")
+            self._events = self._read()
+
+    def _read(self) -> list[Event]:
+        if not self._repo.head.is_valid():
+            return []
+        names = self._repo.git.log("--reverse", "--format=", "--name-only", "--diff-filter=A", "--", EVENTS_DIR)
+        events = []
+        for name in names.splitlines():
+            if name.strip():
+                data = json.loads((self.workdir / name).read_text("utf-8"))
+                events.append(Event(**data))
+        return events
+
+    # -- reading and writing ----------------------------------------------------------------------
+
+    @property
+    def events(self) -> list[Event]:
+        return list(self._events)
+
+    def append(self, *events: Event) -> list[Event]:
+        """Record events durably: committed and pushed before this returns."""
+        stamped = []
+        for event in events:
+            self._sequence += 1
+            stamped.append(event.stamped(self._sequence))
+        with self._locked():
+            for event in stamped:
+                target = self.workdir / event.path()
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(json.dumps(asdict(event), ensure_ascii=False, indent=1), "utf-8")
+                self._repo.index.add([event.path()])
+            summary = ", ".join(f"{event.kind}{'/' + event.phase if event.phase else ''} {event.post}".strip()
+                                for event in stamped)
+            self._repo.index.commit(summary[:200])
+            if self._push():
+                self._events = self._read()  # others' events came in underneath ours
+            else:
+                self._events.extend(stamped)
+        return stamped
+
+    def _push(self) -> bool:
+        """Push, rebasing onto others' events as often as needed; True if any came in."""
+        last_error: Exception | None = None
+        rebased = False
+        for attempt in range(PUSH_ATTEMPTS):
+            try:
+                self._repo.git.push("ledger", f"HEAD:refs/heads/{self.branch}")
+                return rebased
+            except git.GitCommandError as error:  # someone else pushed first: put ours on top, retry
+                last_error = error
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+                if self._fetch():
+                    self._repo.git.rebase(f"ledger/{self.branch}")
+                    rebased = True
+        raise GzhError(_PUSH_FAILED(remote=self.remote, attempts=PUSH_ATTEMPTS, error=_short(last_error),
+                                    workdir=self.workdir))
+
+    # -- claims: one publisher per post ------------------------------------------------------------
+
+    def holder(self, post: str, now: float | None = None) -> str | None:
+        """The run holding the post's claim, by branch order; an old claim lapses after CLAIM_SECONDS."""
+        now = time.time() if now is None else now
+        holder, since = None, 0.0
+        for event in self._events:
+            if event.post != post:
+                continue
+            stamp = dt.datetime.fromisoformat(event.time).timestamp()
+            if event.kind == "claim" and (holder is None or holder == event.run or stamp - since > CLAIM_SECONDS):
+                holder, since = event.run, stamp
+            elif event.kind == "release" and event.run == holder:
+                holder = None
+        return holder if holder is None or now - since <= CLAIM_SECONDS else None
+
+    def claim(self, post: str) -> str | None:
+        """Try to become the post's only publisher; returns the other holder if someone else is."""
+        me = run_id()
+        self.append(Event("claim", post, run=me))
+        holder = self.holder(post)
+        return None if holder == me else holder
+
+
+def read_branch(root: Path, branch: str = BRANCH) -> list[Event]:
+    """The events on a ledger branch as the local repository has it, without a clone (for checks)."""
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return []
+    for ref in (branch, f"origin/{branch}"):
+        try:
+            commit = repo.commit(ref)
+        except (git.BadName, ValueError, git.GitCommandError):
+            continue
+        try:
+            tree = commit.tree / EVENTS_DIR
+        except KeyError:
+            return []
+        events = [Event(**json.loads(blob.data_stream.read().decode("utf-8")))
+                  for blob in tree.traverse() if blob.type == "blob"]
+        return sorted(events, key=lambda event: event.id)
+    return []
+
+
+def _short(error: Exception | None) -> str:
+    text = str(error or "").strip().splitlines()
+    return text[-1][:200] if text else ""

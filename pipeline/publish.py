@@ -1,0 +1,446 @@
+"""The publish stage: approved posts to WeChat, each side effect recorded before and after.
+
+For one post: upload what WeChat has not seen (a content-hash cache, across posts and runs),
+render with WeChat's image URLs, create the draft (or update the one made before), submit it,
+then poll for the result. Every write is preceded by an `intent` event and followed by a
+`result` event in the ledger, so a run killed at any point resumes by reconciling:
+
+    intent without result   →  ask WeChat what happened before doing anything again
+    draft/add lost          →  look for the draft in draft/batchget (same title and cover)
+    freepublish/submit lost →  the draft is still there: not submitted; gone: find the article
+
+A post's claim in the ledger makes sure only one publisher works on it at a time.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from pipeline import media, render
+from pipeline.checks import Severity, check_post
+from pipeline.i18n import Text
+from pipeline.ledger import Event, Ledger
+from pipeline.policy import Policy
+from pipeline.posts import BEIJING, Post
+from pipeline.wechat import AmbiguousWrite, WeChat, WeChatError
+
+DEFAULT_COVER = "cover-default.jpg"
+POLL_DELAYS = (3.0, 6.0, 12.0, 24.0, 45.0)  # ≤ 5 polls a post a run: the daily poll quota is 100
+PUBLISH_FAILURES = {
+    2: Text("原创声明失败（状态 2）", "originality declaration failed (status 2)"),
+    3: Text("发布失败（状态 3），微信未给出原因；可用 --retry-failed 重试", "publishing failed (status 3); retry with --retry-failed"),
+    4: Text("平台审核不通过（状态 4），请在公众平台查看原因并修改", "rejected by platform review (status 4)"),
+    5: Text("发布后已被删除（状态 5）", "deleted after publishing (status 5)"),
+    6: Text("发布后被系统封禁（状态 6）", "banned by the platform after publishing (status 6)"),
+}
+
+_PUBLISHED = Text("已发布", "published")
+_ALREADY = Text("已发布过，无需操作", "already published; nothing to do")
+_IMMUTABLE = Text("这篇文章已经发布，发布后不能修改。如需更正，请新建一篇更正说明，或按 docs/publishing.md 的“更正”流程处理",
+                  "This post is already published and cannot change. Publish a correction as a new post (docs/publishing.md)")
+_SCHEDULED = Text("定时发布：{when} 之后的运行才会发布", "scheduled: published by a run after {when}")
+_CHECK_FAILED = Text("未通过发布前检查（{count} 个错误），不发布。请运行 gzh check {path}", "fails the checks ({count} errors); run gzh check {path}")
+_BUSY = Text("另一个发布任务（{holder}）正在处理这篇文章，本次跳过", "another publisher ({holder}) holds this post; skipped")
+_DRAFTED = Text("已存入草稿箱", "saved to the draft box")
+_STILL_PUBLISHING = Text("已提交，微信仍在处理；下次运行会继续查询结果", "submitted; WeChat is still processing, the next run checks again")
+_FAILED_BEFORE = Text("上次发布失败：{reason}。用 --retry-failed 重试", "failed before: {reason}; use --retry-failed")
+_MASS_QUOTA = Text("今天的群发次数（{count} 次）已用完，明天的运行会继续", "today's mass sends ({count}) are used; tomorrow's run continues")
+_MASS_SENT = Text("已群发", "mass-sent")
+_MASS_DUPLICATE = Text("24 小时内已群发过相同内容，按已群发记录", "the same content was mass-sent within 24 h; recorded as sent")
+_LOST_SUBMIT = Text("提交时连接中断，微信已接收；发布结果下次运行时核对", "the submit answer was lost but WeChat took it; the next run reconciles")
+
+
+@dataclass(frozen=True)
+class PostState:
+    """What the ledger says about one post."""
+
+    status: str = "unpublished"  # unpublished, scheduled, draft, publishing, published, failed, mass
+    version: str = ""
+    draft_id: str = ""
+    draft_version: str = ""
+    publish_id: str = ""
+    article_id: str = ""
+    url: str = ""
+    reason: str = ""
+    pending: str = ""            # an intent ("draft", "submit", "mass") whose result was never recorded
+    pending_data: tuple[tuple[str, Any], ...] = ()  # that intent's data
+    content_sha256: str = ""
+    msg_data_id: str = ""
+    time: str = ""
+
+    def intent(self, key: str) -> Any:
+        return dict(self.pending_data).get(key, "")
+
+
+def fold(events: Iterable[Event]) -> dict[str, PostState]:
+    """Every post's state from the ledger, by replaying its events in order."""
+    states: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if not event.post or event.kind in ("claim", "release", "upload", "preview", "refused"):
+            continue
+        state = states.setdefault(event.post, {"status": "unpublished"})
+        data = event.data
+        if event.phase == "intent":
+            state["pending"], state["pending_data"] = event.kind, tuple(sorted(data.items()))
+            continue
+        state["pending"], state["pending_data"] = "", ()
+        state["time"] = event.time
+        if event.kind == "draft":
+            state.update(status="draft", draft_id=data["media_id"], draft_version=data["version"], version=data["version"])
+        elif event.kind == "submit":
+            state.update(status="publishing", publish_id=data.get("publish_id", ""), version=data["version"],
+                         content_sha256=data.get("content_sha256", ""))
+        elif event.kind == "publish":
+            state.update(status="published", article_id=data.get("article_id", ""), url=data.get("url", ""),
+                         version=data["version"], msg_data_id=data.get("msg_data_id", state.get("msg_data_id", "")))
+        elif event.kind == "mass":
+            state.update(status="published", url=data.get("url", ""), version=data["version"],
+                         msg_data_id=data.get("msg_data_id", ""), article_id=data.get("article_id", ""))
+        elif event.kind == "failed":
+            state.update(status="failed", reason=data.get("reason", ""), version=data.get("version", ""))
+        elif event.kind == "scheduled":
+            state.update(status="scheduled", version=data.get("version", ""))
+        elif event.kind == "deleted":
+            state.update(status="deleted", reason=data.get("reason", ""))
+    return {post: PostState(**values) for post, values in states.items()}
+
+
+def upload_cache(events: Iterable[Event]) -> dict[tuple[str, bool], dict[str, str]]:
+    """(sha256, via_material) → what WeChat gave back for those bytes, from every run so far."""
+    cache: dict[tuple[str, bool], dict[str, str]] = {}
+    for event in events:
+        if event.kind == "upload":
+            for item in event.data.get("uploads", []):
+                cache[(item["sha256"], item["via_material"])] = item
+    return cache
+
+
+@dataclass(frozen=True)
+class Outcome:
+    post: str
+    title: str
+    status: str          # published, mass, draft, publishing, scheduled, skipped, refused, failed, busy, planned
+    message: str
+    url: str = ""
+    calls: tuple[str, ...] = ()
+
+
+@dataclass
+class _Pending:
+    post: Post
+    publish_id: str
+    version: str
+    content_sha256: str
+
+
+@dataclass
+class Publisher:
+    root: Path
+    policy: Policy
+    wechat: WeChat
+    ledger: Ledger
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(BEIJING)
+    sleep: Callable[[float], None] = time.sleep
+    poll_delays: tuple[float, ...] = POLL_DELAYS
+    retry_failed: bool = False
+    dry_run: bool = False
+    mode_override: str | None = None
+    _pending: list[_Pending] = field(default_factory=list)
+
+    # -- the run ---------------------------------------------------------------------------------
+
+    def run(self, posts: list[Post]) -> list[Outcome]:
+        outcomes = [self._publish_one(post) for post in posts]
+        finished = self._poll_all()
+        return [finished.get(outcome.post, outcome) for outcome in outcomes]
+
+    def states(self) -> dict[str, PostState]:
+        return fold(self.ledger.events)
+
+    def _publish_one(self, post: Post) -> Outcome:
+        title = post.meta.title if post.meta else post.path
+        state = self.states().get(post.bundle, PostState())
+        version = post.version()
+        skip = self._reason_to_skip(post, state, version)
+        if skip is not None:
+            return skip
+        if self.dry_run:
+            return self._plan(post, state)
+        holder = self.ledger.claim(post.bundle)
+        if holder is not None:
+            return Outcome(post.bundle, title, "busy", _BUSY(holder=holder))
+        released = False
+        try:
+            outcome = self._publish_claimed(post, state, version)
+            released = outcome.status == "publishing-wait"
+            return outcome
+        except WeChatError as error:
+            self.ledger.append(Event("refused", post.bundle, data={"reason": str(error), "code": error.code}),
+                               Event("release", post.bundle))
+            released = True
+            return Outcome(post.bundle, title, "failed", str(error), calls=tuple(self.wechat.calls))
+        finally:
+            if not released:
+                self.ledger.append(Event("release", post.bundle))
+
+    def _reason_to_skip(self, post: Post, state: PostState, version: str) -> Outcome | None:
+        title = post.meta.title if post.meta else post.path
+        if state.status == "published":
+            if state.version == version:
+                return Outcome(post.bundle, title, "skipped", _ALREADY(), state.url)
+            return Outcome(post.bundle, title, "refused", _IMMUTABLE(), state.url)
+        if state.status == "failed" and state.version == version and not self.retry_failed:
+            return Outcome(post.bundle, title, "failed", _FAILED_BEFORE(reason=state.reason))
+        errors = [f for f in check_post(post, self.policy, self.root).findings if f.severity is Severity.ERROR]
+        if errors or post.meta is None:
+            return Outcome(post.bundle, title, "refused", _CHECK_FAILED(count=len(errors), path=post.bundle))
+        if post.meta.publish_at and post.meta.publish_at > self.now():
+            if not self.dry_run and state.status != "scheduled":
+                self.ledger.append(Event("scheduled", post.bundle, data={"version": version,
+                                                                          "at": post.meta.publish_at.isoformat()}))
+            return Outcome(post.bundle, title, "scheduled", _SCHEDULED(when=post.meta.publish_at.strftime("%Y-%m-%d %H:%M")))
+        return None
+
+    def _mode(self, post: Post) -> str:
+        return self.mode_override or (post.meta.mode if post.meta and post.meta.mode else self.policy.publish_mode)
+
+    def _publish_claimed(self, post: Post, state: PostState, version: str) -> Outcome:
+        assert post.meta is not None
+        title = post.meta.title
+        if state.status == "publishing" and state.publish_id:  # submitted by an earlier run: wait for it
+            self._pending.append(_Pending(post, state.publish_id, state.version, state.content_sha256))
+            return Outcome(post.bundle, title, "publishing-wait", _STILL_PUBLISHING())
+        if state.pending == "submit" and state.draft_id and not self._draft_exists(state.draft_id):
+            return self._reconcile_lost_submit(post, state)  # WeChat took the draft; never submit twice
+        draft_id, content_sha = self.prepare_draft(post, state, version)
+        mode = self._mode(post)
+        if mode == "draft":
+            return Outcome(post.bundle, title, "draft", _DRAFTED(), calls=tuple(self.wechat.calls))
+        if mode == "mass":
+            return self._mass_send(post, draft_id, version)
+        publish_id = self._submit(post, draft_id, version, content_sha)
+        if publish_id is None:
+            return self._reconcile_lost_submit(post, self.states().get(post.bundle, state))
+        self._pending.append(_Pending(post, publish_id, version, content_sha))
+        return Outcome(post.bundle, title, "publishing-wait", _STILL_PUBLISHING())
+
+    def _reconcile_lost_submit(self, post: Post, state: PostState) -> Outcome:
+        """The submit's answer was lost but the draft is gone: find the article it became."""
+        assert post.meta is not None
+        url, article_id = self._find_published_url(post.meta.title)
+        if not url:
+            return Outcome(post.bundle, post.meta.title, "publishing", _LOST_SUBMIT())
+        self.ledger.append(Event("publish", post.bundle, "result", {
+            "publish_id": "", "article_id": article_id, "url": url, "version": state.intent("version"),
+            "content_sha256": state.intent("content_sha256"), "recovered": True}))
+        return Outcome(post.bundle, post.meta.title, "published", _PUBLISHED(), url, tuple(self.wechat.calls))
+
+    # -- images and the draft ---------------------------------------------------------------------
+
+    def prepare_draft(self, post: Post, state: PostState, version: str) -> tuple[str, str]:
+        """Uploads, render and draft for the post's current version; returns (draft id, content hash)."""
+        assert post.meta is not None
+        cache = upload_cache(self.ledger.events)
+        new_uploads: list[dict[str, Any]] = []
+        rendered = render.render_post(post, self.policy, self.root)
+        urls = {src: self._upload(media.body_image(post.folder / src), cache, new_uploads)["url"]
+                for src in dict.fromkeys(rendered.images)}
+        cover = self._upload(media.cover_image(self._cover_path(post, rendered.images)), cache, new_uploads)
+        if new_uploads:
+            self.ledger.append(Event("upload", post.bundle, "result", {"uploads": new_uploads}))
+        html = render.render_post(post, self.policy, self.root, image_urls=urls).html
+        article = self._article(post, html, cover["media_id"])
+        content_sha = hashlib.sha256(html.encode("utf-8")).hexdigest()
+        return self._ensure_draft(post, state, version, article), content_sha
+
+    def _cover_path(self, post: Post, images: tuple[str, ...]) -> Path:
+        assert post.meta is not None
+        if post.meta.cover:
+            return post.folder / post.meta.cover
+        if images:
+            return post.folder / images[0]
+        return self.root / render.TEMPLATES_DIR / DEFAULT_COVER
+
+    def _upload(self, upload: media.Upload, cache: dict[tuple[str, bool], dict[str, str]],
+                new_uploads: list[dict[str, Any]]) -> dict[str, str]:
+        key = (upload.sha256, upload.via_material)
+        if key not in cache:
+            if upload.via_material:
+                media_id, url = self.wechat.add_image_material(upload.filename, upload.data)
+            else:
+                media_id, url = "", self.wechat.upload_image(upload.filename, upload.data)
+            cache[key] = {"sha256": upload.sha256, "via_material": upload.via_material, "media_id": media_id,
+                          "url": url.replace("http://mmbiz.qpic.cn", "https://mmbiz.qpic.cn")}
+            new_uploads.append(cache[key])
+        return cache[key]
+
+    def _article(self, post: Post, html: str, cover_media_id: str) -> dict[str, Any]:
+        meta = post.meta
+        assert meta is not None
+        article: dict[str, Any] = {
+            "title": meta.title, "author": meta.author, "digest": meta.digest or "", "content": html,
+            "content_source_url": meta.source.url if meta.source else "", "thumb_media_id": cover_media_id,
+            "need_open_comment": int(meta.comments != "closed"), "only_fans_can_comment": int(meta.comments == "followers"),
+        }
+        for name, value in meta.cover_crop:
+            article["pic_crop_235_1" if name == "wide" else "pic_crop_1_1"] = value
+        return article
+
+    def _ensure_draft(self, post: Post, state: PostState, version: str, article: dict[str, Any]) -> str:
+        bundle = post.bundle
+        if state.pending == "draft":
+            found = self._find_draft(article)
+            if found:
+                self.ledger.append(Event("draft", bundle, "result", {"media_id": found, "version": version, "recovered": True}))
+                return found
+        elif state.draft_id and state.status in ("draft", "failed", "scheduled", "unpublished") and self._draft_exists(state.draft_id):
+            if state.draft_version != version:
+                self.ledger.append(Event("draft", bundle, "intent", {"media_id": state.draft_id, "update": True}))
+                self.wechat.draft_update(state.draft_id, article)
+                self.ledger.append(Event("draft", bundle, "result", {"media_id": state.draft_id, "version": version}))
+            return state.draft_id
+        self.ledger.append(Event("draft", bundle, "intent", {"version": version}))
+        media_id = self.wechat.draft_add(article)
+        self.ledger.append(Event("draft", bundle, "result", {"media_id": media_id, "version": version}))
+        return media_id
+
+    def _draft_exists(self, media_id: str) -> bool:
+        try:
+            self.wechat.draft_get(media_id)
+            return True
+        except WeChatError as error:
+            if error.code == 40007:
+                return False
+            raise
+
+    def _find_draft(self, article: dict[str, Any]) -> str | None:
+        """The draft an interrupted draft/add left behind, by title and cover."""
+        offset, total = 0, 1
+        while offset < total:
+            page = self.wechat.draft_batchget(offset)
+            total = int(page.get("total_count", 0))
+            for item in page.get("item", []):
+                first = item["content"]["news_item"][0]
+                if first["title"] == article["title"] and first.get("thumb_media_id") == article["thumb_media_id"]:
+                    return str(item["media_id"])
+            offset += max(len(page.get("item", [])), 1)
+        return None
+
+    # -- submit and poll ---------------------------------------------------------------------------
+
+    def _submit(self, post: Post, draft_id: str, version: str, content_sha: str) -> str | None:
+        """freepublish/submit, recorded before and after; None when WeChat took it but the answer was lost."""
+        data = {"media_id": draft_id, "version": version, "content_sha256": content_sha}
+        self.ledger.append(Event("submit", post.bundle, "intent", data))
+        try:
+            publish_id = self.wechat.submit(draft_id)
+        except AmbiguousWrite:
+            if not self._draft_exists(draft_id):
+                return None
+            publish_id = self.wechat.submit(draft_id)  # the draft is still there: WeChat never acted
+        self.ledger.append(Event("submit", post.bundle, "result", {**data, "publish_id": publish_id}))
+        return publish_id
+
+    def _poll_all(self) -> dict[str, Outcome]:
+        finished: dict[str, Outcome] = {}
+        for delay in self.poll_delays:
+            if not self._pending:
+                break
+            self.sleep(delay)
+            still = []
+            for pending in self._pending:
+                outcome = self._poll(pending)
+                if outcome is None:
+                    still.append(pending)
+                else:
+                    finished[pending.post.bundle] = outcome
+            self._pending = still
+        for pending in self._pending:  # WeChat is still busy: the next run picks it up
+            self.ledger.append(Event("release", pending.post.bundle))
+            finished[pending.post.bundle] = Outcome(pending.post.bundle, pending.post.meta.title if pending.post.meta else "",
+                                                    "publishing", _STILL_PUBLISHING())
+        self._pending = []
+        return finished
+
+    def _poll(self, pending: _Pending) -> Outcome | None:
+        post, bundle = pending.post, pending.post.bundle
+        title = post.meta.title if post.meta else bundle
+        try:
+            answer = self.wechat.publish_status(pending.publish_id)
+        except WeChatError as error:
+            self.ledger.append(Event("release", bundle))
+            return Outcome(bundle, title, "publishing", f"{_STILL_PUBLISHING()}（{error}）")
+        status = int(answer.get("publish_status", 1))
+        if status == 1:
+            return None
+        if status == 0:
+            items = answer.get("article_detail", {}).get("item", [])
+            url = str(items[0]["article_url"]) if items else ""
+            self.ledger.append(Event("publish", bundle, "result", {
+                "publish_id": pending.publish_id, "article_id": answer.get("article_id", ""), "url": url,
+                "version": pending.version, "content_sha256": pending.content_sha256}), Event("release", bundle))
+            return Outcome(bundle, title, "published", _PUBLISHED(), url, tuple(self.wechat.calls))
+        reason = PUBLISH_FAILURES.get(status, Text("状态 {status}", "status {status}"))(status=status)
+        self.ledger.append(Event("failed", bundle, "result", {"publish_id": pending.publish_id, "status": status,
+                                                              "reason": reason, "version": pending.version}),
+                           Event("release", bundle))
+        return Outcome(bundle, title, "failed", reason)
+
+    # -- mass send -----------------------------------------------------------------------------------
+
+    def _mass_send(self, post: Post, draft_id: str, version: str) -> Outcome:
+        assert post.meta is not None
+        bundle, title = post.bundle, post.meta.title
+        today = self.now().date().isoformat()
+        sent_today = sum(1 for event in self.ledger.events if event.kind == "mass" and event.phase == "result"
+                         and event.data.get("day") == today)
+        if sent_today >= self.policy.mass_per_day:
+            return Outcome(bundle, title, "draft", _MASS_QUOTA(count=self.policy.mass_per_day))
+        client_msg_id = hashlib.sha256(f"{bundle}\0{version}".encode("utf-8")).hexdigest()[:32]
+        self.ledger.append(Event("mass", bundle, "intent", {"media_id": draft_id, "clientmsgid": client_msg_id}))
+        message = _MASS_SENT()
+        try:
+            answer = self.wechat.mass_send(draft_id, client_msg_id)
+        except WeChatError as error:
+            if error.code != 45065:
+                raise
+            answer, message = {}, _MASS_DUPLICATE()
+        url, article_id = self._find_published_url(title)
+        self.ledger.append(Event("mass", bundle, "result", {
+            "msg_id": str(answer.get("msg_id", "")), "msg_data_id": str(answer.get("msg_data_id", "")),
+            "version": version, "day": today, "url": url, "article_id": article_id}))
+        return Outcome(bundle, title, "mass", message, url, tuple(self.wechat.calls))
+
+    def _find_published_url(self, title: str) -> tuple[str, str]:
+        page = self.wechat.published(0)
+        for item in page.get("item", []):
+            first = item["content"]["news_item"][0]
+            if first["title"] == title:
+                return str(first.get("url", "")), str(item["article_id"])
+        return "", ""
+
+    # -- dry run ---------------------------------------------------------------------------------------
+
+    def _plan(self, post: Post, state: PostState) -> Outcome:
+        assert post.meta is not None
+        cache = upload_cache(self.ledger.events)
+        rendered = render.render_post(post, self.policy, self.root)
+        calls = []
+        for src in dict.fromkeys(rendered.images):
+            upload = media.body_image(post.folder / src)
+            if (upload.sha256, upload.via_material) not in cache:
+                calls.append("material/add_material" if upload.via_material else "media/uploadimg")
+        cover = media.cover_image(self._cover_path(post, rendered.images))
+        if (cover.sha256, True) not in cache:
+            calls.append("material/add_material")
+        calls.append("draft/update" if state.draft_id and state.status == "draft" else "draft/add")
+        mode = self._mode(post)
+        if mode == "publish":
+            calls += ["freepublish/submit", "freepublish/get"]
+        elif mode == "mass":
+            calls.append("message/mass/sendall")
+        return Outcome(post.bundle, post.meta.title, "planned", " → ".join(calls), calls=tuple(calls))
