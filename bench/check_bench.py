@@ -20,11 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import git
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from corpus import commit_all  # noqa: E402
 from pipeline import posts  # noqa: E402
 from pipeline.checks import check_post, severities  # noqa: E402
 from pipeline.policy import load_policy  # noqa: E402
@@ -66,12 +67,7 @@ def full_check(root: Path, files: list[Path]) -> dict[str, float]:
 
 
 def changed_check(root: Path, runs: int) -> dict[str, float]:
-    repo = git.Repo.init(root, initial_branch="main")
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "bench")
-        config.set_value("user", "email", "bench@example.invalid")
-    repo.git.add(A=True)
-    repo.index.commit("corpus")
+    repo = commit_all(root)
     repo.git.checkout("-b", "change")
     target = next((root / "content" / "office").glob("*/index.md"))
     target.write_text(target.read_text("utf-8") + "\n补充一段说明。\n", "utf-8")

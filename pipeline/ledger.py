@@ -20,7 +20,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import git
 
@@ -65,9 +65,9 @@ class Event:
     time: str = ""
     id: str = ""
 
-    def stamped(self, sequence: int) -> "Event":
+    def stamped(self, sequence: int, run: str) -> "Event":
         now = dt.datetime.now(dt.timezone.utc)
-        run = self.run or run_id()
+        run = self.run or run
         identifier = f"{now:%Y%m%dT%H%M%S%fZ}-{abs(hash(run)) % 10**8:08d}-{sequence:04d}"
         return Event(self.kind, self.post, self.phase, self.data, run, self.actor or actor(),
                      now.isoformat(timespec="milliseconds"), identifier)
@@ -77,12 +77,14 @@ class Event:
 
 
 class Ledger:
-    def __init__(self, root: Path, *, branch: str = BRANCH, remote: str | None = None, workdir: Path | None = None) -> None:
+    def __init__(self, root: Path, *, branch: str = BRANCH, remote: str | None = None, workdir: Path | None = None,
+                 run: str | None = None) -> None:
         try:
             main = git.Repo(root, search_parent_directories=True)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
             raise GzhError(_NOT_A_REPO(path=root)) from None
         self.branch = branch
+        self.run = run or run_id()
         self.remote = remote or os.environ.get("GZH_LEDGER_REMOTE") or str(Path(main.working_tree_dir or root))
         self.workdir = workdir or Path(main.git_dir) / "gzh" / branch
         self._sequence = 0
@@ -159,16 +161,17 @@ class Ledger:
         stamped = []
         for event in events:
             self._sequence += 1
-            stamped.append(event.stamped(self._sequence))
+            stamped.append(event.stamped(self._sequence, self.run))
         with self._locked():
             for event in stamped:
                 target = self.workdir / event.path()
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(json.dumps(asdict(event), ensure_ascii=False, indent=1), "utf-8")
-                self._repo.index.add([event.path()])
             summary = ", ".join(f"{event.kind}{'/' + event.phase if event.phase else ''} {event.post}".strip()
                                 for event in stamped)
-            self._repo.index.commit(summary[:200])
+            # git itself, not gitpython's index: that one changes the process's working folder
+            self._repo.git.add("--", *(event.path() for event in stamped))
+            self._repo.git.commit("--quiet", "--no-verify", "-m", summary[:200])
             if self._push():
                 self._events = self._read()  # others' events came in underneath ours
             else:
@@ -210,10 +213,72 @@ class Ledger:
 
     def claim(self, post: str) -> str | None:
         """Try to become the post's only publisher; returns the other holder if someone else is."""
-        me = run_id()
-        self.append(Event("claim", post, run=me))
+        self.append(Event("claim", post, run=self.run))
         holder = self.holder(post)
-        return None if holder == me else holder
+        return None if holder == self.run else holder
+
+
+@dataclass(frozen=True)
+class PostState:
+    """What the ledger says about one post."""
+
+    status: str = "unpublished"  # unpublished, scheduled, draft, publishing, published, failed, mass
+    version: str = ""
+    draft_id: str = ""
+    draft_version: str = ""
+    publish_id: str = ""
+    article_id: str = ""
+    url: str = ""
+    reason: str = ""
+    pending: str = ""            # an intent ("draft", "submit", "mass") whose result was never recorded
+    pending_data: tuple[tuple[str, Any], ...] = ()  # that intent's data
+    content_sha256: str = ""
+    msg_data_id: str = ""
+    time: str = ""
+
+    def intent(self, key: str) -> Any:
+        return dict(self.pending_data).get(key, "")
+
+def fold(events: Iterable[Event]) -> dict[str, PostState]:
+    """Every post's state from the ledger, by replaying its events in order."""
+    states: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if not event.post or event.kind in ("claim", "release", "upload", "preview", "refused"):
+            continue
+        state = states.setdefault(event.post, {"status": "unpublished"})
+        data = event.data
+        if event.phase == "intent":
+            state["pending"], state["pending_data"] = event.kind, tuple(sorted(data.items()))
+            continue
+        state["pending"], state["pending_data"] = "", ()
+        state["time"] = event.time
+        if event.kind == "draft":
+            state.update(status="draft", draft_id=data["media_id"], draft_version=data["version"], version=data["version"])
+        elif event.kind == "submit":
+            state.update(status="publishing", publish_id=data.get("publish_id", ""), version=data["version"],
+                         content_sha256=data.get("content_sha256", ""))
+        elif event.kind == "publish":
+            state.update(status="published", article_id=data.get("article_id", ""), url=data.get("url", ""),
+                         version=data["version"], msg_data_id=data.get("msg_data_id", state.get("msg_data_id", "")))
+        elif event.kind == "mass":
+            state.update(status="published", url=data.get("url", ""), version=data["version"],
+                         msg_data_id=data.get("msg_data_id", ""), article_id=data.get("article_id", ""))
+        elif event.kind == "failed":
+            state.update(status="failed", reason=data.get("reason", ""), version=data.get("version", ""))
+        elif event.kind == "scheduled":
+            state.update(status="scheduled", version=data.get("version", ""))
+        elif event.kind == "deleted":
+            state.update(status="deleted", reason=data.get("reason", ""))
+    return {post: PostState(**values) for post, values in states.items()}
+
+def upload_cache(events: Iterable[Event]) -> dict[tuple[str, bool], dict[str, str]]:
+    """(sha256, via_material) → what WeChat gave back for those bytes, from every run so far."""
+    cache: dict[tuple[str, bool], dict[str, str]] = {}
+    for event in events:
+        if event.kind == "upload":
+            for item in event.data.get("uploads", []):
+                cache[(item["sha256"], item["via_material"])] = item
+    return cache
 
 
 def read_branch(root: Path, branch: str = BRANCH) -> list[Event]:

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable
 from pipeline import media, render
 from pipeline.checks import Severity, check_post
 from pipeline.i18n import Text
-from pipeline.ledger import Event, Ledger
+from pipeline.ledger import Event, Ledger, PostState, fold, upload_cache
 from pipeline.policy import Policy
 from pipeline.posts import BEIJING, Post
 from pipeline.wechat import AmbiguousWrite, WeChat, WeChatError
@@ -52,71 +52,6 @@ _MASS_QUOTA = Text("今天的群发次数（{count} 次）已用完，明天的�
 _MASS_SENT = Text("已群发", "mass-sent")
 _MASS_DUPLICATE = Text("24 小时内已群发过相同内容，按已群发记录", "the same content was mass-sent within 24 h; recorded as sent")
 _LOST_SUBMIT = Text("提交时连接中断，微信已接收；发布结果下次运行时核对", "the submit answer was lost but WeChat took it; the next run reconciles")
-
-
-@dataclass(frozen=True)
-class PostState:
-    """What the ledger says about one post."""
-
-    status: str = "unpublished"  # unpublished, scheduled, draft, publishing, published, failed, mass
-    version: str = ""
-    draft_id: str = ""
-    draft_version: str = ""
-    publish_id: str = ""
-    article_id: str = ""
-    url: str = ""
-    reason: str = ""
-    pending: str = ""            # an intent ("draft", "submit", "mass") whose result was never recorded
-    pending_data: tuple[tuple[str, Any], ...] = ()  # that intent's data
-    content_sha256: str = ""
-    msg_data_id: str = ""
-    time: str = ""
-
-    def intent(self, key: str) -> Any:
-        return dict(self.pending_data).get(key, "")
-
-
-def fold(events: Iterable[Event]) -> dict[str, PostState]:
-    """Every post's state from the ledger, by replaying its events in order."""
-    states: dict[str, dict[str, Any]] = {}
-    for event in events:
-        if not event.post or event.kind in ("claim", "release", "upload", "preview", "refused"):
-            continue
-        state = states.setdefault(event.post, {"status": "unpublished"})
-        data = event.data
-        if event.phase == "intent":
-            state["pending"], state["pending_data"] = event.kind, tuple(sorted(data.items()))
-            continue
-        state["pending"], state["pending_data"] = "", ()
-        state["time"] = event.time
-        if event.kind == "draft":
-            state.update(status="draft", draft_id=data["media_id"], draft_version=data["version"], version=data["version"])
-        elif event.kind == "submit":
-            state.update(status="publishing", publish_id=data.get("publish_id", ""), version=data["version"],
-                         content_sha256=data.get("content_sha256", ""))
-        elif event.kind == "publish":
-            state.update(status="published", article_id=data.get("article_id", ""), url=data.get("url", ""),
-                         version=data["version"], msg_data_id=data.get("msg_data_id", state.get("msg_data_id", "")))
-        elif event.kind == "mass":
-            state.update(status="published", url=data.get("url", ""), version=data["version"],
-                         msg_data_id=data.get("msg_data_id", ""), article_id=data.get("article_id", ""))
-        elif event.kind == "failed":
-            state.update(status="failed", reason=data.get("reason", ""), version=data.get("version", ""))
-        elif event.kind == "scheduled":
-            state.update(status="scheduled", version=data.get("version", ""))
-        elif event.kind == "deleted":
-            state.update(status="deleted", reason=data.get("reason", ""))
-    return {post: PostState(**values) for post, values in states.items()}
-
-
-def upload_cache(events: Iterable[Event]) -> dict[tuple[str, bool], dict[str, str]]:
-    """(sha256, via_material) → what WeChat gave back for those bytes, from every run so far."""
-    cache: dict[tuple[str, bool], dict[str, str]] = {}
-    for event in events:
-        if event.kind == "upload":
-            for item in event.data.get("uploads", []):
-                cache[(item["sha256"], item["via_material"])] = item
-    return cache
 
 
 @dataclass(frozen=True)
@@ -175,6 +110,11 @@ class Publisher:
             return Outcome(post.bundle, title, "busy", _BUSY(holder=holder))
         released = False
         try:
+            # Look again now that the post is ours: the previous holder may have just finished it.
+            state = self.states().get(post.bundle, PostState())
+            skip = self._reason_to_skip(post, state, version)
+            if skip is not None:
+                return skip
             outcome = self._publish_claimed(post, state, version)
             released = outcome.status == "publishing-wait"
             return outcome

@@ -106,3 +106,57 @@ def findings_for(tmp_path: Path, rule_id: str, body: str = "正文。\n", *, met
     root = make_root(tmp_path)
     file = write_post(root, body, meta=meta, department=department, text=text)
     return rule_hits(root, file, rule_id)
+
+
+class Account:
+    """A git repository with posts, the local WeChat sandbox, and a publisher wired to both."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        from pipeline.sandbox import Sandbox
+
+        self.tmp_path = tmp_path
+        self.root = make_root(tmp_path)
+        self.sandbox = Sandbox(tmp_path / "sandbox").start()
+        self.sandbox.state.data["publish_seconds"] = 0.0
+        self.repo = init_git(self.root)
+
+    def close(self) -> None:
+        self.sandbox.stop()
+
+    def commit(self, message: str = "文章") -> None:
+        self.repo.git.add(A=True)
+        self.repo.index.commit(message)
+
+    def publisher(self, *, workdir: Path | None = None, run: str | None = None, **options: Any) -> Any:
+        from pipeline.ledger import SANDBOX_BRANCH, Ledger
+        from pipeline.publish import Publisher
+        from pipeline.wechat import WeChat
+
+        wechat = WeChat(self.sandbox.credentials, backoff=0.001, sleep=lambda seconds: None)
+        ledger = Ledger(self.root, branch=SANDBOX_BRANCH, workdir=workdir, run=run)
+        options.setdefault("poll_delays", (0.0, 0.0, 0.0))
+        options.setdefault("sleep", lambda seconds: None)
+        return Publisher(self.root, policy(self.root), wechat, ledger, **options)
+
+    def publish(self, *files: Path, **options: Any) -> list[Any]:
+        publisher = self.publisher(**options)
+        targets = list(files) or posts.discover([self.root / "content"])[0]
+        return publisher.run([posts.load_post(file, self.root) for file in targets])
+
+    def writes(self) -> list[str]:
+        """Endpoints of successful calls that change the account."""
+        reads = ("stable_token", "token", "draft/get", "draft/batchget", "freepublish/get", "freepublish/batchget",
+                 "freepublish/getarticle", "draft/count", "comment/list", "material/get_materialcount")
+        return [call["endpoint"] for call in self.sandbox.calls() if call["errcode"] == 0 and call["endpoint"] not in reads]
+
+    def articles(self) -> list[dict[str, Any]]:
+        state = self.sandbox.state
+        with state.lock:
+            state._finish_due_jobs()
+            return [article for article in state.data["articles"].values() if article["status"] == 0]
+
+    def drafts(self) -> dict[str, Any]:
+        return dict(self.sandbox.state.data["drafts"])
+
+    def fault(self, **fault: Any) -> None:
+        self.sandbox.control("faults", {"faults": [fault]})

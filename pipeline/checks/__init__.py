@@ -71,17 +71,20 @@ def severities(policy: Policy) -> Mapping[str, Severity | None]:
     return result
 
 
-def check_posts(posts: Iterable[Post], policy: Policy, root: Path, strays: Iterable[str] = ()) -> Report:
+def check_posts(posts: Iterable[Post], policy: Policy, root: Path, strays: Iterable[str] = (),
+                published: Mapping[str, tuple[str, str]] | None = None) -> Report:
     levels = severities(policy)
-    reports = tuple(check_post(post, policy, root, levels) for post in posts)
+    reports = tuple(check_post(post, policy, root, levels, published) for post in posts)
     layout = levels[POST_LAYOUT.id]
     other = tuple(Finding(POST_LAYOUT.id, layout, Location(path), STRAY_FILE()) for path in strays if layout)
     return Report(reports, other)
 
 
-def check_post(post: Post, policy: Policy, root: Path, levels: Mapping[str, Severity | None] | None = None) -> PostReport:
+def check_post(post: Post, policy: Policy, root: Path, levels: Mapping[str, Severity | None] | None = None,
+               published: Mapping[str, tuple[str, str]] | None = None) -> PostReport:
+    """Every enabled rule on one post; `published` maps a post folder to its published (version, URL)."""
     levels = levels if levels is not None else severities(policy)
-    view = PostView(post, policy, root)
+    view = PostView(post, policy, root, published or {})
     found, malformed = ignores.directives(view, RULE_IDS)
     findings: list[Finding] = []
     secrecy_reasons: set[str] = set()

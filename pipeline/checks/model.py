@@ -4,10 +4,10 @@ from __future__ import annotations
 import enum
 import re
 from urllib.parse import unquote
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
 from markdown_it import MarkdownIt
 
@@ -107,6 +107,7 @@ class PostView:
     post: Post
     policy: Policy
     root: Path
+    published: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # bundle → (version, url)
 
     @property
     def path(self) -> str:

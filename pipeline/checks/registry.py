@@ -1,7 +1,7 @@
 """Every check rule, in report order. A rule id is stable: policies and ignore comments name it."""
 from __future__ import annotations
 
-from pipeline.checks import frontmatter, ignores, images, limits, secrecy, wording
+from pipeline.checks import frontmatter, ignores, images, lifecycle, limits, secrecy, wording
 from pipeline.checks.model import Rule
 
 RULES: tuple[Rule, ...] = (
@@ -42,6 +42,8 @@ RULES: tuple[Rule, ...] = (
     wording.outdated_name,
     wording.traditional_chars,
     wording.typography,
+    # after publishing
+    lifecycle.published_changed,
     # ignore comments
     ignores.IGNORE_COMMENT,
     ignores.IGNORE_UNUSED,

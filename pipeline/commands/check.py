@@ -62,7 +62,15 @@ def check(
 
 def _run(root: Path, policy: Policy, post_files: list[Path], strays: list[Path]) -> Report:
     loaded = [posts.load_post(file, root) for file in post_files]
-    return check_posts(loaded, policy, root, [_relative(root, stray) for stray in strays])
+    return check_posts(loaded, policy, root, [_relative(root, stray) for stray in strays], published_versions(root))
+
+
+def published_versions(root: Path) -> dict[str, tuple[str, str]]:
+    """What the real account's ledger (as this clone has it) says is published: folder → (version, URL)."""
+    from pipeline.ledger import fold, read_branch  # only here: most checks never need git
+
+    return {bundle: (state.version, state.url) for bundle, state in fold(read_branch(root)).items()
+            if state.status == "published"}
 
 
 def _relative(root: Path, path: Path) -> str:

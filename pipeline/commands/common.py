@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from pipeline import ledger as ledger_module, posts, repo
 from pipeline.commands.check import select_posts
 from pipeline.ledger import Ledger
-from pipeline.publish import fold
+from pipeline.ledger import fold
 from pipeline.wechat import Credentials, WeChat
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -10,7 +10,8 @@ from pipeline.commands.render import post_file
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
 from pipeline.ledger import Event
-from pipeline.publish import PostState, Publisher
+from pipeline.ledger import PostState
+from pipeline.publish import Publisher
 from pipeline.wechat import Credentials
 
 _SENT = Text("已把草稿预览发送到 {wechat_id} 的微信", "Preview sent to {wechat_id}")

@@ -9,7 +9,7 @@ from pipeline.commands.common import ledger_branch
 from pipeline.ledger import SANDBOX_BRANCH
 from pipeline.i18n import Text
 from pipeline.ledger import Ledger
-from pipeline.publish import fold
+from pipeline.ledger import fold
 from pipeline.wechat import DEFAULT_API_BASE, Credentials
 
 _LABELS = {

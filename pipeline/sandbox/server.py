@@ -69,7 +69,8 @@ class Fault:
     """Make the next `count` calls of `endpoint` fail: an errcode, a delay, or a dropped connection.
 
     `drop="before"` closes the connection without acting; `drop="after"` acts, then closes it without
-    an answer (the ambiguous case a publisher must reconcile).
+    an answer (the ambiguous case a publisher must reconcile). `hold` acts, then waits that many
+    seconds before answering: time for a rehearsal to kill the caller in between.
     """
 
     endpoint: str
@@ -77,6 +78,7 @@ class Fault:
     errcode: int | None = None
     delay: float = 0.0
     drop: str | None = None
+    hold: float = 0.0
 
 
 @dataclass
@@ -152,6 +154,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._record(endpoint, error.errcode)
             return self._json({"errcode": error.errcode, "errmsg": error.errmsg})
         self._record(endpoint, 0)
+        if fault and fault.hold:
+            time.sleep(fault.hold)
         if fault and fault.drop == "after":
             raise _Drop
         if isinstance(answer, bytes):

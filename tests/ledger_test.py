@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import git
+
+from pipeline.ledger import CLAIM_SECONDS, Event, Ledger, read_branch
+from tests.support import init_git, make_root
+
+
+def repository(tmp_path: Path) -> Path:
+    root = make_root(tmp_path)
+    init_git(root)
+    return root
+
+
+def test_events_are_pushed_to_the_branch_in_order(tmp_path: Path) -> None:
+    root = repository(tmp_path)
+    ledger = Ledger(root, run="r1")
+    ledger.append(Event("draft", "content/office/a", "intent", {"version": "v"}))
+    ledger.append(Event("draft", "content/office/a", "result", {"media_id": "D", "version": "v"}))
+    fresh = Ledger(root, workdir=tmp_path / "other", run="r2")
+    assert [(event.kind, event.phase, event.run) for event in fresh.events] == [
+        ("draft", "intent", "r1"), ("draft", "result", "r1")]
+    assert [event.kind for event in read_branch(root)] == ["draft", "draft"]
+    assert git.Repo(root).active_branch.name == "main"  # the working branch is never touched
+
+
+def test_concurrent_writers_lose_no_record(tmp_path: Path) -> None:
+    root = repository(tmp_path)
+    ledgers = [Ledger(root, workdir=tmp_path / f"clone-{index}", run=f"r{index}") for index in range(3)]
+
+    def write(ledger: Ledger) -> None:
+        for number in range(5):
+            ledger.append(Event("upload", data={"n": number}))
+
+    threads = [threading.Thread(target=write, args=(ledger,)) for ledger in ledgers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(Ledger(root, workdir=tmp_path / "reader").events) == 15
+
+
+def test_only_one_run_holds_a_claim(tmp_path: Path) -> None:
+    root = repository(tmp_path)
+    first = Ledger(root, workdir=tmp_path / "one", run="one")
+    second = Ledger(root, workdir=tmp_path / "two", run="two")
+    assert first.claim("content/office/a") is None
+    assert second.claim("content/office/a") == "one"
+    assert first.claim("content/office/a") is None  # the holder may claim again (a CI re-run)
+    first.append(Event("release", "content/office/a"))
+    second.sync()
+    assert second.claim("content/office/a") is None
+
+
+def test_a_stale_claim_lapses(tmp_path: Path) -> None:
+    root = repository(tmp_path)
+    first = Ledger(root, workdir=tmp_path / "one", run="one")
+    first.claim("content/office/a")
+    later = Ledger(root, workdir=tmp_path / "two", run="two")
+    import time
+
+    assert later.holder("content/office/a", now=time.time() + CLAIM_SECONDS + 1) is None
+
+
+def test_not_a_repository_is_explained(tmp_path: Path) -> None:
+    import pytest
+
+    from pipeline.errors import GzhError
+
+    with pytest.raises(GzhError, match="不是 git 仓库"):
+        Ledger(tmp_path)

@@ -1,0 +1,160 @@
+"""The sandbox follows the documented API: fields, limits, quotas, error codes, async results."""
+from __future__ import annotations
+
+import io
+import json
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from PIL import Image
+
+from pipeline.sandbox import Sandbox
+from pipeline.wechat import WeChat, WeChatError
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    with Sandbox(tmp_path / "sandbox") as sandbox:
+        sandbox.state.data["publish_seconds"] = 0.0
+        yield sandbox
+
+
+@pytest.fixture
+def wechat(sandbox: Sandbox) -> WeChat:
+    return WeChat(sandbox.credentials, sleep=lambda seconds: None)
+
+
+def image(fmt: str = "PNG", size: tuple[int, int] = (8, 8)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def article(wechat: WeChat, **changes: Any) -> dict[str, Any]:
+    media_id, _ = wechat.add_image_material("c.png", image())
+    return {"title": "标题", "author": "办公室", "content": "<p>正文</p>", "thumb_media_id": media_id, **changes}
+
+
+def code_of(call: Any) -> int | None:
+    with pytest.raises(WeChatError) as caught:
+        call()
+    return caught.value.code
+
+
+@pytest.mark.parametrize(("changes", "code"), [
+    ({"title": "字" * 33}, 45003), ({"author": "字" * 17}, 45110), ({"digest": "字" * 129}, 45004),
+    ({"content": "字" * 20_000}, 45002), ({"content_source_url": "https://x/" + "a" * 1020}, 41039),
+    ({"thumb_media_id": "nope"}, 40007), ({"pic_crop_235_1": "bad"}, 40002),
+])
+def test_draft_field_limits(wechat: WeChat, changes: dict[str, Any], code: int) -> None:
+    assert code_of(lambda: wechat.draft_add(article(wechat, **changes))) == code
+
+
+def test_limits_at_the_boundary_pass(wechat: WeChat) -> None:
+    fields = {"title": "字" * 32, "author": "字" * 16, "digest": "字" * 128, "pic_crop_235_1": "0.1945_0_1_0.5236"}
+    assert wechat.draft_add(article(wechat, **fields)).startswith("DRAFT")
+
+
+def test_uploadimg_takes_small_jpg_and_png_only(wechat: WeChat) -> None:
+    assert code_of(lambda: wechat.upload_image("a.gif", image("GIF"))) == 40005
+    big = image("PNG") + b"\0" * (1024 * 1024)
+    assert code_of(lambda: wechat.upload_image("a.png", big)) == 40009
+    assert wechat.upload_image("a.jpg", image("JPEG"))
+
+
+def test_content_is_filtered_like_wechat(wechat: WeChat, sandbox: Sandbox) -> None:
+    own = wechat.upload_image("a.png", image())
+    content = f'<p>x<img src="{own}"><img src="https://example.com/a.png"><script>alert(1)</script></p>'
+    stored = wechat.draft_get(wechat.draft_add(article(wechat, content=content)))["news_item"][0]["content"]
+    assert own in stored and "example.com" not in stored and "script" not in stored
+
+
+def test_publishing_is_asynchronous_and_consumes_the_draft(wechat: WeChat, sandbox: Sandbox) -> None:
+    sandbox.state.data["publish_seconds"] = 3600
+    draft = wechat.draft_add(article(wechat))
+    publish_id = wechat.submit(draft)
+    assert wechat.publish_status(publish_id)["publish_status"] == 1
+    assert code_of(lambda: wechat.draft_get(draft)) == 40007
+    sandbox.state.data["jobs"][publish_id]["done_at"] = 0
+    answer = wechat.publish_status(publish_id)
+    assert answer["publish_status"] == 0 and answer["article_detail"]["item"][0]["idx"] == 1
+
+
+@pytest.mark.parametrize("status", [2, 3, 4])
+def test_failure_statuses(wechat: WeChat, sandbox: Sandbox, status: int) -> None:
+    sandbox.control("publish-outcomes", {"statuses": [status]})
+    answer = wechat.publish_status(wechat.submit(wechat.draft_add(article(wechat))))
+    assert answer["publish_status"] == status and "article_id" not in answer
+    assert wechat.published(0)["total_count"] == 0
+
+
+def test_delete_is_one_based_and_marks_the_article(wechat: WeChat, sandbox: Sandbox) -> None:
+    publish_id = wechat.submit(wechat.draft_add(article(wechat)))
+    article_id = wechat.publish_status(publish_id)["article_id"]
+    wechat.delete_article(article_id, 1)
+    assert wechat.publish_status(publish_id)["publish_status"] == 5
+    assert wechat.get_article(article_id)["news_item"][0]["is_deleted"] is True
+    assert wechat.published(0)["total_count"] == 0
+
+
+def test_daily_quota_of_deletes(wechat: WeChat, sandbox: Sandbox) -> None:
+    sandbox.control("quotas", {"freepublish/delete": 1})
+    ids = [wechat.publish_status(wechat.submit(wechat.draft_add(article(wechat))))["article_id"] for _ in range(2)]
+    wechat.delete_article(ids[0], 1)
+    assert code_of(lambda: wechat.delete_article(ids[1], 1)) == 45009
+
+
+def test_batchget_pages_by_twenty(wechat: WeChat) -> None:
+    for index in range(23):
+        wechat.draft_add(article(wechat, title=f"第{index}篇"))
+    first, second = wechat.draft_batchget(0), wechat.draft_batchget(20)
+    assert (first["total_count"], first["item_count"], second["item_count"]) == (23, 20, 3)
+    assert code_of(lambda: wechat.draft_batchget(0, 21)) == 40002
+
+
+def test_mass_send_once_a_day_and_clientmsgid_dedup(wechat: WeChat) -> None:
+    answer = wechat.mass_send(wechat.draft_add(article(wechat)), "v1")
+    assert answer["msg_data_id"]
+    assert code_of(lambda: wechat.mass_send(wechat.draft_add(article(wechat)), "v1")) == 45065
+    assert code_of(lambda: wechat.mass_send(wechat.draft_add(article(wechat)), "v2")) == 45028
+
+
+def test_comments_need_a_published_article_and_a_count_under_50(wechat: WeChat, sandbox: Sandbox) -> None:
+    answer = wechat.mass_send(wechat.draft_add(article(wechat)), "c")
+    msg_data_id = answer["msg_data_id"]
+    sandbox.state.add_follower_comment(msg_data_id, 0, "请问报名截止到哪天？", "openid-1")
+    listed = wechat.list_comments(msg_data_id, 0, 0)
+    assert listed["total"] == 1 and listed["comment"][0]["content"] == "请问报名截止到哪天？"
+    wechat.reply_comment(msg_data_id, 0, 1, "截止到12月20日。")
+    assert code_of(lambda: wechat.reply_comment(msg_data_id, 0, 1, "再答一次")) == 88005
+    assert code_of(lambda: wechat.list_comments(msg_data_id, 0, 0, count=50)) == 88010
+    assert code_of(lambda: wechat.list_comments("999", 0, 0)) == 88001
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    with Sandbox(tmp_path / "s") as first:
+        wechat = WeChat(first.credentials, sleep=lambda seconds: None)
+        draft = wechat.draft_add(article(wechat))
+    with Sandbox(tmp_path / "s") as second:
+        again = WeChat(second.credentials, sleep=lambda seconds: None)
+        assert again.draft_get(draft)["news_item"][0]["title"] == "标题"
+
+
+def test_wrong_method_and_missing_token(sandbox: Sandbox) -> None:
+    with urllib.request.urlopen(sandbox.url + "cgi-bin/stable_token", timeout=5) as response:
+        assert json.loads(response.read())["errcode"] == 43002
+    with urllib.request.urlopen(sandbox.url + "cgi-bin/draft/count", timeout=5) as response:
+        assert json.loads(response.read())["errcode"] == 41001
+
+
+def test_basic_token_supersedes_the_previous_one(sandbox: Sandbox) -> None:
+    state = sandbox.state
+    old = state.basic_token(state.appid, state.secret)["access_token"]
+    state.basic_token(state.appid, state.secret)
+    state.check_token(old)  # within the five-minute hand-over both work
+    state.data["tokens"][old]["superseded_at"] -= 301
+    with pytest.raises(Exception) as caught:
+        state.check_token(old)
+    assert getattr(caught.value, "errcode", None) == 40001
