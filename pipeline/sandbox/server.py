@@ -59,9 +59,18 @@ ROUTES: dict[str, tuple[str, Handler]] = {
     "comment/list": ("POST", lambda s, q, f: s.comment_list(str(q.get("msg_data_id", "")), _int(q.get("index", 0)),
                                                             _int(q.get("begin", 0)), _int(q.get("count", 0)),
                                                             _int(q.get("type", 0)))),
-    "comment/reply/add": ("POST", lambda s, q, f: s.comment_reply(str(q.get("msg_data_id", "")), _int(q.get("index", 0)),
-                                                                  _int(q.get("user_comment_id", 0)), str(q.get("content", "")))),
+    "comment/reply/add": ("POST", lambda s, q, f: s.comment_reply(*_comment_key(q), str(q.get("content", "")))),
+    "comment/reply/delete": ("POST", lambda s, q, f: s.comment_reply_delete(*_comment_key(q))),
+    "comment/open": ("POST", lambda s, q, f: s.comment_switch(str(q.get("msg_data_id", "")), _int(q.get("index", 0)), True)),
+    "comment/close": ("POST", lambda s, q, f: s.comment_switch(str(q.get("msg_data_id", "")), _int(q.get("index", 0)), False)),
+    "comment/markelect": ("POST", lambda s, q, f: s.comment_mark(*_comment_key(q), True)),
+    "comment/unmarkelect": ("POST", lambda s, q, f: s.comment_mark(*_comment_key(q), False)),
+    "comment/delete": ("POST", lambda s, q, f: s.comment_delete(*_comment_key(q))),
 }
+
+
+def _comment_key(query: dict[str, Any]) -> tuple[str, int, int]:
+    return str(query.get("msg_data_id", "")), _int(query.get("index", 0)), _int(query.get("user_comment_id", 0))
 
 
 @dataclass

@@ -407,20 +407,44 @@ class SandboxState:
     def comment_list(self, msg_data_id: str, index: int, begin: int, count: int, kind: int) -> dict[str, Any]:
         if count <= 0 or count >= 50:
             raise ApiError(88010, "count range error")
-        thread = self._comment_thread(msg_data_id, index)
+        thread = [c for c in self._comment_thread(msg_data_id, index) if not c.get("deleted")]
         chosen = [c for c in thread if kind == 0 or (kind == 2) == bool(c["comment_type"])]
         return {"total": len(chosen), "comment": chosen[begin:begin + count]}
 
     def comment_reply(self, msg_data_id: str, index: int, user_comment_id: int, content: str) -> dict[str, Any]:
-        thread = self._comment_thread(msg_data_id, index)
-        comment = next((c for c in thread if c["user_comment_id"] == int(user_comment_id)), None)
-        if comment is None:
-            raise ApiError(88008, "comment not exists")
+        comment = self._comment(msg_data_id, index, user_comment_id)
         if comment.get("reply"):
             raise ApiError(88005, "already reply")
         if not content or len(content) > 1000:
             raise ApiError(88007, "reply content is empty or too long")
         comment["reply"] = {"content": content, "create_time": int(time.time())}
+        return {}
+
+    def _comment(self, msg_data_id: str, index: int, user_comment_id: int) -> dict[str, Any]:
+        thread = self._comment_thread(msg_data_id, index)
+        comment = next((c for c in thread if c["user_comment_id"] == int(user_comment_id)), None)
+        if comment is None or comment.get("deleted"):
+            raise ApiError(88008, "comment not exists")
+        return comment
+
+    def comment_switch(self, msg_data_id: str, index: int, is_open: bool) -> dict[str, Any]:
+        self._comment_thread(msg_data_id, index)
+        self.data.setdefault("comments_closed", {})[f"{msg_data_id}:{index}"] = not is_open
+        return {}
+
+    def comment_mark(self, msg_data_id: str, index: int, user_comment_id: int, elected: bool) -> dict[str, Any]:
+        self._comment(msg_data_id, index, user_comment_id)["comment_type"] = int(elected)
+        return {}
+
+    def comment_delete(self, msg_data_id: str, index: int, user_comment_id: int) -> dict[str, Any]:
+        self._comment(msg_data_id, index, user_comment_id)["deleted"] = True
+        return {}
+
+    def comment_reply_delete(self, msg_data_id: str, index: int, user_comment_id: int) -> dict[str, Any]:
+        comment = self._comment(msg_data_id, index, user_comment_id)
+        if not comment.get("reply"):
+            raise ApiError(88009, "reply not exists")
+        del comment["reply"]
         return {}
 
     def add_follower_comment(self, msg_data_id: str, index: int, content: str, openid: str) -> dict[str, Any]:

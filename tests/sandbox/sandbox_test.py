@@ -158,3 +158,21 @@ def test_basic_token_supersedes_the_previous_one(sandbox: Sandbox) -> None:
     with pytest.raises(Exception) as caught:
         state.check_token(old)
     assert getattr(caught.value, "errcode", None) == 40001
+
+
+def test_comment_moderation_endpoints(wechat: WeChat, sandbox: Sandbox) -> None:
+    msg_data_id = wechat.mass_send(wechat.draft_add(article(wechat)), "m")["msg_data_id"]
+    for text in ("第一条", "第二条"):
+        sandbox.state.add_follower_comment(msg_data_id, 0, text, "openid")
+    key = {"msg_data_id": msg_data_id, "index": 0}
+    wechat._post("comment/markelect", {**key, "user_comment_id": 1}, write=True)
+    assert [c["content"] for c in wechat._post("comment/list", {**key, "begin": 0, "count": 10, "type": 2}, write=False)["comment"]] == ["第一条"]
+    wechat._post("comment/unmarkelect", {**key, "user_comment_id": 1}, write=True)
+    wechat._post("comment/delete", {**key, "user_comment_id": 2}, write=True)
+    assert wechat.list_comments(msg_data_id, 0, 0)["total"] == 1
+    assert code_of(lambda: wechat._post("comment/reply/delete", {**key, "user_comment_id": 1}, write=True)) == 88009
+    wechat.reply_comment(msg_data_id, 0, 1, "谢谢关注")
+    wechat._post("comment/reply/delete", {**key, "user_comment_id": 1}, write=True)
+    wechat._post("comment/close", key, write=True)
+    wechat._post("comment/open", key, write=True)
+    assert code_of(lambda: wechat._post("comment/delete", {**key, "user_comment_id": 9}, write=True)) == 88008
