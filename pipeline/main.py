@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn, Sequence
 
 from pipeline import __version__, i18n, output
-from pipeline.errors import GzhError
+from pipeline.errors import GzhError, redact
 from pipeline.i18n import Text
 
 _DESCRIPTION = Text("gzh：公众号文章从 Markdown 到发布的流水线（检查、审批、发布、巡查）",
@@ -158,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args, root)
     except GzhError as error:
-        output.error(str(error))
+        output.error(redact(str(error)))
         return error.exit_code
     except KeyboardInterrupt:
         output.error(_INTERRUPTED())
@@ -230,7 +230,7 @@ def _write_crash_log(error: BaseException) -> str:
     """Tracebacks go to a file, never to the terminal or CI log, where they could expose secrets."""
     folder = Path(os.environ.get("GZH_LOG_DIR", tempfile.gettempdir()))
     log = folder / f"gzh-crash-{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
-    text = "".join(traceback.format_exception(error))
+    text = redact("".join(traceback.format_exception(error)))
     try:
         log.write_text(f"gzh {__version__}\n{text}", "utf-8")
     except OSError:

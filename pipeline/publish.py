@@ -119,7 +119,7 @@ class Publisher:
             released = outcome.status == "publishing-wait"
             return outcome
         except WeChatError as error:
-            self.ledger.append(Event("refused", post.bundle, data={"reason": str(error), "code": error.code}),
+            self.ledger.append(Event("error", post.bundle, data={"reason": str(error), "code": error.code}),
                                Event("release", post.bundle))
             released = True
             return Outcome(post.bundle, title, "failed", str(error), calls=tuple(self.wechat.calls))

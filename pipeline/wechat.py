@@ -23,7 +23,7 @@ import requests
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from pipeline.errors import GzhError
+from pipeline.errors import GzhError, redact
 from pipeline.i18n import Text
 
 DEFAULT_API_BASE = "https://api.weixin.qq.com/cgi-bin/"
@@ -89,17 +89,6 @@ def message_for(endpoint: str, code: int | None, errmsg: str = "") -> str:
         return _NETWORK(endpoint=endpoint)
     text = _MESSAGES.get(code)
     return text() if text else _UNKNOWN(endpoint=endpoint, code=code, message=redact(errmsg))
-
-
-_SECRET_PATTERNS = (re.compile(r"(access_token=)[^&\s\"']+"), re.compile(r"(\"?secret\"?\s*[:=]\s*\"?)[^&\s\",]+"))
-
-
-def redact(text: str) -> str:
-    """Remove tokens and secrets from any text that may reach a log."""
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(r"\1***", text)
-    secret = os.environ.get("WECHAT_SECRET")
-    return text.replace(secret, "***") if secret else text
 
 
 @dataclass(frozen=True)

@@ -12,15 +12,16 @@ from tests.support import make_root, write_post
 def test_internal_error_exits_3_and_writes_the_traceback_to_a_log(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> int:
-        raise RuntimeError("boom secret-token-123")
+        raise RuntimeError("boom secret-token-123 GET /cgi-bin/x?access_token=tok456")
 
     monkeypatch.setattr(main_module, "_dispatch", broken)
     monkeypatch.setenv("GZH_LOG_DIR", str(tmp_path))
+    monkeypatch.setenv("WECHAT_SECRET", "secret-token-123")
     assert main(["check"]) == 3
     err = capsys.readouterr().err
     assert "gzh 内部错误" in err and "Traceback" not in err and "secret-token-123" not in err
-    log = next(tmp_path.glob("gzh-crash-*.log"))
-    assert "RuntimeError: boom" in log.read_text("utf-8")
+    log = next(tmp_path.glob("gzh-crash-*.log")).read_text("utf-8")
+    assert "RuntimeError: boom *** GET /cgi-bin/x?access_token=***" in log and "tok456" not in log
 
 
 def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
