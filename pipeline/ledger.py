@@ -243,7 +243,7 @@ def fold(events: Iterable[Event]) -> dict[str, PostState]:
     """Every post's state from the ledger, by replaying its events in order."""
     states: dict[str, dict[str, Any]] = {}
     for event in events:
-        if not event.post or event.kind in ("claim", "release", "upload", "preview", "error"):
+        if not event.post or event.kind in ("claim", "release", "upload", "preview", "error", "unapproved"):
             continue
         state = states.setdefault(event.post, {"status": "unpublished"})
         data = event.data

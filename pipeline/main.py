@@ -61,6 +61,12 @@ _HELP = {
     "demo": Text("演示主流程：把示例文章发布到本地沙盒（无需凭据）", "the main job on the sample content, into the local sandbox"),
     "preview_send": Text("把草稿预览发送到审核人的微信", "send the draft to reviewers' WeChat"),
     "to": Text("接收预览的微信号（可重复）", "WeChat ID to receive the preview (repeatable)"),
+    "gate": Text("核对拉取请求的逐级审批，并在平台上报告", "evaluate a pull request's approval tiers and report on the forge"),
+    "pr": Text("拉取请求编号（默认取自工作流事件）", "pull request number (default: from the workflow event)"),
+    "preview_url": Text("预览网站的链接，写进审批评论", "link to the preview, put in the comment"),
+    "codeowners": Text("根据 gzh.yml 生成或检查 CODEOWNERS", "generate or check CODEOWNERS from gzh.yml"),
+    "write": Text("写入 CODEOWNERS 文件", "write the CODEOWNERS files"),
+    "check_owners": Text("检查 CODEOWNERS 是否与 gzh.yml 一致（不一致时退出码 1）", "check CODEOWNERS is in step (exit 1 if not)"),
 }
 _USAGE_ERROR = Text("{prog}：参数有误：{message}。用 {prog} --help 查看用法", "{prog}: bad arguments: {message}. See {prog} --help")
 _INTERRUPTED = Text("已中断。", "Interrupted.")
@@ -135,6 +141,15 @@ def _parser() -> argparse.ArgumentParser:
     preview_send = commands.add_parser("preview-send", help=_HELP["preview_send"]())
     preview_send.add_argument("path", help=_HELP["render_path"]())
     preview_send.add_argument("--to", action="append", required=True, help=_HELP["to"]())
+
+    gate = commands.add_parser("gate", help=_HELP["gate"]())
+    gate.add_argument("--pr", type=int, help=_HELP["pr"]())
+    gate.add_argument("--preview-url", help=_HELP["preview_url"]())
+
+    owners = commands.add_parser("codeowners", help=_HELP["codeowners"]())
+    owners_mode = owners.add_mutually_exclusive_group(required=True)
+    owners_mode.add_argument("--write", action="store_true", help=_HELP["write"]())
+    owners_mode.add_argument("--check", action="store_true", help=_HELP["check_owners"]())
     return parser
 
 
@@ -223,6 +238,14 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
         from pipeline.commands.preview_send import preview_send_command
 
         return preview_send_command(root, args.path, args.to)
+    if args.command == "gate":
+        from pipeline.commands.gate import gate_command, pull_number
+
+        return gate_command(root, args.pr or pull_number(), preview_url=args.preview_url)
+    if args.command == "codeowners":
+        from pipeline.commands.codeowners import codeowners_command
+
+        return codeowners_command(root, write=args.write)
     raise AssertionError(args.command)  # argparse only accepts the commands above
 
 

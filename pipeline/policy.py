@@ -54,6 +54,12 @@ class AllowEntry:
 
 
 @dataclass(frozen=True)
+class ProtectedPaths:
+    patterns: tuple[str, ...]  # git-style globs: `*` within a folder, `**` across folders
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Policy:
     path: str
     account_name: str
@@ -73,6 +79,10 @@ class Policy:
     theme_location: Location | None = None
     publish_mode: str = "publish"
     mass_per_day: int = 1
+    strict_order: bool = False
+    secrecy_label: str = "需保密办复审"
+    protected: tuple[ProtectedPaths, ...] = ()
+    other_roles: tuple[str, ...] = ("administrator",)
 
     def department_by_folder(self, folder: str) -> Department | None:
         return next((dept for dept in self.departments if dept.folder == folder), None)
@@ -90,6 +100,9 @@ class Policy:
 
     def allowed_values(self, kind: str) -> frozenset[str]:
         return frozenset(entry.value for entry in self.allowlists.get(kind, ()))
+
+    def members(self, role: str) -> tuple[str, ...]:
+        return self.roles.get(role, ())
 
     def person(self, username: str) -> Person:
         return self.people.get(username) or Person(username, username)
@@ -232,6 +245,11 @@ def _build(document: yamlsource.YamlDocument) -> Policy:
             for kind, entries in checks.get("allowlists", {}).items()
         }),
         theme=data.get("render", {}).get("theme"),
+        strict_order=data.get("approval", {}).get("strict_order", False),
+        secrecy_label=data.get("approval", {}).get("secrecy_label", "需保密办复审"),
+        protected=tuple(ProtectedPaths(tuple(item["paths"]), tuple(item["roles"]))
+                        for item in data.get("approval", {}).get("protected", [])),
+        other_roles=tuple(data.get("approval", {}).get("other_roles", ["administrator"])),
         publish_mode=data.get("publish", {}).get("mode", "publish"),
         mass_per_day=data.get("publish", {}).get("mass_per_day", 1),
         theme_location=document.locate(("render", "theme")) if "theme" in data.get("render", {}) else None,

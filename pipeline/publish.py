@@ -51,6 +51,7 @@ _FAILED_BEFORE = Text("上次发布失败：{reason}。用 --retry-failed 重试
 _MASS_QUOTA = Text("今天的群发次数（{count} 次）已用完，明天的运行会继续", "today's mass sends ({count}) are used; tomorrow's run continues")
 _MASS_SENT = Text("已群发", "mass-sent")
 _MASS_DUPLICATE = Text("24 小时内已群发过相同内容，按已群发记录", "the same content was mass-sent within 24 h; recorded as sent")
+_UNAPPROVED = Text("未经审批，不发布：{reason}。已通知管理员", "not approved, not published: {reason}; the administrator is alerted")
 _LOST_SUBMIT = Text("提交时连接中断，微信已接收；发布结果下次运行时核对", "the submit answer was lost but WeChat took it; the next run reconciles")
 
 
@@ -84,7 +85,11 @@ class Publisher:
     retry_failed: bool = False
     dry_run: bool = False
     mode_override: str | None = None
+    # Re-verification of approvals (pipeline.verify); None only for the local sandbox without a forge.
+    verifier: Callable[[Post], Any] | None = None
+    alert: Callable[[Post, Any], Any] | None = None
     _pending: list[_Pending] = field(default_factory=list)
+    _verified: dict[str, Any] = field(default_factory=dict)
 
     # -- the run ---------------------------------------------------------------------------------
 
@@ -138,12 +143,39 @@ class Publisher:
         errors = [f for f in check_post(post, self.policy, self.root).findings if f.severity is Severity.ERROR]
         if errors or post.meta is None:
             return Outcome(post.bundle, title, "refused", _CHECK_FAILED(count=len(errors), path=post.bundle))
+        unapproved = self._unapproved(post, version)
+        if unapproved is not None:
+            return unapproved
         if post.meta.publish_at and post.meta.publish_at > self.now():
             if not self.dry_run and state.status != "scheduled":
                 self.ledger.append(Event("scheduled", post.bundle, data={"version": version,
                                                                           "at": post.meta.publish_at.isoformat()}))
             return Outcome(post.bundle, title, "scheduled", _SCHEDULED(when=post.meta.publish_at.strftime("%Y-%m-%d %H:%M")))
         return None
+
+    def _unapproved(self, post: Post, version: str) -> Outcome | None:
+        """Refuse content that reached the branch without a passing gate; alert once per version."""
+        if self.verifier is None:
+            return None
+        if post.bundle not in self._verified:
+            self._verified[post.bundle] = self.verifier(post)
+        verification = self._verified[post.bundle]
+        if verification.approved:
+            return None
+        alerted = any(event.kind == "unapproved" and event.post == post.bundle and event.data.get("version") == version
+                      for event in self.ledger.events)
+        if not alerted and not self.dry_run:
+            issue = self.alert(post, verification) if self.alert else None
+            self.ledger.append(Event("unapproved", post.bundle, data={
+                "version": version, "reason": verification.reason, "commit": verification.commit, "issue": issue}))
+        title = post.meta.title if post.meta else post.bundle
+        return Outcome(post.bundle, title, "refused", _UNAPPROVED(reason=verification.reason))
+
+    def _approvers(self, post: Post) -> dict[str, Any]:
+        verification = self._verified.get(post.bundle)
+        if verification is None:
+            return {}
+        return {"approvers": verification.approvers, "pull": verification.pull, "merged_commit": verification.commit}
 
     def _mode(self, post: Post) -> str:
         return self.mode_override or (post.meta.mode if post.meta and post.meta.mode else self.policy.publish_mode)
@@ -176,7 +208,7 @@ class Publisher:
             return Outcome(post.bundle, post.meta.title, "publishing", _LOST_SUBMIT())
         self.ledger.append(Event("publish", post.bundle, "result", {
             "publish_id": "", "article_id": article_id, "url": url, "version": state.intent("version"),
-            "content_sha256": state.intent("content_sha256"), "recovered": True}))
+            "content_sha256": state.intent("content_sha256"), "recovered": True, **self._approvers(post)}))
         return Outcome(post.bundle, post.meta.title, "published", _PUBLISHED(), url, tuple(self.wechat.calls))
 
     # -- images and the draft ---------------------------------------------------------------------
@@ -322,7 +354,8 @@ class Publisher:
             url = str(items[0]["article_url"]) if items else ""
             self.ledger.append(Event("publish", bundle, "result", {
                 "publish_id": pending.publish_id, "article_id": answer.get("article_id", ""), "url": url,
-                "version": pending.version, "content_sha256": pending.content_sha256}), Event("release", bundle))
+                "version": pending.version, "content_sha256": pending.content_sha256, **self._approvers(post)}),
+                Event("release", bundle))
             return Outcome(bundle, title, "published", _PUBLISHED(), url, tuple(self.wechat.calls))
         reason = PUBLISH_FAILURES.get(status, Text("状态 {status}", "status {status}"))(status=status)
         self.ledger.append(Event("failed", bundle, "result", {"publish_id": pending.publish_id, "status": status,
@@ -352,7 +385,7 @@ class Publisher:
         url, article_id = self._find_published_url(title)
         self.ledger.append(Event("mass", bundle, "result", {
             "msg_id": str(answer.get("msg_id", "")), "msg_data_id": str(answer.get("msg_data_id", "")),
-            "version": version, "day": today, "url": url, "article_id": article_id}))
+            "version": version, "day": today, "url": url, "article_id": article_id, **self._approvers(post)}))
         return Outcome(bundle, title, "mass", message, url, tuple(self.wechat.calls))
 
     def _find_published_url(self, title: str) -> tuple[str, str]:

@@ -160,3 +160,49 @@ class Account:
 
     def fault(self, **fault: Any) -> None:
         self.sandbox.control("faults", {"faults": [fault]})
+
+
+class PullScenario:
+    """A repository with main and a department branch adding a post, and a pull request on a forge fake."""
+
+    AUTHOR = "zhang-wei"
+    APPROVERS = {"department:office": "li-na", "administrator": "sun-hao", "publicity_head": "zhou-yan",
+                 "leader_in_charge:zhao-min": "zhao-min", "principal_leader": "wang-jun"}
+
+    def __init__(self, tmp_path: Path, flavour: str, body: str = "市总工会召开全委会议。\n") -> None:
+        from tests.forge_fake import ForgeFake
+
+        self.root = make_root(tmp_path)
+        write_post(self.root, "上月的工作动态。\n", slug="old")
+        self.repo = init_git(self.root)
+        self.base = self.repo.head.commit.hexsha
+        self.repo.git.checkout("-b", "dept/office-news")
+        self.post = write_post(self.root, body, slug="2026-11-28-news")
+        self.head = self.commit("新文章")
+        self.forge = ForgeFake(flavour).start()
+        self.forge.open_pull(1, self.AUTHOR, self.head, self.base, ["content/office/2026-11-28-news/index.md"])
+
+    def commit(self, message: str) -> str:
+        self.repo.git.add(A=True)
+        self.repo.index.commit(message)
+        return self.repo.head.commit.hexsha
+
+    def approve(self, *users: str, commit: str | None = None) -> None:
+        for user in users or tuple(self.APPROVERS.values()):
+            self.forge.review(1, user, "APPROVED", commit)
+
+    def gate(self) -> dict[str, Any]:
+        from pipeline.main import main
+
+        assert main(["--root", str(self.root), "gate", "--pr", "1"]) == 0
+        status = self.forge.status(self.forge.pulls[1].head_sha)
+        assert status is not None
+        return status
+
+    def comment(self) -> str:
+        stickies = self.forge.sticky(1)
+        assert len(stickies) == 1  # one sticky comment, edited in place
+        return stickies[0]
+
+    def close(self) -> None:
+        self.forge.stop()

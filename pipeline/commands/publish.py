@@ -7,10 +7,13 @@ import git
 
 from pipeline import output, posts
 from pipeline.commands.check import load_checked_policy
-from pipeline.commands.common import connect, posts_to_publish
+from pipeline import forge as forge_module
+from pipeline.commands.common import connect, ledger_branch, posts_to_publish
+from pipeline.errors import GzhError
 from pipeline.i18n import Text
-from pipeline.ledger import Event
+from pipeline.ledger import SANDBOX_BRANCH, Event
 from pipeline.publish import Outcome, Publisher
+from pipeline.verify import Verifier
 from pipeline.wechat import Credentials
 
 STATUS_LABELS = {
@@ -21,6 +24,9 @@ STATUS_LABELS = {
 }
 _NOTHING = Text("没有需要发布的新文章或改动过的文章。", "No new or changed post to publish.")
 _SUMMARY = Text("共 {count} 篇：{published} 篇已发布，{failed} 篇失败或不发布。", "{count} posts: {published} published, {failed} failed or refused.")
+_NEED_FORGE = Text("发布到正式公众号前必须核对审批：请设置 GITHUB_REPOSITORY 和 GITHUB_TOKEN（或 GZH_FORGE_TOKEN），Gitea 另设 GZH_FORGE=gitea",
+                   "Publishing to the real account re-verifies approvals: set GITHUB_REPOSITORY and GITHUB_TOKEN (or GZH_FORGE_TOKEN)")
+_UNVERIFIED = Text("（本地沙盒、未配置代码托管平台：不核对审批）", "(local sandbox without a forge: approvals are not verified)")
 _DRY_RUN = Text("（演练：没有调用任何写接口，也没有写入账本）", "(dry run: no write calls, nothing recorded)")
 
 
@@ -29,12 +35,15 @@ def publish_command(root: Path, targets: list[str], *, dry_run: bool = False, re
                     poll_delays: tuple[float, ...] | None = None) -> int:
     policy = load_checked_policy(root)
     credentials = credentials or Credentials.from_environment()
+    verifier = _verifier(root, credentials)
     wechat, ledger = connect(root, credentials)
     files = posts_to_publish(root, ledger, targets)
     if not files:
         output.write(_NOTHING() + "\n")
         return 0
-    publisher = Publisher(root, policy, wechat, ledger, dry_run=dry_run, retry_failed=retry_failed, mode_override=mode)
+    publisher = Publisher(root, policy, wechat, ledger, dry_run=dry_run, retry_failed=retry_failed, mode_override=mode,
+                          verifier=verifier,
+                          alert=(lambda post, v: verifier.alert(post, v, policy.members("administrator"))) if verifier else None)
     if poll_delays is not None:
         publisher.poll_delays = poll_delays
     outcomes = publisher.run([posts.load_post(file, root) for file in files])
@@ -44,6 +53,16 @@ def publish_command(root: Path, targets: list[str], *, dry_run: bool = False, re
     else:
         ledger.append(Event("run", data={"commit": _head(root), "outcomes": {o.post: o.status for o in outcomes}}))
     return 1 if any(outcome.status in ("failed", "refused") for outcome in outcomes) else 0
+
+
+def _verifier(root: Path, credentials: Credentials) -> Verifier | None:
+    """Approvals are re-verified whenever a forge is configured, and always for the real account."""
+    if forge_module.configured():
+        return Verifier(root, forge_module.from_environment())
+    if ledger_branch(credentials) != SANDBOX_BRANCH:
+        raise GzhError(_NEED_FORGE())
+    output.error(_UNVERIFIED())
+    return None
 
 
 def format_outcomes(outcomes: list[Outcome]) -> str:

@@ -1,0 +1,181 @@
+"""The forge edge: GitHub REST and Gitea REST behind one interface, with normalised records.
+
+Everything the gate and the publisher need from a forge goes through `Forge`; the two
+implementations translate JSON shapes (Gitea's REQUEST_CHANGES, COMMENT, `dismissed`, `stale` into
+GitHub's states), pagination (Link headers, page/per_page vs page/limit) and errors. A 404 is
+never read as "no": it is an error unless the same token can read the repository itself.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Iterator
+
+import requests
+
+from pipeline.approval import PullRequest, Review
+from pipeline.errors import GzhError, redact
+from pipeline.i18n import Text
+
+STATUS_CONTEXT = "gzh/approval"
+
+_NO_CONFIG = Text("没有代码托管平台的连接信息：请设置 GITHUB_REPOSITORY（owner/repo）和令牌 GITHUB_TOKEN（或 GZH_FORGE_TOKEN）；Gitea 另设 GZH_FORGE=gitea",
+                  "No forge settings: set GITHUB_REPOSITORY and GITHUB_TOKEN (or GZH_FORGE_TOKEN); GZH_FORGE=gitea for Gitea")
+_HTTP = Text("代码托管平台接口 {method} {path} 返回 {status}：{message}", "Forge API {method} {path} returned {status}: {message}")
+_UNREACHABLE = Text("无法连接代码托管平台 {url}：{error}", "Cannot reach the forge at {url}: {error}")
+_FORBIDDEN = Text("令牌没有权限执行 {method} {path}（{status}）。请检查工作流的 permissions 或令牌的权限范围（见 docs/setup.md）",
+                  "The token may not {method} {path} ({status}); check the workflow permissions or token scopes")
+
+
+class ForgeError(GzhError):
+    """A forge API call failed; never a silent 'no'."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Forge:
+    """What gzh asks of a forge. Subclasses: forge.github.GitHub, forge.gitea.Gitea."""
+
+    name = "forge"
+
+    def __init__(self, api: str, repository: str, token: str, *, timeout: float = 30.0) -> None:
+        self.api, self.repository, self.timeout = api.rstrip("/"), repository, timeout
+        self.session = requests.Session()
+        self.session.headers.update(self._auth(token))
+        self.calls = 0  # API requests made: the gate's cost is stated and tested
+
+    # -- plumbing ----------------------------------------------------------------------------------
+
+    def _auth(self, token: str) -> dict[str, str]:
+        raise NotImplementedError
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        url = path if path.startswith("http") else f"{self.api}{path}"
+        self.calls += 1
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.RequestException as error:
+            raise ForgeError(_UNREACHABLE(url=self.api, error=redact(type(error).__name__))) from None
+        if response.status_code in (401, 403):
+            raise ForgeError(_FORBIDDEN(method=method, path=_short(path), status=response.status_code), response.status_code)
+        if response.status_code >= 400:
+            message = redact(_message(response))
+            raise ForgeError(_HTTP(method=method, path=_short(path), status=response.status_code, message=message),
+                             response.status_code)
+        return response
+
+    def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.request(method, path, **kwargs)
+        return response.json() if response.content else None
+
+    def paginate(self, path: str) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def repo_path(self, suffix: str) -> str:
+        return f"/repos/{self.repository}{suffix}"
+
+    def readable(self) -> bool:
+        """Whether this token can read the repository at all (what makes a 404 mean 'none')."""
+        try:
+            self.json("GET", self.repo_path(""))
+            return True
+        except ForgeError:
+            return False
+
+    # -- the interface -----------------------------------------------------------------------------
+
+    def pull_request(self, number: int) -> PullRequest:
+        return self._pull(self.json("GET", self.repo_path(f"/pulls/{number}")))
+
+    def pull_files(self, number: int) -> list[str]:
+        """Changed paths, with the old path of a renamed file too (a post moved out of a folder)."""
+        paths: list[str] = []
+        for item in self.paginate(self.repo_path(f"/pulls/{number}/files")):
+            paths.append(item["filename"])
+            if item.get("previous_filename"):
+                paths.append(item["previous_filename"])
+        return list(dict.fromkeys(paths))
+
+    def reviews(self, number: int) -> list[Review]:
+        """Submitted reviews; drafts and (on Gitea) review requests are not reviews."""
+        reviews = [self._review(item) for item in self.paginate(self.repo_path(f"/pulls/{number}/reviews"))]
+        return [review for review in reviews if review.state != "PENDING"]
+
+    def comments(self, number: int) -> list[tuple[int, str, str]]:
+        return [(int(item["id"]), item["user"]["login"], item.get("body") or "")
+                for item in self.paginate(self.repo_path(f"/issues/{number}/comments"))]
+
+    def upsert_comment(self, number: int, marker: str, body: str,
+                       existing: list[tuple[int, str, str]] | None = None) -> None:
+        """One sticky comment per pull request, found by its hidden marker and edited in place."""
+        for comment_id, _, text in existing if existing is not None else self.comments(number):
+            if marker in text:
+                self.json("PATCH", self.repo_path(f"/issues/comments/{comment_id}"), json={"body": body})
+                return
+        self.json("POST", self.repo_path(f"/issues/{number}/comments"), json={"body": body})
+
+    def set_status(self, sha: str, state: str, description: str, target_url: str = "") -> None:
+        data = {"state": state, "context": STATUS_CONTEXT, "description": description[:140]}
+        if target_url:
+            data["target_url"] = target_url
+        self.json("POST", self.repo_path(f"/statuses/{sha}"), json=data)
+
+    def statuses(self, sha: str) -> list[dict[str, Any]]:
+        return list(self.paginate(self.repo_path(f"/commits/{sha}/statuses")))
+
+    def request_reviewers(self, number: int, users: list[str]) -> None:
+        if users:
+            self.json("POST", self.repo_path(f"/pulls/{number}/requested_reviewers"), json={"reviewers": users})
+
+    def create_issue(self, title: str, body: str) -> int:
+        return int(self.json("POST", self.repo_path("/issues"), json={"title": title, "body": body})["number"])
+
+    def pull_for_commit(self, sha: str) -> PullRequest | None:
+        raise NotImplementedError
+
+    # -- translation -------------------------------------------------------------------------------
+
+    def _pull(self, data: dict[str, Any]) -> PullRequest:
+        return PullRequest(
+            number=int(data["number"]), author=data["user"]["login"], head_sha=data["head"]["sha"],
+            base_sha=data["base"].get("sha", ""), base_ref=data["base"]["ref"], title=data.get("title", ""),
+            labels=tuple(label["name"] for label in data.get("labels") or []), merged=bool(data.get("merged")),
+            merge_commit_sha=data.get("merge_commit_sha") or "", url=data.get("html_url", ""))
+
+    def _review(self, data: dict[str, Any]) -> Review:
+        raise NotImplementedError
+
+
+def _message(response: requests.Response) -> str:
+    try:
+        return str(response.json().get("message", ""))[:200]
+    except ValueError:
+        return response.text[:200]
+
+
+def _short(path: str) -> str:
+    return path.split("?")[0]
+
+
+def from_environment() -> Forge:
+    """The forge the CI job runs on: GitHub, or Gitea (GZH_FORGE=gitea, or under Gitea Actions)."""
+    from pipeline.forge.gitea import Gitea
+    from pipeline.forge.github import GitHub
+
+    repository = os.environ.get("GITHUB_REPOSITORY", "")
+    token = os.environ.get("GZH_FORGE_TOKEN") or os.environ.get("GITHUB_TOKEN") or os.environ.get("GITEA_TOKEN") or ""
+    if not repository or not token:
+        raise GzhError(_NO_CONFIG())
+    kind = os.environ.get("GZH_FORGE") or ("gitea" if os.environ.get("GITEA_ACTIONS") == "true" else "github")
+    if kind == "gitea":
+        server = os.environ.get("GITHUB_SERVER_URL", "").rstrip("/")
+        api = os.environ.get("GZH_FORGE_API") or os.environ.get("GITHUB_API_URL") or f"{server}/api/v1"
+        return Gitea(api, repository, token)
+    return GitHub(os.environ.get("GZH_FORGE_API") or os.environ.get("GITHUB_API_URL") or "https://api.github.com",
+                  repository, token)
+
+
+def configured() -> bool:
+    return bool(os.environ.get("GITHUB_REPOSITORY") and (
+        os.environ.get("GZH_FORGE_TOKEN") or os.environ.get("GITHUB_TOKEN") or os.environ.get("GITEA_TOKEN")))

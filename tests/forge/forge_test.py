@@ -1,0 +1,100 @@
+"""The two forge clients against their fakes: shapes, pagination, errors."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from pipeline.approval import CHANGES_REQUESTED, COMMENTED, DISMISSED
+from pipeline.forge import ForgeError, from_environment
+from pipeline.forge.gitea import Gitea
+from pipeline.forge.github import GitHub
+from tests.forge_fake import TOKEN, ForgeFake
+
+
+@pytest.fixture(params=["github", "gitea"])
+def fake(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[ForgeFake]:
+    forge = ForgeFake(request.param).start()
+    for key, value in forge.environment().items():
+        monkeypatch.setenv(key, value)
+    yield forge
+    forge.stop()
+
+
+def test_environment_picks_the_right_client(fake: ForgeFake) -> None:
+    assert isinstance(from_environment(), GitHub if fake.flavour == "github" else Gitea)
+
+
+def test_reviews_are_normalised(fake: ForgeFake) -> None:
+    fake.open_pull(1, "zhang-wei", "h1", "b1", ["content/office/a/index.md"])
+    fake.review(1, "li-na", "CHANGES_REQUESTED")
+    fake.review(1, "sun-hao", "COMMENTED")
+    dismissed = fake.review(1, "wang-jun", "APPROVED")
+    fake.dismiss(1, dismissed["id"])
+    fake.pulls[1].requested = ["zhou-yan"]  # Gitea lists this as a REQUEST_REVIEW row: not a review
+    reviews = from_environment().reviews(1)
+    assert [(review.user, review.state) for review in reviews] == [
+        ("li-na", CHANGES_REQUESTED), ("sun-hao", COMMENTED), ("wang-jun", DISMISSED)]
+
+
+def test_pagination_reads_every_page(fake: ForgeFake) -> None:
+    files = [f"content/office/p{index}/index.md" for index in range(230)]
+    fake.open_pull(1, "zhang-wei", "h1", "b1", files)
+    assert from_environment().pull_files(1) == files
+
+
+def test_renamed_files_report_both_paths(fake: ForgeFake) -> None:
+    fake.open_pull(1, "zhang-wei", "h1", "b1", [], renamed={"content/rights/a/index.md": "content/office/a/index.md"})
+    assert from_environment().pull_files(1) == ["content/rights/a/index.md", "content/office/a/index.md"]
+
+
+def test_wrong_token_is_a_clear_error(fake: ForgeFake, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GZH_FORGE_TOKEN", "wrong")
+    with pytest.raises(ForgeError, match="令牌没有权限"):
+        from_environment().pull_request(1)
+
+
+def test_missing_pull_request_is_an_error_not_a_no(fake: ForgeFake) -> None:
+    with pytest.raises(ForgeError) as caught:
+        from_environment().pull_request(99)
+    assert caught.value.status == 404
+
+
+def test_pull_for_commit(fake: ForgeFake) -> None:
+    fake.open_pull(1, "zhang-wei", "h1", "b1", [])
+    forge = from_environment()
+    assert forge.pull_for_commit("m1") is None  # none merged it (Gitea: 404, but the repository is readable)
+    fake.merge(1, "m1")
+    assert forge.pull_for_commit("m1").number == 1
+
+
+def test_pull_for_commit_on_an_unreadable_repository_is_an_error(fake: ForgeFake, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_REPOSITORY", "someone/else")
+    forge = from_environment()
+    if fake.flavour == "gitea":
+        with pytest.raises(ForgeError):
+            forge.pull_for_commit("m1")
+    else:
+        with pytest.raises(ForgeError):
+            forge.pull_for_commit("m1")
+
+
+def test_sticky_comment_and_status(fake: ForgeFake) -> None:
+    fake.open_pull(1, "zhang-wei", "h1", "b1", [])
+    forge = from_environment()
+    forge.upsert_comment(1, "<!-- m -->", "<!-- m --> 第一版")
+    forge.upsert_comment(1, "<!-- m -->", "<!-- m --> 第二版")
+    assert [comment["body"] for comment in fake.pulls[1].comments] == ["<!-- m --> 第二版"]
+    forge.set_status("h1", "pending", "待审批" * 100)
+    assert fake.status("h1")["description"] == ("待审批" * 100)[:140]
+    assert forge.statuses("h1")[0]["context"] == "gzh/approval"
+
+
+def test_missing_settings_are_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.errors import GzhError
+
+    for name in ("GITHUB_REPOSITORY", "GZH_FORGE_TOKEN", "GITHUB_TOKEN", "GITEA_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(GzhError, match="GITHUB_REPOSITORY"):
+        from_environment()
+    assert TOKEN

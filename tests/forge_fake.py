@@ -1,0 +1,293 @@
+"""Loopback fakes of the GitHub and Gitea REST subsets gzh uses, with their real JSON shapes.
+
+GitHub: `/repos/...`, `per_page`/`page` with Link headers, reviews in APPROVED /
+CHANGES_REQUESTED / COMMENTED / DISMISSED, `commits/{sha}/pulls` (a list).
+Gitea: `/api/v1/repos/...`, `page`/`limit` with Link and X-Total-Count, reviews in APPROVED /
+REQUEST_CHANGES / COMMENT / REQUEST_REVIEW with `dismissed`, `stale` and `official` flags,
+`commits/{sha}/pull` (one pull request, 404 when none). Both answer 401 without the token and
+404 for what does not exist.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+TOKEN = "forge-token-for-tests"
+_GITEA_STATES = {"APPROVED": "APPROVED", "CHANGES_REQUESTED": "REQUEST_CHANGES", "COMMENTED": "COMMENT"}
+
+
+@dataclass
+class FakePull:
+    number: int
+    author: str
+    head_sha: str
+    base_sha: str
+    base_ref: str = "main"
+    title: str = "新文章"
+    files: list[dict[str, Any]] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    requested: list[str] = field(default_factory=list)
+    merged: bool = False
+    merge_commit_sha: str = ""
+
+
+class ForgeFake:
+    """The forge's data plus a loopback HTTP server speaking one flavour (github or gitea)."""
+
+    def __init__(self, flavour: str, repository: str = "yzzgh/gzh-content") -> None:
+        self.flavour, self.repository = flavour, repository
+        self.pulls: dict[int, FakePull] = {}
+        self.statuses: dict[str, list[dict[str, Any]]] = {}
+        self.issues: list[dict[str, Any]] = []
+        self.requests: list[tuple[str, str]] = []
+        self._ids = itertools.count(1000)
+        self._clock = itertools.count(1)
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def prefix(self) -> str:
+        return "/api/v1" if self.flavour == "gitea" else ""
+
+    @property
+    def api(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}{self.prefix}"
+
+    def environment(self) -> dict[str, str]:
+        """The variables GitHub or Gitea Actions would give a job."""
+        env = {"GITHUB_REPOSITORY": self.repository, "GZH_FORGE_TOKEN": TOKEN, "GZH_FORGE_API": self.api,
+               "GZH_FORGE": self.flavour}
+        return env
+
+    def start(self) -> "ForgeFake":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # -- what people do on the forge ----------------------------------------------------------------
+
+    def _now(self) -> str:
+        return (dt.datetime(2026, 11, 28, 8, 0, tzinfo=dt.timezone.utc)
+                + dt.timedelta(minutes=next(self._clock))).isoformat().replace("+00:00", "Z")
+
+    def open_pull(self, number: int, author: str, head_sha: str, base_sha: str, files: list[str],
+                  renamed: dict[str, str] | None = None, labels: list[str] | None = None) -> FakePull:
+        entries = [{"filename": name, "status": "added"} for name in files]
+        for new, old in (renamed or {}).items():
+            entries.append({"filename": new, "status": "renamed", "previous_filename": old})
+        pull = FakePull(number, author, head_sha, base_sha, files=entries, labels=list(labels or []))
+        self.pulls[number] = pull
+        return pull
+
+    def push(self, number: int, head_sha: str, files: list[str] | None = None) -> None:
+        pull = self.pulls[number]
+        pull.head_sha = head_sha
+        if files is not None:
+            pull.files = [{"filename": name, "status": "added"} for name in files]
+        if self.flavour == "gitea":  # Gitea marks earlier reviews stale on a push
+            for review in pull.reviews:
+                review["stale"] = review["commit_id"] != head_sha
+
+    def review(self, number: int, user: str, state: str, commit_id: str | None = None, body: str = "") -> dict[str, Any]:
+        """state: APPROVED, CHANGES_REQUESTED or COMMENTED (GitHub's words; stored in the flavour's)."""
+        pull = self.pulls[number]
+        review = {"id": next(self._ids), "user": {"login": user, "id": hash(user) % 10**6}, "body": body,
+                  "commit_id": commit_id or pull.head_sha, "submitted_at": self._now()}
+        if self.flavour == "gitea":
+            if state in ("APPROVED", "CHANGES_REQUESTED"):
+                for earlier in pull.reviews:  # only the latest approve/reject is official
+                    if earlier["user"]["login"] == user:
+                        earlier["official"] = False
+            review.update(state=_GITEA_STATES[state], stale=False, dismissed=False, official=state != "COMMENTED",
+                          team=None, comments_count=0, updated_at=review["submitted_at"])
+        else:
+            review.update(state=state, author_association="MEMBER", html_url="", pull_request_url="")
+        pull.reviews.append(review)
+        return review
+
+    def dismiss(self, number: int, review_id: int) -> None:
+        for review in self.pulls[number].reviews:
+            if review["id"] == review_id:
+                if self.flavour == "gitea":
+                    review["dismissed"] = True
+                else:
+                    review["state"] = "DISMISSED"
+
+    def comment(self, number: int, user: str, body: str) -> None:
+        self.pulls[number].comments.append({"id": next(self._ids), "user": {"login": user}, "body": body})
+
+    def merge(self, number: int, merge_commit_sha: str) -> None:
+        pull = self.pulls[number]
+        pull.merged, pull.merge_commit_sha = True, merge_commit_sha
+
+    def status(self, sha: str) -> dict[str, Any] | None:
+        """The latest status with gzh's context on a commit."""
+        matching = [item for item in self.statuses.get(sha, []) if item["context"] == "gzh/approval"]
+        return matching[-1] if matching else None
+
+    def sticky(self, number: int) -> list[str]:
+        return [comment["body"] for comment in self.pulls[number].comments if "<!-- gzh-gate -->" in comment["body"]]
+
+    # -- JSON shapes ----------------------------------------------------------------------------------
+
+    def pull_json(self, pull: FakePull) -> dict[str, Any]:
+        data = {
+            "number": pull.number, "title": pull.title, "state": "closed" if pull.merged else "open",
+            "user": {"login": pull.author}, "labels": [{"name": name} for name in pull.labels],
+            "head": {"sha": pull.head_sha, "ref": f"dept/{pull.number}"},
+            "base": {"sha": pull.base_sha, "ref": pull.base_ref},
+            "merged": pull.merged, "merge_commit_sha": pull.merge_commit_sha or None,
+            "html_url": f"{self.api}/pulls/{pull.number}",
+        }
+        if self.flavour == "github":
+            data["merged_at"] = "2026-11-28T10:00:00Z" if pull.merged else None
+        return data
+
+
+def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            return
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._route("GET")
+
+        def do_POST(self) -> None:  # noqa: N802
+            self._route("POST")
+
+        def do_PATCH(self) -> None:  # noqa: N802
+            self._route("PATCH")
+
+        def _route(self, method: str) -> None:
+            url = urlsplit(self.path)
+            query = {key: values[-1] for key, values in parse_qs(url.query).items()}
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            data = json.loads(body) if body else {}
+            expected = f"token {TOKEN}" if fake.flavour == "gitea" else f"Bearer {TOKEN}"
+            with fake.lock:
+                fake.requests.append((method, url.path))
+                if self.headers.get("Authorization") != expected:
+                    return self._json(401, {"message": "Bad credentials"})
+                path = url.path.removeprefix(fake.prefix)
+                prefix = f"/repos/{fake.repository}"
+                if not path.startswith(prefix):
+                    return self._json(404, {"message": "Not Found"})
+                self._dispatch(method, path.removeprefix(prefix), query, data)
+
+        def _dispatch(self, method: str, path: str, query: dict[str, str], data: dict[str, Any]) -> None:
+            routes = [
+                ("GET", r"", lambda m: (200, {"full_name": fake.repository})),
+                ("GET", r"/pulls/(\d+)", lambda m: (200, fake.pull_json(self._pull(m)))),
+                ("GET", r"/pulls/(\d+)/files", lambda m: self._page(self._pull(m).files, query)),
+                ("GET", r"/pulls/(\d+)/reviews", lambda m: self._page(self._reviews(self._pull(m)), query)),
+                ("GET", r"/issues/(\d+)/comments", lambda m: self._page(self._pull(m).comments, query)),
+                ("POST", r"/issues/(\d+)/comments", lambda m: self._add_comment(self._pull(m), data)),
+                ("PATCH", r"/issues/comments/(\d+)", lambda m: self._edit_comment(int(m.group(1)), data)),
+                ("POST", r"/statuses/(\w+)", lambda m: self._add_status(m.group(1), data)),
+                ("GET", r"/commits/(\w+)/statuses", lambda m: self._page(list(reversed(fake.statuses.get(m.group(1), []))), query)),
+                ("POST", r"/pulls/(\d+)/requested_reviewers", lambda m: self._request(self._pull(m), data)),
+                ("POST", r"/issues", lambda m: self._add_issue(data)),
+                ("GET", r"/commits/(\w+)/pulls", lambda m: (200, [fake.pull_json(pull) for pull in fake.pulls.values()
+                                                                  if m.group(1) in (pull.merge_commit_sha, pull.head_sha)])),
+                ("GET", r"/commits/(\w+)/pull", lambda m: self._pull_for_commit(m.group(1))),
+            ]
+            for verb, pattern, action in routes:
+                match = re.fullmatch(pattern, path)
+                if verb == method and match:
+                    try:
+                        status, payload = action(match)
+                    except LookupError:
+                        status, payload = 404, {"message": "Not Found"}
+                    return self._json(status, payload, getattr(self, "_headers", {}))
+            self._json(404, {"message": "Not Found"})
+
+        def _pull(self, match: re.Match[str]) -> FakePull:
+            pull = fake.pulls.get(int(match.group(1)))
+            if pull is None:
+                raise LookupError
+            return pull
+
+        def _reviews(self, pull: FakePull) -> list[dict[str, Any]]:
+            rows = list(pull.reviews)
+            if fake.flavour == "gitea":  # review requests are listed as rows
+                rows += [{"id": next(fake._ids), "user": {"login": user}, "state": "REQUEST_REVIEW", "commit_id": "",
+                          "stale": False, "dismissed": False, "official": True, "submitted_at": fake._now(), "body": ""}
+                         for user in pull.requested]
+            return rows
+
+        def _page(self, items: list[Any], query: dict[str, str]) -> tuple[int, list[Any]]:
+            page = int(query.get("page", 1))
+            size = int(query.get("limit" if fake.flavour == "gitea" else "per_page", 30))
+            size = min(size, 50 if fake.flavour == "gitea" else 100)
+            chunk = items[(page - 1) * size: page * size]
+            headers = {"X-Total-Count": str(len(items))} if fake.flavour == "gitea" else {}
+            if page * size < len(items):
+                key = "limit" if fake.flavour == "gitea" else "per_page"
+                host, port = fake.server.server_address[:2]
+                headers["Link"] = f'<http://{host}:{port}{self.path.split("?")[0]}?{key}={size}&page={page + 1}>; rel="next"'
+            self._headers = headers
+            return 200, chunk
+
+        def _add_comment(self, pull: FakePull, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            comment = {"id": next(fake._ids), "user": {"login": "gzh-bot"}, "body": data["body"]}
+            pull.comments.append(comment)
+            return 201, comment
+
+        def _edit_comment(self, comment_id: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            for pull in fake.pulls.values():
+                for comment in pull.comments:
+                    if comment["id"] == comment_id:
+                        comment["body"] = data["body"]
+                        return 200, comment
+            raise LookupError
+
+        def _add_status(self, sha: str, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            allowed = ("pending", "success", "error", "failure") + (("warning",) if fake.flavour == "gitea" else ())
+            if data.get("state") not in allowed:
+                return 422, {"message": "Validation Failed"}
+            fake.statuses.setdefault(sha, []).append(dict(data))
+            return 201, dict(data)
+
+        def _request(self, pull: FakePull, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            if pull.author in data.get("reviewers", []):
+                return 422, {"message": "Review cannot be requested from pull request author."}
+            pull.requested = list(dict.fromkeys(pull.requested + data.get("reviewers", [])))
+            return 201, fake.pull_json(pull)
+
+        def _add_issue(self, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            issue = {"number": len(fake.issues) + 1, "title": data["title"], "body": data.get("body", "")}
+            fake.issues.append(issue)
+            return 201, issue
+
+        def _pull_for_commit(self, sha: str) -> tuple[int, Any]:
+            for pull in fake.pulls.values():
+                if sha in (pull.merge_commit_sha, pull.head_sha):
+                    return 200, fake.pull_json(pull)
+            raise LookupError
+
+        def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+            body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(body)
+            self._headers = {}
+
+    return Handler

@@ -1,0 +1,215 @@
+"""The approval gate on both forge fakes: the tiers of Art. 5(3) and 6, and the attacks on them."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from pipeline import approval
+from pipeline.commands.gate import gate_command
+from tests.support import PROJECT, PullScenario, front_matter, post_text
+
+
+@pytest.fixture(params=["github", "gitea"])
+def pr(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PullScenario]:
+    scenario = PullScenario(tmp_path, request.param)
+    for key, value in scenario.forge.environment().items():
+        monkeypatch.setenv(key, value)
+    yield scenario
+    scenario.close()
+
+
+def test_every_tier_approving_passes(pr: PullScenario) -> None:
+    pr.approve()
+    status = pr.gate()
+    assert (status["state"], status["description"], status["context"]) == ("success", "审批已完成", "gzh/approval")
+    comment = pr.comment()
+    assert "### 审批进度：审批已完成" in comment
+    assert "| 部门负责人（办公室，兼保密初审） | 李娜 @li-na | @li-na（" in comment
+    assert comment.count("✅ 已批准") == 5
+
+
+def test_missing_tiers_are_pending_and_requested(pr: PullScenario) -> None:
+    pr.approve("li-na", "sun-hao")
+    status = pr.gate()
+    assert status["state"] == "pending"
+    assert status["description"] == "待审批：还差 宣教部长、分管主席（办公室）、主要领导"
+    assert pr.forge.pulls[1].requested == ["zhou-yan", "zhao-min", "wang-jun"]
+
+
+def test_comment_is_updated_in_place(pr: PullScenario) -> None:
+    pr.gate()
+    pr.approve()
+    pr.gate()
+    assert "审批已完成" in pr.comment()
+
+
+def test_self_approval_does_not_count(pr: PullScenario) -> None:
+    pr.forge.pulls[1].author = "li-na"  # the department head wrote the post herself
+    pr.approve()
+    status = pr.gate()
+    assert status["state"] == "pending" and "部门负责人（办公室" in status["description"]
+    assert "@li-na 是拉取请求的作者，不能批准自己的文章" in pr.comment()
+
+
+def test_approval_by_a_non_member_does_not_count(pr: PullScenario) -> None:
+    pr.approve("li-na", "sun-hao", "zhou-yan", "zhao-min", "chen-gang")
+    assert pr.gate()["state"] == "pending"
+    assert "@chen-gang 不在任何审批环节中，其批准不计入" in pr.comment()
+
+
+def test_approval_of_an_older_commit_is_stale(pr: PullScenario) -> None:
+    pr.approve()
+    pr.post.write_text(pr.post.read_text("utf-8") + "\n补充一段。\n", "utf-8")
+    new_head = pr.commit("补充")
+    pr.forge.push(1, new_head)
+    status = pr.gate()
+    assert status["state"] == "pending" and "批准的是旧版本" in pr.comment()
+    pr.approve()
+    assert pr.gate()["state"] == "success"
+
+
+def test_pull_request_cannot_make_its_author_an_approver(pr: PullScenario) -> None:
+    policy = (pr.root / "gzh.yml").read_text("utf-8")
+    policy = policy.replace("  li-na: {name: 李娜, title: 办公室主任}", "  li-na: {name: 李娜, title: 办公室主任}\n  zhang-wei: {name: 张伟}")
+    (pr.root / "gzh.yml").write_text(policy.replace("heads: [li-na]", "heads: [zhang-wei]"), "utf-8")
+    head = pr.commit("把作者加为负责人")
+    pr.forge.push(1, head, ["content/office/2026-11-28-news/index.md", "gzh.yml"])
+    pr.forge.review(1, "zhang-wei", "APPROVED")
+    pr.approve("sun-hao", "zhou-yan", "zhao-min", "wang-jun")
+    status = pr.gate()
+    assert status["state"] == "pending" and "部门负责人（办公室" in status["description"]
+
+
+def test_one_person_counts_for_one_tier(pr: PullScenario) -> None:
+    policy = (pr.root / "gzh.yml").read_text("utf-8").replace("  publicity_head: [zhou-yan]", "  publicity_head: [zhou-yan, li-na]")
+    (pr.root / "gzh.yml").write_text(policy, "utf-8")
+    pr.repo.git.stash()
+    pr.repo.git.checkout("master" if "master" in pr.repo.heads else "main")
+    (pr.root / "gzh.yml").write_text(policy, "utf-8")
+    pr.forge.pulls[1].base_sha = pr.commit("李娜兼任宣教部长（演练）")
+    pr.repo.git.checkout("dept/office-news")
+    pr.approve("li-na", "sun-hao", "zhao-min", "wang-jun")  # li-na could fill two tiers, but only one
+    assert pr.gate()["state"] == "pending"
+    assert "@li-na 同时属于多个环节，只能算其中一个" in pr.comment()
+    pr.approve("zhou-yan")
+    assert pr.gate()["state"] == "success"
+
+
+def test_request_changes_blocks_until_approved_again(pr: PullScenario) -> None:
+    pr.approve()
+    pr.forge.review(1, "zhou-yan", "CHANGES_REQUESTED", body="标题再斟酌")
+    status = pr.gate()
+    assert status["state"] == "failure" and "@zhou-yan 要求修改" in status["description"]
+    pr.forge.review(1, "zhou-yan", "COMMENTED", body="我再看看")  # a comment does not withdraw it
+    assert pr.gate()["state"] == "failure"
+    pr.approve("zhou-yan")
+    assert pr.gate()["state"] == "success"
+
+
+def test_lgtm_comments_and_comment_reviews_are_not_approvals(pr: PullScenario) -> None:
+    pr.approve("li-na", "sun-hao", "zhou-yan", "zhao-min")
+    pr.forge.comment(1, "wang-jun", "LGTM，同意发布")
+    pr.forge.review(1, "wang-jun", "COMMENTED", body="同意")
+    assert pr.gate()["state"] == "pending"
+
+
+def test_dismissed_review_does_not_count(pr: PullScenario) -> None:
+    pr.approve()
+    wang = next(review for review in pr.forge.pulls[1].reviews if review["user"]["login"] == "wang-jun")
+    pr.forge.dismiss(1, wang["id"])
+    assert pr.gate()["state"] == "pending"
+
+
+def test_post_moved_into_another_department_needs_both_heads(pr: PullScenario) -> None:
+    target = pr.root / "content" / "rights" / "2026-11-28-news"
+    target.parent.mkdir(parents=True)
+    pr.post.parent.rename(target)
+    head = pr.commit("移到法律部")
+    pr.forge.pulls[1].files = [{"filename": "content/rights/2026-11-28-news/index.md", "status": "renamed",
+                                "previous_filename": "content/office/2026-11-28-news/index.md"}]
+    pr.forge.push(1, head)
+    pr.approve()
+    status = pr.gate()
+    assert status["state"] == "pending"
+    assert "部门负责人（法律和权益保障部" in status["description"] and "分管主席（法律和权益保障部）" in status["description"]
+
+
+def test_secrecy_findings_require_the_secrecy_office(pr: PullScenario) -> None:
+    pr.post.write_text(post_text("联系人手机13800138000。\n"), "utf-8")
+    pr.forge.push(1, pr.commit("加联系人"))
+    pr.approve()
+    status = pr.gate()
+    assert status["state"] == "pending" and "保密委员会办公室复审" in status["description"]
+    assert "需要保密委员会办公室复审**（第六条第三款）：mobile-number" in pr.comment()
+    pr.approve("wu-fang")
+    assert pr.gate()["state"] == "success"
+
+
+@pytest.mark.parametrize("how", ["label", "review", "comment", "front-matter"])
+def test_department_head_can_ask_for_the_secrecy_office(pr: PullScenario, how: str) -> None:
+    if how == "label":
+        pr.forge.pulls[1].labels.append("需保密办复审")
+    elif how == "review":
+        pr.forge.review(1, "li-na", "COMMENTED", body="涉及会议细节，/保密复审")
+    elif how == "comment":
+        pr.forge.comment(1, "li-na", "/保密复审")
+    else:
+        pr.post.write_text(post_text(meta=front_matter(secrecy={"conclusion": "需保密办复审", "reviewer": "li-na",
+                                                                "basis": "不能确定会议细节能否公开"})), "utf-8")
+        pr.forge.push(1, pr.commit("请求复审"))
+    pr.approve()
+    assert "保密委员会办公室复审" in pr.gate()["description"]
+
+
+def test_secrecy_request_from_someone_else_is_ignored(pr: PullScenario) -> None:
+    pr.forge.comment(1, "zhang-wei", "/保密复审")
+    pr.approve()
+    assert pr.gate()["state"] == "success"
+
+
+def test_strict_order(pr: PullScenario) -> None:
+    policy = (pr.root / "gzh.yml").read_text("utf-8").replace("strict_order: false", "strict_order: true")
+    pr.repo.git.checkout("main")
+    (pr.root / "gzh.yml").write_text(policy, "utf-8")
+    pr.forge.pulls[1].base_sha = pr.commit("按顺序审批")
+    pr.repo.git.checkout("dept/office-news")
+    pr.approve("wang-jun", "li-na", "sun-hao", "zhou-yan", "zhao-min")  # principal leader first: too early
+    status = pr.gate()
+    assert status["state"] == "pending" and status["description"].endswith("主要领导")
+    assert pr.forge.pulls[1].requested == ["wang-jun"]
+    pr.approve("wang-jun")
+    assert pr.gate()["state"] == "success"
+
+
+def test_protected_files_need_their_roles(pr: PullScenario) -> None:
+    (pr.root / "pipeline").mkdir()
+    (pr.root / "pipeline" / "hack.py").write_text("print('x')\n", "utf-8")
+    pr.forge.push(1, pr.commit("改程序"), ["pipeline/hack.py"])
+    pr.approve("sun-hao")
+    status = pr.gate()
+    assert status["state"] == "pending" and status["description"] == "待审批：还差 主要领导"
+
+
+def test_many_reviews_cost_a_bounded_number_of_calls(pr: PullScenario) -> None:
+    for index in range(95):
+        pr.forge.review(1, f"staff-{index}", "COMMENTED", body="意见")
+    pr.approve()
+    calls_before = len(pr.forge.requests)
+    began = time.monotonic()
+    gate_command(pr.root, 1)
+    elapsed = time.monotonic() - began
+    calls = len(pr.forge.requests) - calls_before
+    # pull, files, reviews (1 page of 100 on GitHub, 2 of 50 on Gitea), comments, status, comment
+    assert calls == (6 if pr.forge.flavour == "github" else 7) and elapsed < 2.0, (calls, elapsed)
+
+
+def test_gate_needs_tiers_from_the_shipped_policy() -> None:
+    from pipeline.policy import load_repository_policy
+
+    policy = load_repository_policy(PROJECT)
+    needed = approval.needs(policy, ["content/office/x/index.md"], secrecy=False)
+    assert [tier.key for tier in needed.tiers] == [
+        "department:office", "administrator", "publicity_head", "leader_in_charge:zhao-min", "principal_leader"]

@@ -1,0 +1,92 @@
+"""Publishing re-verifies approvals: only content merged through a passing gate goes out."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from pipeline.ledger import SANDBOX_BRANCH, Ledger
+from pipeline.main import main
+from pipeline.sandbox import SANDBOX_APPID, SANDBOX_SECRET, Sandbox
+from tests.support import PullScenario
+
+
+@pytest.fixture(params=["github", "gitea"])
+def merged(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[PullScenario, Sandbox]]:
+    scenario = PullScenario(tmp_path, request.param)
+    sandbox = Sandbox(tmp_path / "sandbox").start()
+    sandbox.state.data["publish_seconds"] = 0.0
+    for key, value in {**scenario.forge.environment(), "WECHAT_API_BASE": sandbox.url + "cgi-bin/",
+                       "WECHAT_APPID": SANDBOX_APPID, "WECHAT_SECRET": SANDBOX_SECRET}.items():
+        monkeypatch.setenv(key, value)
+    yield scenario, sandbox
+    sandbox.stop()
+    scenario.close()
+
+
+def merge(scenario: PullScenario) -> str:
+    scenario.repo.git.checkout("main")
+    scenario.repo.git.merge("--no-ff", "-m", "合并 #1", "dept/office-news")
+    sha = scenario.repo.head.commit.hexsha
+    scenario.forge.merge(1, sha)
+    return sha
+
+
+def publish(scenario: PullScenario, *paths: str) -> int:
+    return main(["--root", str(scenario.root), "publish", *paths])
+
+
+def test_approved_and_merged_post_is_published_with_its_approvers(merged, capsys) -> None:
+    scenario, sandbox = merged
+    scenario.approve()
+    merge(scenario)
+    assert publish(scenario, "content/office/2026-11-28-news") == 0
+    published = [e for e in Ledger(scenario.root, branch=SANDBOX_BRANCH).events if e.kind == "publish"]
+    assert published[0].data["approvers"] == PullScenario.APPROVERS and published[0].data["pull"] == 1
+
+
+def test_direct_push_is_refused_and_the_administrator_alerted(merged, capsys) -> None:
+    scenario, sandbox = merged
+    scenario.repo.git.checkout("main")
+    scenario.repo.git.merge("--ff-only", "dept/office-news")  # pushed straight to main, no pull request merged it
+    scenario.forge.pulls.clear()
+    assert publish(scenario, "content/office/2026-11-28-news") == 1
+    assert "未经审批，不发布" in capsys.readouterr().out
+    assert len(scenario.forge.issues) == 1 and "@sun-hao" in scenario.forge.issues[0]["body"]
+    publish(scenario, "content/office/2026-11-28-news")
+    assert len(scenario.forge.issues) == 1  # one alert per version, not one per run
+    assert sandbox.calls() == []
+
+
+def test_merged_without_a_passing_gate_is_refused(merged, capsys) -> None:
+    scenario, sandbox = merged
+    scenario.approve("li-na", "sun-hao")  # an admin merged it anyway
+    merge(scenario)
+    assert publish(scenario, "content/office/2026-11-28-news") == 1
+    out = capsys.readouterr().out
+    assert "合并它的拉取请求 #1 未通过审批" in out and sandbox.calls() == []
+
+
+def test_content_changed_after_approval_on_the_branch_is_refused(merged, capsys) -> None:
+    scenario, sandbox = merged
+    scenario.approve()
+    merge(scenario)
+    scenario.post.write_text(scenario.post.read_text("utf-8") + "\n未经审批加的一句。\n", "utf-8")
+    scenario.commit("直接改主分支")
+    assert publish(scenario, "content/office/2026-11-28-news") == 1
+    assert "未经审批" in capsys.readouterr().out
+
+
+def test_real_account_without_forge_settings_is_refused(tmp_path: Path, monkeypatch, capsys) -> None:
+    from tests.support import init_git, make_root
+
+    for name in ("GITHUB_REPOSITORY", "GZH_FORGE_TOKEN", "GITHUB_TOKEN", "GITEA_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WECHAT_APPID", "wx1")
+    monkeypatch.setenv("WECHAT_SECRET", "s")
+    monkeypatch.setenv("WECHAT_API_BASE", "https://api.weixin.qq.com/cgi-bin/")
+    root = make_root(tmp_path)
+    init_git(root)
+    assert main(["--root", str(root), "publish"]) == 1
+    assert "发布到正式公众号前必须核对审批" in capsys.readouterr().err
