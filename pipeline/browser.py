@@ -35,7 +35,8 @@ class PageReport:
 
 
 def chromium_path() -> str | None:
-    return os.environ.get("GZH_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    return (os.environ.get("GZH_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+            or shutil.which("google-chrome"))
 
 
 _INSPECT = """() => ({

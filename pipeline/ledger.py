@@ -85,7 +85,7 @@ class Ledger:
             raise GzhError(_NOT_A_REPO(path=root)) from None
         self.branch = branch
         self.run = run or run_id()
-        self.remote = remote or os.environ.get("GZH_LEDGER_REMOTE") or str(Path(main.working_tree_dir or root))
+        self.remote, self._auth = _remote(main, remote or os.environ.get("GZH_LEDGER_REMOTE") or "")
         self.workdir = workdir or Path(main.git_dir) / "gzh" / branch
         self._sequence = 0
         self._events: list[Event] = []
@@ -104,9 +104,12 @@ class Ledger:
                     config.set_value("user", "name", "gzh")
                     config.set_value("user", "email", "gzh@localhost")
                     config.set_value("commit", "gpgsign", "false")
-                return repo
-            repo = git.Repo(self.workdir)
-            repo.remote("ledger").set_url(self.remote)
+            else:
+                repo = git.Repo(self.workdir)
+                repo.remote("ledger").set_url(self.remote)
+            with repo.config_writer() as config:  # the checkout's credentials, e.g. actions/checkout's header
+                for (section, option), value in self._auth.items():
+                    config.set_value(section, option, value)
             return repo
 
     @contextmanager
@@ -279,6 +282,26 @@ def upload_cache(events: Iterable[Event]) -> dict[tuple[str, bool], dict[str, st
             for item in event.data.get("uploads", []):
                 cache[(item["sha256"], item["via_material"])] = item
     return cache
+
+
+def _remote(main: git.Repo, name_or_url: str) -> tuple[str, dict[tuple[str, str], str]]:
+    """Where the ledger is pushed, and the HTTP auth settings the main checkout uses for it.
+
+    Empty: the repository itself. A remote's name (CI sets `origin`): that remote's URL, with the
+    `http.*.extraheader` that actions/checkout stores in the checkout's config, so the push works
+    with the job's token and nothing is written to disk that was not there already.
+    """
+    if not name_or_url:
+        return str(Path(main.working_tree_dir or main.git_dir)), {}
+    if name_or_url not in [remote.name for remote in main.remotes]:
+        return name_or_url, {}
+    url = main.remote(name_or_url).url
+    auth: dict[tuple[str, str], str] = {}
+    reader = main.config_reader("repository")
+    for section in reader.sections():
+        if section.startswith("http") and reader.has_option(section, "extraheader"):
+            auth[(section, "extraheader")] = reader.get_value(section, "extraheader")
+    return url, auth
 
 
 def read_branch(root: Path, branch: str = BRANCH) -> list[Event]:

@@ -53,6 +53,7 @@ _HELP = {
     "retry_failed": Text("重试上次发布失败的文章", "retry posts whose publishing failed"),
     "mode": Text("本次的发布方式：publish、mass 或 draft", "publishing mode for this run"),
     "status": Text("列出每篇文章的发布状态", "list every post's publishing state"),
+    "issue_on_failure": Text("有文章发布失败时在代码托管平台上开问题通知管理员", "open a forge issue when a post fails"),
     "status_sandbox": Text("显示本地沙盒（gzh demo）的发布状态", "show the local sandbox's (gzh demo) states"),
     "sandbox": Text("本地微信沙盒", "the local WeChat sandbox"),
     "sandbox_serve": Text("启动本地微信沙盒", "start the local WeChat sandbox"),
@@ -66,6 +67,7 @@ _HELP = {
     "preview_url": Text("预览网站的链接，写进审批评论", "link to the preview, put in the comment"),
     "codeowners": Text("根据 gzh.yml 生成或检查 CODEOWNERS", "generate or check CODEOWNERS from gzh.yml"),
     "write": Text("写入 CODEOWNERS 文件", "write the CODEOWNERS files"),
+    "doctor": Text("检查仓库的配置（策略、CODEOWNERS、工作流、密钥、凭据、令牌）", "check the repository's setup"),
     "check_owners": Text("检查 CODEOWNERS 是否与 gzh.yml 一致（不一致时退出码 1）", "check CODEOWNERS is in step (exit 1 if not)"),
 }
 _USAGE_ERROR = Text("{prog}：参数有误：{message}。用 {prog} --help 查看用法", "{prog}: bad arguments: {message}. See {prog} --help")
@@ -125,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument("--dry-run", action="store_true", help=_HELP["dry_run"]())
     publish.add_argument("--retry-failed", action="store_true", help=_HELP["retry_failed"]())
     publish.add_argument("--mode", choices=("publish", "mass", "draft"), help=_HELP["mode"]())
+    publish.add_argument("--issue-on-failure", action="store_true", help=_HELP["issue_on_failure"]())
 
     status = commands.add_parser("status", help=_HELP["status"]())
     status.add_argument("--sandbox", action="store_true", help=_HELP["status_sandbox"]())
@@ -150,6 +153,8 @@ def _parser() -> argparse.ArgumentParser:
     owners_mode = owners.add_mutually_exclusive_group(required=True)
     owners_mode.add_argument("--write", action="store_true", help=_HELP["write"]())
     owners_mode.add_argument("--check", action="store_true", help=_HELP["check_owners"]())
+
+    commands.add_parser("doctor", help=_HELP["doctor"]())
     return parser
 
 
@@ -221,7 +226,8 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
     if args.command == "publish":
         from pipeline.commands.publish import publish_command
 
-        return publish_command(root, args.paths, dry_run=args.dry_run, retry_failed=args.retry_failed, mode=args.mode)
+        return publish_command(root, args.paths, dry_run=args.dry_run, retry_failed=args.retry_failed, mode=args.mode,
+                               issue_on_failure=args.issue_on_failure)
     if args.command == "status":
         from pipeline.commands.status import status_command
 
@@ -246,6 +252,10 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
         from pipeline.commands.codeowners import codeowners_command
 
         return codeowners_command(root, write=args.write)
+    if args.command == "doctor":
+        from pipeline.commands.doctor import doctor_command
+
+        return doctor_command(root)
     raise AssertionError(args.command)  # argparse only accepts the commands above
 
 

@@ -102,7 +102,7 @@ class Credentials:
         appid, secret = os.environ.get("WECHAT_APPID", ""), os.environ.get("WECHAT_SECRET", "")
         if not appid or not secret:
             raise GzhError(_NO_CREDENTIALS())
-        return cls(appid, secret, os.environ.get("WECHAT_API_BASE", DEFAULT_API_BASE))
+        return cls(appid, secret, os.environ.get("WECHAT_API_BASE") or DEFAULT_API_BASE)
 
     def __repr__(self) -> str:  # never print the secret, even in a debugger or a crash log
         return f"Credentials(appid={self.appid!r}, secret='***', api_base={self.api_base!r})"

@@ -1,6 +1,7 @@
 """`gzh publish`: publish approved posts to WeChat (new or changed since the last run, or named)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import git
@@ -27,12 +28,16 @@ _SUMMARY = Text("共 {count} 篇：{published} 篇已发布，{failed} 篇失败
 _NEED_FORGE = Text("发布到正式公众号前必须核对审批：请设置 GITHUB_REPOSITORY 和 GITHUB_TOKEN（或 GZH_FORGE_TOKEN），Gitea 另设 GZH_FORGE=gitea",
                    "Publishing to the real account re-verifies approvals: set GITHUB_REPOSITORY and GITHUB_TOKEN (or GZH_FORGE_TOKEN)")
 _UNVERIFIED = Text("（本地沙盒、未配置代码托管平台：不核对审批）", "(local sandbox without a forge: approvals are not verified)")
+_FAILURE_TITLE = Text("【发布失败】{count} 篇文章没有发布", "[Publishing failed] {count} post(s) not published")
+_FAILURE_INTRO = Text("{mentions} 以下文章本次没有发布，请按原因处理后重新运行发布工作流：", "{mentions} these posts were not published; fix and re-run:")
+_FAILURE_RUN = Text("运行记录：{url}", "Run: {url}")
+_FAILURE_FILED = Text("已在代码托管平台上开问题 #{number} 通知管理员", "Opened issue #{number} for the administrator")
 _DRY_RUN = Text("（演练：没有调用任何写接口，也没有写入账本）", "(dry run: no write calls, nothing recorded)")
 
 
 def publish_command(root: Path, targets: list[str], *, dry_run: bool = False, retry_failed: bool = False,
                     mode: str | None = None, credentials: Credentials | None = None,
-                    poll_delays: tuple[float, ...] | None = None) -> int:
+                    poll_delays: tuple[float, ...] | None = None, issue_on_failure: bool = False) -> int:
     policy = load_checked_policy(root)
     credentials = credentials or Credentials.from_environment()
     verifier = _verifier(root, credentials)
@@ -52,7 +57,22 @@ def publish_command(root: Path, targets: list[str], *, dry_run: bool = False, re
         output.write(_DRY_RUN() + "\n")
     else:
         ledger.append(Event("run", data={"commit": _head(root), "outcomes": {o.post: o.status for o in outcomes}}))
-    return 1 if any(outcome.status in ("failed", "refused") for outcome in outcomes) else 0
+    failures = [outcome for outcome in outcomes if outcome.status in ("failed", "refused")]
+    if failures and issue_on_failure and forge_module.configured():
+        _report_failures(failures, policy.members("administrator"))
+    return 1 if failures else 0
+
+
+def _report_failures(failures: list[Outcome], administrators: tuple[str, ...]) -> None:
+    """One forge issue per failed run, so a failure in CI is never only in a log nobody reads."""
+    run = os.environ.get("GITHUB_SERVER_URL", "") + "/" + os.environ.get("GITHUB_REPOSITORY", "")
+    run += f"/actions/runs/{os.environ['GITHUB_RUN_ID']}" if os.environ.get("GITHUB_RUN_ID") else ""
+    lines = [_FAILURE_INTRO(mentions=" ".join(f"@{user}" for user in administrators))]
+    lines += [f"- `{outcome.post}`（{outcome.title}）：{outcome.message}" for outcome in failures]
+    if os.environ.get("GITHUB_RUN_ID"):
+        lines.append(_FAILURE_RUN(url=run))
+    number = forge_module.from_environment().create_issue(_FAILURE_TITLE(count=len(failures)), "\n".join(lines))
+    output.error(_FAILURE_FILED(number=number))
 
 
 def _verifier(root: Path, credentials: Credentials) -> Verifier | None:

@@ -22,7 +22,7 @@ _INTERRUPTED = Text("（上次在“{step}”处中断，下次发布时先核�
 
 def status_command(root: Path, *, sandbox: bool = False) -> int:
     """States from the real account's ledger, or the sandbox's (also when WECHAT_API_BASE points at it)."""
-    base = os.environ.get("WECHAT_API_BASE", DEFAULT_API_BASE)
+    base = os.environ.get("WECHAT_API_BASE") or DEFAULT_API_BASE
     branch = SANDBOX_BRANCH if sandbox else ledger_branch(Credentials("", "", base))
     ledger = Ledger(root, branch=branch)
     states = fold(ledger.events)

@@ -1,0 +1,148 @@
+"""`gzh doctor`: check a repository's setup and print a checklist in Chinese, with the fix for each failure.
+
+    策略文件有效 · CODEOWNERS 一致 · 工作流齐全且未被改动 · CI 密钥齐全 · 微信凭据可用 · 平台令牌可读审核、可写状态
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+from pipeline import codeowners, forge as forge_module, output
+from pipeline.commands.check import load_checked_policy
+from pipeline.errors import GzhError
+from pipeline.gitrefs import open_repo
+from pipeline.i18n import Text
+from pipeline.wechat import Credentials, WeChat
+
+WORKFLOWS_DIR = ".github/workflows"
+DOCTOR_CONTEXT = "gzh/doctor"
+
+_TITLE = Text("gzh 配置检查", "gzh setup check")
+_OK, _FAIL, _SKIP = "✅", "❌", "－"
+_FIX = Text("    修复：{fix}", "    fix: {fix}")
+_SUMMARY = Text("{failed} 项需要处理。", "{failed} item(s) need attention.")
+_ALL_GOOD = Text("全部正常。", "All good.")
+
+_POLICY = Text("策略文件 gzh.yml 有效", "gzh.yml is valid")
+_POLICY_FIX = Text("按上面的提示修改 gzh.yml（字段说明见 docs/policy.md）", "fix gzh.yml as shown (docs/policy.md)")
+_OWNERS = Text("CODEOWNERS 与 gzh.yml 一致", "CODEOWNERS matches gzh.yml")
+_OWNERS_FIX = Text("运行 gzh codeowners --write，提交生成的 .github/CODEOWNERS 和 CODEOWNERS", "run gzh codeowners --write and commit")
+_FLOWS = Text("工作流齐全，且与 gzh 发布的版本一致", "workflows are present and unmodified")
+_FLOWS_MISSING = Text("缺少 {files}", "missing {files}")
+_FLOWS_CHANGED = Text("{files} 与 gzh 发布的版本不同（可能被改动过）", "{files} differ from what gzh ships")
+_FLOWS_FIX = Text("从 gzh 项目复制 .github/workflows/ 下的文件，不要修改；需要调整时先在 gzh 项目中修改并发布新版本",
+                  "copy .github/workflows/ from gzh unchanged")
+_SECRETS = Text("CI 中已配置微信密钥 WECHAT_APPID、WECHAT_SECRET", "WECHAT_APPID and WECHAT_SECRET are set in CI")
+_SECRETS_FIX = Text("在仓库设置的环境 wechat 中添加密钥 WECHAT_APPID 和 WECHAT_SECRET（docs/setup.md 第 3 步）",
+                    "add WECHAT_APPID and WECHAT_SECRET to the wechat environment (docs/setup.md)")
+_NOT_CI = Text("不在 CI 中，跳过", "not in CI; skipped")
+_WECHAT = Text("微信凭据可用（获取 access_token）", "the WeChat credentials work (token call)")
+_NO_CREDENTIALS = Text("没有设置 WECHAT_APPID / WECHAT_SECRET，跳过", "no WECHAT_APPID / WECHAT_SECRET; skipped")
+_WECHAT_FIX = Text("按上面的原因处理；IP 白名单见 docs/setup.md 第 4 步", "see the reason above; IP whitelist: docs/setup.md")
+_FORGE = Text("平台令牌可以读取审核、写提交状态", "the forge token can read reviews and write statuses")
+_NO_FORGE = Text("没有设置 GITHUB_REPOSITORY / 令牌，跳过", "no GITHUB_REPOSITORY / token; skipped")
+_FORGE_FIX = Text("检查工作流的 permissions（pull-requests: write、statuses: write）或令牌 GZH_GATE_TOKEN 的权限（docs/setup.md 第 2 步）",
+                  "check the workflow permissions or the GZH_GATE_TOKEN scopes (docs/setup.md)")
+_FORGE_STATUS = Text("gzh doctor 检查令牌权限", "gzh doctor token check")
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    state: str          # ok, fail, skip
+    detail: str = ""
+    fix: str = ""
+
+
+def workflow_digests(folder: Path) -> dict[str, str]:
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.glob("*.yml"))}
+
+
+def shipped_digests() -> dict[str, str]:
+    return json.loads(resources.files("pipeline").joinpath("data", "workflows.json").read_text("utf-8"))
+
+
+def doctor_command(root: Path) -> int:
+    checks: list[Callable[[Path], Item]] = [_policy, _codeowners, _workflows, _secrets, _wechat, _forge]
+    items = [check(root) for check in checks]
+    lines = [_TITLE()]
+    for item in items:
+        mark = {"ok": _OK, "fail": _FAIL, "skip": _SKIP}[item.state]
+        lines.append(f"{mark} {item.name}" + (f"：{item.detail}" if item.detail else ""))
+        if item.state == "fail":
+            lines.append(_FIX(fix=item.fix))
+    failed = sum(1 for item in items if item.state == "fail")
+    lines.append(_SUMMARY(failed=failed) if failed else _ALL_GOOD())
+    output.write("\n".join(lines) + "\n")
+    return 1 if failed else 0
+
+
+def _policy(root: Path) -> Item:
+    try:
+        load_checked_policy(root)
+    except GzhError as error:
+        return Item(_POLICY(), "fail", str(error).splitlines()[-1].strip(), _POLICY_FIX())
+    return Item(_POLICY(), "ok")
+
+
+def _codeowners(root: Path) -> Item:
+    try:
+        from pipeline.policy import load_repository_policy
+
+        stale = codeowners.drift(load_repository_policy(root), root)
+    except GzhError:
+        return Item(_OWNERS(), "skip")
+    return Item(_OWNERS(), "fail", "、".join(stale), _OWNERS_FIX()) if stale else Item(_OWNERS(), "ok")
+
+
+def _workflows(root: Path) -> Item:
+    expected, present = shipped_digests(), workflow_digests(root / WORKFLOWS_DIR)
+    missing = sorted(set(expected) - set(present))
+    changed = sorted(name for name in expected if name in present and present[name] != expected[name])
+    if missing:
+        return Item(_FLOWS(), "fail", _FLOWS_MISSING(files="、".join(missing)), _FLOWS_FIX())
+    if changed:
+        return Item(_FLOWS(), "fail", _FLOWS_CHANGED(files="、".join(changed)), _FLOWS_FIX())
+    return Item(_FLOWS(), "ok")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true" or os.environ.get("GITEA_ACTIONS") == "true"
+
+
+def _secrets(root: Path) -> Item:
+    if not _in_ci():
+        return Item(_SECRETS(), "skip", _NOT_CI())
+    missing = [name for name in ("WECHAT_APPID", "WECHAT_SECRET") if not os.environ.get(name)]
+    return Item(_SECRETS(), "fail", "、".join(missing), _SECRETS_FIX()) if missing else Item(_SECRETS(), "ok")
+
+
+def _wechat(root: Path) -> Item:
+    try:
+        credentials = Credentials.from_environment()
+    except GzhError:
+        return Item(_WECHAT(), "skip", _NO_CREDENTIALS())
+    try:
+        WeChat(credentials, attempts=1).check_credentials()
+    except GzhError as error:
+        return Item(_WECHAT(), "fail", str(error), _WECHAT_FIX())
+    return Item(_WECHAT(), "ok")
+
+
+def _forge(root: Path) -> Item:
+    if not forge_module.configured():
+        return Item(_FORGE(), "skip", _NO_FORGE())
+    try:
+        forge = forge_module.from_environment()
+        forge.json("GET", forge.repo_path(""))
+        sha = open_repo(root).head.commit.hexsha
+        forge.json("POST", forge.repo_path(f"/statuses/{sha}"),
+                   json={"state": "success", "context": DOCTOR_CONTEXT, "description": _FORGE_STATUS()})
+    except GzhError as error:
+        return Item(_FORGE(), "fail", str(error), _FORGE_FIX())
+    return Item(_FORGE(), "ok")

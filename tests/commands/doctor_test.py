@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.main import main
+from pipeline.sandbox import SANDBOX_APPID, Sandbox
+from tests.forge_fake import ForgeFake
+from tests.support import PROJECT, init_git
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    for name in ("gzh.yml", "templates", "content", "CODEOWNERS", ".github"):
+        source = PROJECT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
+    init_git(root)
+    for name in ("GITHUB_ACTIONS", "GITEA_ACTIONS", "WECHAT_APPID", "WECHAT_SECRET", "GITHUB_REPOSITORY",
+                 "GZH_FORGE_TOKEN", "GITHUB_TOKEN", "GITEA_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    return root
+
+
+def doctor(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["--root", str(root), "doctor"])
+    return code, capsys.readouterr().out
+
+
+def test_a_correct_repository_passes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = doctor(repo, capsys)
+    assert code == 0 and "全部正常。" in out and "❌" not in out
+
+
+def test_invalid_policy(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "gzh.yml").write_text((repo / "gzh.yml").read_text("utf-8").replace("heads: [li-na]", "heads: li-na"), "utf-8")
+    code, out = doctor(repo, capsys)
+    assert code == 1 and "❌ 策略文件 gzh.yml 有效：gzh.yml:" in out and "修复：按上面的提示修改 gzh.yml" in out
+
+
+def test_codeowners_drift(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "CODEOWNERS").write_text("* @someone\n", "utf-8")
+    code, out = doctor(repo, capsys)
+    assert code == 1 and "❌ CODEOWNERS 与 gzh.yml 一致：CODEOWNERS" in out and "gzh codeowners --write" in out
+
+
+@pytest.mark.parametrize(("change", "expected"), [("delete", "缺少 gate.yml"), ("edit", "gate.yml 与 gzh 发布的版本不同")])
+def test_workflows_missing_or_modified(repo: Path, capsys: pytest.CaptureFixture[str], change: str, expected: str) -> None:
+    gate = repo / ".github" / "workflows" / "gate.yml"
+    if change == "delete":
+        gate.unlink()
+    else:
+        gate.write_text(gate.read_text("utf-8") + "\n# 加一行\n", "utf-8")
+    code, out = doctor(repo, capsys)
+    assert code == 1 and expected in out
+
+
+def test_secrets_missing_in_ci(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("WECHAT_APPID", "wx1")
+    code, out = doctor(repo, capsys)
+    assert code == 1 and "❌ CI 中已配置微信密钥 WECHAT_APPID、WECHAT_SECRET：WECHAT_SECRET" in out
+
+
+def test_wechat_credentials_that_do_not_work(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    with Sandbox(tmp_path / "sandbox") as sandbox:
+        monkeypatch.setenv("WECHAT_API_BASE", sandbox.url + "cgi-bin/")
+        monkeypatch.setenv("WECHAT_APPID", SANDBOX_APPID)
+        monkeypatch.setenv("WECHAT_SECRET", "wrong-secret")
+        code, out = doctor(repo, capsys)
+    assert code == 1 and "AppSecret 不正确（40125）" in out and "wrong-secret" not in out
+
+
+def test_wechat_credentials_that_work(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    with Sandbox(tmp_path / "sandbox") as sandbox:
+        for key, value in {"WECHAT_API_BASE": sandbox.credentials.api_base, "WECHAT_APPID": SANDBOX_APPID,
+                           "WECHAT_SECRET": sandbox.credentials.secret}.items():
+            monkeypatch.setenv(key, value)
+        code, out = doctor(repo, capsys)
+    assert code == 0 and "✅ 微信凭据可用" in out
+
+
+@pytest.mark.parametrize("flavour", ["github", "gitea"])
+def test_forge_token(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, flavour: str) -> None:
+    fake = ForgeFake(flavour).start()
+    try:
+        for key, value in fake.environment().items():
+            monkeypatch.setenv(key, value)
+        code, out = doctor(repo, capsys)
+        assert code == 0 and "✅ 平台令牌可以读取审核、写提交状态" in out
+        assert any(item["context"] == "gzh/doctor" for items in fake.statuses.values() for item in items)
+        monkeypatch.setenv("GZH_FORGE_TOKEN", "expired")
+        code, out = doctor(repo, capsys)
+        assert code == 1 and "令牌没有权限" in out and "修复：检查工作流的 permissions" in out
+    finally:
+        fake.stop()
