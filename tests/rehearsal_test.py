@@ -1,0 +1,195 @@
+"""The whole path, rehearsed on each forge fake with a real bare git remote and the WeChat sandbox.
+
+Every command is taken from the workflow files themselves (the `run:` of a step, with its `env:`
+expressions filled in as the forge would), so the test fails when the workflows drift from it:
+a department opens a pull request, check and preview run, the gate is pending, each tier
+reviews (one approval goes stale, one comes from a non-member), the gate passes, the pull
+request is merged, publishing puts the article live, the ledger names the approvers, and a
+re-run publishes nothing.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import git
+import pytest
+import yaml
+
+from pipeline.ledger import SANDBOX_BRANCH, read_branch
+from pipeline.sandbox import SANDBOX_APPID, SANDBOX_SECRET, Sandbox
+from tests.forge_fake import TOKEN, ForgeFake
+from tests.support import PROJECT, PullScenario, post_text
+
+WORKFLOWS = PROJECT / ".github" / "workflows"
+EXPRESSION = re.compile(r"^\$\{\{\s*(.+?)\s*\}\}$")
+
+
+def workflow_step(workflow: str, job: str, step_id: str) -> dict[str, Any]:
+    data = yaml.safe_load((WORKFLOWS / workflow).read_text("utf-8"))
+    return next(step for step in data["jobs"][job]["steps"] if step.get("id") == step_id)
+
+
+def run_step(workflow: str, job: str, step_id: str, cwd: Path, context: dict[str, str],
+             environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a step's script as the runner would; every `${{ }}` in its env must be known to `context`."""
+    step = workflow_step(workflow, job, step_id)
+    env = {**os.environ, **environment, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "NO_COLOR": "1", "GZH_LANG": "zh"}
+    for name, value in (step.get("env") or {}).items():
+        match = EXPRESSION.match(str(value))
+        env[name] = context[match.group(1)] if match else str(value)  # KeyError: the workflow changed
+    return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+class Rehearsal:
+    def __init__(self, tmp_path: Path, flavour: str) -> None:
+        self.tmp, self.flavour = tmp_path, flavour
+        self.remote = tmp_path / "remote.git"
+        git.Repo.init(self.remote, bare=True, initial_branch="main")
+        seed = tmp_path / "seed"
+        seed.mkdir()
+        for name in ("gzh.yml", "templates", "CODEOWNERS", ".github", "pyproject.toml"):
+            source = PROJECT / name
+            (shutil.copytree if source.is_dir() else shutil.copy)(source, seed / name)
+        (seed / "content").mkdir()
+        (seed / "content" / "README.md").write_text("写文章的说明\n", "utf-8")
+        self.dept = self._repo(seed)
+        self.dept.index.commit("开始使用 gzh")
+        self.dept.create_remote("origin", str(self.remote))
+        self.dept.git.push("origin", "main")
+        self.forge = ForgeFake(flavour).start()
+        self.sandbox = Sandbox(tmp_path / "sandbox").start()
+        self.sandbox.state.data["publish_seconds"] = 0.0
+        self.environment = {**self.forge.environment(), "GITHUB_RUN_ID": "4242",
+                            "GITHUB_ACTIONS" if flavour == "github" else "GITEA_ACTIONS": "true"}
+
+    def _repo(self, folder: Path) -> git.Repo:
+        repo = git.Repo.init(folder, initial_branch="main")
+        with repo.config_writer() as config:
+            config.set_value("user", "name", "办公室 张伟")
+            config.set_value("user", "email", "zhang-wei@example.invalid")
+        repo.git.add(A=True)
+        return repo
+
+    def clone(self, name: str, ref: str = "main") -> Path:
+        """What actions/checkout leaves: a clone of the remote at `ref`, full history."""
+        target = self.tmp / name
+        shutil.rmtree(target, ignore_errors=True)
+        repo = git.Repo.clone_from(str(self.remote), target)
+        with repo.config_writer() as config:
+            config.set_value("user", "name", "runner")
+            config.set_value("user", "email", "runner@example.invalid")
+        if ref != "main":
+            repo.git.fetch("origin", ref)
+            repo.git.checkout("FETCH_HEAD")
+        return target
+
+    def push_pull_head(self) -> str:
+        head = self.dept.head.commit.hexsha
+        self.dept.git.push("origin", "dept/news")
+        self.dept.git.push("origin", f"{head}:refs/pull/1/head", "--force")  # as the forge keeps it
+        return head
+
+    def close(self) -> None:
+        self.sandbox.stop()
+        self.forge.stop()
+
+
+@pytest.fixture(params=["github", "gitea"])
+def rehearsal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rehearsal]:
+    rehearsal = Rehearsal(tmp_path, request.param)
+    yield rehearsal
+    rehearsal.close()
+
+
+def gate(rehearsal: Rehearsal, event: str) -> subprocess.CompletedProcess[str]:
+    """The gate as each forge runs it for `event` (opened, or a review)."""
+    workdir = rehearsal.clone("ci-gate")
+    token = {"secrets.GZH_GATE_TOKEN || github.token": TOKEN}
+    if event == "review" and rehearsal.flavour == "gitea":
+        context = {**token, "github.event.pull_request.number": "1"}
+        return run_step("review-relay.yml", "gate-gitea", "gate", workdir, context, rehearsal.environment)
+    number = {"github.event.pull_request.number || github.event.workflow_run.pull_requests[0].number": "1"}
+    context = {**token, **number, "github.server_url": "http://forge.invalid", "github.repository": rehearsal.forge.repository}
+    return run_step("gate.yml", "gate", "gate", workdir, context, rehearsal.environment)
+
+
+def publish(rehearsal: Rehearsal, name: str) -> subprocess.CompletedProcess[str]:
+    context = {"secrets.WECHAT_APPID": SANDBOX_APPID, "secrets.WECHAT_SECRET": SANDBOX_SECRET,
+               "secrets.WECHAT_API_BASE": rehearsal.sandbox.url + "cgi-bin/",
+               "secrets.GZH_GATE_TOKEN || github.token": TOKEN, "inputs.post": "", "inputs.retry_failed": ""}
+    return run_step("publish.yml", "publish", "publish", rehearsal.clone(name), context, rehearsal.environment)
+
+
+def test_department_to_published_article(rehearsal: Rehearsal) -> None:
+    forge, dept = rehearsal.forge, rehearsal.dept
+    # 1. A department branch adds a post and a pull request is opened.
+    dept.git.checkout("-b", "dept/news")
+    post = rehearsal.tmp / "seed" / "content" / "office" / "2026-11-28-news" / "index.md"
+    post.parent.mkdir(parents=True)
+    post.write_text(post_text("市总工会召开十届五次全委会议，审议通过年度工作要点。\n"), "utf-8")
+    dept.git.add(A=True)
+    dept.index.commit("办公室：全委会议报道")
+    first_head = rehearsal.push_pull_head()
+    forge.open_pull(1, PullScenario.AUTHOR, first_head, dept.commit("main").hexsha,
+                    ["content/office/2026-11-28-news/index.md"])
+
+    # 2. Check, preview and gate run; the gate is pending.
+    pr_checkout = rehearsal.clone("ci-pr", "refs/pull/1/head")
+    for step_id in ("check", "codeowners", "preview"):
+        result = run_step("pr-check.yml", "check", step_id, pr_checkout, {"github.base_ref": "main"}, rehearsal.environment)
+        assert result.returncode == 0, (step_id, result.stdout, result.stderr)
+    assert (pr_checkout / "site" / "posts" / "office" / "2026-11-28-news" / "index.html").is_file()
+    result = gate(rehearsal, "opened")
+    assert result.returncode == 0, result.stderr
+    assert forge.status(first_head)["state"] == "pending"
+
+    # 3. Each tier reviews; one approval goes stale after a new push, one comes from a non-member.
+    forge.review(1, "li-na", "APPROVED")
+    post.write_text(post.read_text("utf-8") + "\n会议还部署了下一阶段工作。\n", "utf-8")
+    dept.git.add(A=True)
+    dept.index.commit("补充一句")
+    head = rehearsal.push_pull_head()
+    forge.push(1, head)
+    forge.review(1, "chen-gang", "APPROVED")  # head of another department: not a member of any tier here
+    for user in ("sun-hao", "zhou-yan", "zhao-min", "wang-jun"):
+        forge.review(1, user, "APPROVED")
+    assert gate(rehearsal, "review").returncode == 0
+    status = forge.status(head)
+    assert status["state"] == "pending" and "部门负责人（办公室" in status["description"]
+    comment = forge.sticky(1)[0]
+    assert "@li-na 批准的是旧版本" in comment and "@chen-gang 不在任何审批环节中" in comment
+
+    # 4. The stale tier approves again; the gate passes; the pull request is merged.
+    forge.review(1, "li-na", "APPROVED")
+    assert gate(rehearsal, "review").returncode == 0
+    assert forge.status(head)["state"] == "success"
+    dept.git.checkout("main")
+    dept.git.merge("--no-ff", "-m", "合并 #1：全委会议报道", "dept/news")
+    dept.git.push("origin", "main")
+    forge.merge(1, dept.head.commit.hexsha)
+
+    # 5. The publish job runs and the article is live in the sandbox.
+    result = publish(rehearsal, "ci-publish")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "已发布" in result.stdout and rehearsal.sandbox.url + "s/" in result.stdout
+    articles = [a for a in rehearsal.sandbox.state.data["articles"].values() if a["status"] == 0]
+    assert [article["news_item"][0]["title"] for article in articles] == ["市总工会召开全委会议"]
+
+    # 6. The ledger, pushed to the remote, names the approvers.
+    remote = rehearsal.clone("auditor")
+    git.Repo(remote).git.fetch("origin", f"{SANDBOX_BRANCH}:{SANDBOX_BRANCH}")
+    published = [event for event in read_branch(remote, SANDBOX_BRANCH) if event.kind == "publish"]
+    assert published[0].data["approvers"] == PullScenario.APPROVERS and published[0].data["pull"] == 1
+
+    # 7. A re-run publishes nothing.
+    again = publish(rehearsal, "ci-publish-again")
+    assert again.returncode == 0 and "没有需要发布的新文章或改动过的文章。" in again.stdout
+    assert len([a for a in rehearsal.sandbox.state.data["articles"].values() if a["status"] == 0]) == 1
