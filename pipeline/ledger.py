@@ -159,8 +159,16 @@ class Ledger:
     def events(self) -> list[Event]:
         return list(self._events)
 
-    def append(self, *events: Event) -> list[Event]:
-        """Record events durably: committed and pushed before this returns."""
+    def read_document(self, path: str) -> str | None:
+        target = self.workdir / path
+        return target.read_text("utf-8") if target.is_file() else None
+
+    def append(self, *events: Event, files: dict[str, str] | None = None) -> list[Event]:
+        """Record events durably: committed and pushed before this returns.
+
+        `files` are documents kept beside the events (patrol reports under patrols/, incident
+        records under incidents/), written in the same commit.
+        """
         stamped = []
         for event in events:
             self._sequence += 1
@@ -170,10 +178,14 @@ class Ledger:
                 target = self.workdir / event.path()
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(json.dumps(asdict(event), ensure_ascii=False, indent=1), "utf-8")
+            for path, text in (files or {}).items():
+                target = self.workdir / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, "utf-8")
             summary = ", ".join(f"{event.kind}{'/' + event.phase if event.phase else ''} {event.post}".strip()
-                                for event in stamped)
+                                for event in stamped) or ", ".join(files or {})
             # git itself, not gitpython's index: that one changes the process's working folder
-            self._repo.git.add("--", *(event.path() for event in stamped))
+            self._repo.git.add("--", *(event.path() for event in stamped), *(files or {}))
             self._repo.git.commit("--quiet", "--no-verify", "-m", summary[:200])
             if self._push():
                 self._events = self._read()  # others' events came in underneath ours
@@ -259,7 +271,7 @@ def fold(events: Iterable[Event]) -> dict[str, PostState]:
             state.update(status="draft", draft_id=data["media_id"], draft_version=data["version"], version=data["version"])
         elif event.kind == "submit":
             state.update(status="publishing", publish_id=data.get("publish_id", ""), version=data["version"],
-                         content_sha256=data.get("content_sha256", ""))
+                         content_sha256=data.get("content_sha256", ""), msg_data_id=data.get("msg_data_id", ""))
         elif event.kind == "publish":
             state.update(status="published", article_id=data.get("article_id", ""), url=data.get("url", ""),
                          version=data["version"], msg_data_id=data.get("msg_data_id", state.get("msg_data_id", "")))

@@ -67,6 +67,17 @@ _HELP = {
     "preview_url": Text("预览网站的链接，写进审批评论", "link to the preview, put in the comment"),
     "codeowners": Text("根据 gzh.yml 生成或检查 CODEOWNERS", "generate or check CODEOWNERS from gzh.yml"),
     "write": Text("写入 CODEOWNERS 文件", "write the CODEOWNERS files"),
+    "patrol": Text("日常巡查：线上文章是否被删除、篡改，更新是否及时，复查内容（第七条）", "daily patrol of the live account (Art. 7)"),
+    "patrol_out": Text("把报告（Markdown 和 JSON）另存到这个文件夹", "also write the report (Markdown and JSON) here"),
+    "inbox": Text("收集读者留言，按部门列出待答复的留言（第八条）", "collect and route followers' comments (Art. 8)"),
+    "inbox_verb": Text("reply：答复一条留言", "reply: answer a comment"),
+    "number": Text("留言编号（gzh inbox 列出的 #编号）", "comment number from gzh inbox"),
+    "text": Text("答复内容", "the answer"),
+    "emergency": Text("应急处置：下线文章、通知领导、记录事件（第九条）", "emergency response (Art. 9)"),
+    "target": Text("文章文件夹、链接或 article_id", "post folder, URL or article_id"),
+    "reason": Text("原因（写进事件记录和通知）", "reason, for the record and the notice"),
+    "incident": Text("事件编号", "incident id"),
+    "summary": Text("结案说明", "closing summary"),
     "doctor": Text("检查仓库的配置（策略、CODEOWNERS、工作流、密钥、凭据、令牌）", "check the repository's setup"),
     "check_owners": Text("检查 CODEOWNERS 是否与 gzh.yml 一致（不一致时退出码 1）", "check CODEOWNERS is in step (exit 1 if not)"),
 }
@@ -155,6 +166,24 @@ def _parser() -> argparse.ArgumentParser:
     owners_mode.add_argument("--check", action="store_true", help=_HELP["check_owners"]())
 
     commands.add_parser("doctor", help=_HELP["doctor"]())
+
+    patrol = commands.add_parser("patrol", help=_HELP["patrol"]())
+    patrol.add_argument("-o", "--output", help=_HELP["patrol_out"]())
+
+    inbox = commands.add_parser("inbox", help=_HELP["inbox"]())
+    inbox_verbs = inbox.add_subparsers(dest="inbox_command", metavar="VERB", parser_class=_Parser, help=_HELP["inbox_verb"]())
+    reply = inbox_verbs.add_parser("reply", help=_HELP["inbox_verb"]())
+    reply.add_argument("number", type=int, help=_HELP["number"]())
+    reply.add_argument("--text", required=True, help=_HELP["text"]())
+
+    emergency = commands.add_parser("emergency", help=_HELP["emergency"]())
+    emergency_verbs = emergency.add_subparsers(dest="emergency_command", required=True, metavar="VERB", parser_class=_Parser)
+    takedown = emergency_verbs.add_parser("takedown", help=_HELP["emergency"]())
+    takedown.add_argument("target", help=_HELP["target"]())
+    takedown.add_argument("--reason", required=True, help=_HELP["reason"]())
+    close = emergency_verbs.add_parser("close", help=_HELP["summary"]())
+    close.add_argument("incident", help=_HELP["incident"]())
+    close.add_argument("--summary", required=True, help=_HELP["summary"]())
     return parser
 
 
@@ -256,6 +285,22 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
         from pipeline.commands.doctor import doctor_command
 
         return doctor_command(root)
+    if args.command == "patrol":
+        from pipeline.commands.patrol import patrol_command
+
+        return patrol_command(root, out=args.output)
+    if args.command == "inbox":
+        from pipeline.commands import inbox
+
+        if args.inbox_command == "reply":
+            return inbox.reply_command(root, args.number, args.text)
+        return inbox.inbox_command(root)
+    if args.command == "emergency":
+        from pipeline.commands import emergency
+
+        if args.emergency_command == "takedown":
+            return emergency.takedown_command(root, args.target, args.reason)
+        return emergency.close_command(root, args.incident, args.summary)
     raise AssertionError(args.command)  # argparse only accepts the commands above
 
 

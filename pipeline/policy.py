@@ -60,6 +60,12 @@ class ProtectedPaths:
 
 
 @dataclass(frozen=True)
+class Route:
+    keywords: tuple[str, ...]
+    department: str
+
+
+@dataclass(frozen=True)
 class Policy:
     path: str
     account_name: str
@@ -83,6 +89,12 @@ class Policy:
     secrecy_label: str = "需保密办复审"
     protected: tuple[ProtectedPaths, ...] = ()
     other_roles: tuple[str, ...] = ("administrator",)
+    warn_days: int = 10
+    fail_days: int = 14
+    due_days: int = 3
+    reply_within_days: int = 5
+    routes: tuple[Route, ...] = ()
+    report_hours: int = 24
 
     def department_by_folder(self, folder: str) -> Department | None:
         return next((dept for dept in self.departments if dept.folder == folder), None)
@@ -250,6 +262,12 @@ def _build(document: yamlsource.YamlDocument) -> Policy:
         protected=tuple(ProtectedPaths(tuple(item["paths"]), tuple(item["roles"]))
                         for item in data.get("approval", {}).get("protected", [])),
         other_roles=tuple(data.get("approval", {}).get("other_roles", ["administrator"])),
+        warn_days=data.get("patrol", {}).get("warn_days", 10),
+        fail_days=data.get("patrol", {}).get("fail_days", 14),
+        due_days=data.get("patrol", {}).get("due_days", 3),
+        reply_within_days=data.get("inbox", {}).get("reply_within_days", 5),
+        routes=tuple(Route(tuple(item["keywords"]), item["department"]) for item in data.get("inbox", {}).get("routes", [])),
+        report_hours=data.get("emergency", {}).get("report_hours", 24),
         publish_mode=data.get("publish", {}).get("mode", "publish"),
         mass_per_day=data.get("publish", {}).get("mass_per_day", 1),
         theme_location=document.locate(("render", "theme")) if "theme" in data.get("render", {}) else None,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from pipeline import media, render
+from pipeline.render.sanitize import fingerprint
 from pipeline.checks import Severity, check_post
 from pipeline.i18n import Text
 from pipeline.ledger import Event, Ledger, PostState, fold, upload_cache
@@ -226,7 +227,7 @@ class Publisher:
             self.ledger.append(Event("upload", post.bundle, "result", {"uploads": new_uploads}))
         html = render.render_post(post, self.policy, self.root, image_urls=urls).html
         article = self._article(post, html, cover["media_id"])
-        content_sha = hashlib.sha256(html.encode("utf-8")).hexdigest()
+        content_sha = fingerprint(html)
         return self._ensure_draft(post, state, version, article), content_sha
 
     def _cover_path(self, post: Post, images: tuple[str, ...]) -> Path:
@@ -309,12 +310,13 @@ class Publisher:
         data = {"media_id": draft_id, "version": version, "content_sha256": content_sha}
         self.ledger.append(Event("submit", post.bundle, "intent", data))
         try:
-            publish_id = self.wechat.submit(draft_id)
+            publish_id, msg_data_id = self.wechat.submit(draft_id)
         except AmbiguousWrite:
             if not self._draft_exists(draft_id):
                 return None
-            publish_id = self.wechat.submit(draft_id)  # the draft is still there: WeChat never acted
-        self.ledger.append(Event("submit", post.bundle, "result", {**data, "publish_id": publish_id}))
+            publish_id, msg_data_id = self.wechat.submit(draft_id)  # the draft is still there: WeChat never acted
+        self.ledger.append(Event("submit", post.bundle, "result", {**data, "publish_id": publish_id,
+                                                                   "msg_data_id": msg_data_id}))
         return publish_id
 
     def _poll_all(self) -> dict[str, Outcome]:

@@ -222,8 +222,10 @@ class WeChat:
 
     # -- publishing --------------------------------------------------------------------------------
 
-    def submit(self, media_id: str) -> str:
-        return str(self._post("freepublish/submit", {"media_id": media_id}, write=True)["publish_id"])
+    def submit(self, media_id: str) -> tuple[str, str]:
+        """freepublish/submit: (publish_id, msg_data_id); the latter keys the article's comments."""
+        answer = self._post("freepublish/submit", {"media_id": media_id}, write=True)
+        return str(answer["publish_id"]), str(answer.get("msg_data_id", ""))
 
     def publish_status(self, publish_id: str) -> dict[str, Any]:
         return self._post("freepublish/get", {"publish_id": publish_id}, write=False)

@@ -195,7 +195,8 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
                 ("GET", r"/pulls/(\d+)/files", lambda m: self._page(self._pull(m).files, query)),
                 ("GET", r"/pulls/(\d+)/reviews", lambda m: self._page(self._reviews(self._pull(m)), query)),
                 ("GET", r"/issues/(\d+)/comments", lambda m: self._page(self._pull(m).comments, query)),
-                ("POST", r"/issues/(\d+)/comments", lambda m: self._add_comment(self._pull(m), data)),
+                ("POST", r"/issues/(\d+)/comments", lambda m: self._comment_on(int(m.group(1)), data)),
+                ("PATCH", r"/issues/(\d+)", lambda m: self._edit_issue(int(m.group(1)), data)),
                 ("PATCH", r"/issues/comments/(\d+)", lambda m: self._edit_comment(int(m.group(1)), data)),
                 ("POST", r"/statuses/(\w+)", lambda m: self._add_status(m.group(1), data)),
                 ("GET", r"/commits/(\w+)/statuses", lambda m: self._page(list(reversed(fake.statuses.get(m.group(1), []))), query)),
@@ -247,6 +248,24 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
             pull.comments.append(comment)
             return 201, comment
 
+        def _issue(self, number: int) -> dict[str, Any]:
+            issue = next((item for item in fake.issues if item["number"] == number), None)
+            if issue is None:
+                raise LookupError
+            return issue
+
+        def _comment_on(self, number: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            if number in fake.pulls:
+                return self._add_comment(fake.pulls[number], data)
+            comment = {"id": next(fake._ids), "user": {"login": "gzh-bot"}, "body": data["body"]}
+            self._issue(number)["comments"].append(comment)
+            return 201, comment
+
+        def _edit_issue(self, number: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            issue = self._issue(number)
+            issue.update({key: value for key, value in data.items() if key in ("body", "state", "title")})
+            return 200, issue
+
         def _edit_comment(self, comment_id: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             for pull in fake.pulls.values():
                 for comment in pull.comments:
@@ -269,7 +288,10 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
             return 201, fake.pull_json(pull)
 
         def _add_issue(self, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-            issue = {"number": len(fake.issues) + 1, "title": data["title"], "body": data.get("body", "")}
+            issue = {"number": 100 + len(fake.issues), "title": data["title"], "body": data.get("body", ""),
+                     "state": "open", "comments": [], "assignees": [{"login": user} for user in data.get("assignees", [])]}
+            if fake.flavour == "gitea":
+                issue["due_date"] = data.get("due_date")
             fake.issues.append(issue)
             return 201, issue
 

@@ -128,8 +128,28 @@ class Forge:
         if users:
             self.json("POST", self.repo_path(f"/pulls/{number}/requested_reviewers"), json={"reviewers": users})
 
-    def create_issue(self, title: str, body: str) -> int:
-        return int(self.json("POST", self.repo_path("/issues"), json={"title": title, "body": body})["number"])
+    def create_issue(self, title: str, body: str, assignees: list[str] | None = None, due: str | None = None) -> int:
+        """Open an issue; `due` (YYYY-MM-DD) is a field on Gitea and a line of the body on GitHub."""
+        data: dict[str, Any] = {"title": title, "body": body}
+        if assignees:
+            data["assignees"] = assignees
+        if due:
+            data.update(self._due(due))
+        return int(self.json("POST", self.repo_path("/issues"), json=data)["number"])
+
+    def _due(self, due: str) -> dict[str, Any]:
+        return {}
+
+    def update_issue(self, number: int, *, body: str | None = None, closed: bool | None = None) -> None:
+        data: dict[str, Any] = {}
+        if body is not None:
+            data["body"] = body
+        if closed is not None:
+            data["state"] = "closed" if closed else "open"
+        self.json("PATCH", self.repo_path(f"/issues/{number}"), json=data)
+
+    def comment_issue(self, number: int, body: str) -> None:
+        self.json("POST", self.repo_path(f"/issues/{number}/comments"), json={"body": body})
 
     def pull_for_commit(self, sha: str) -> PullRequest | None:
         raise NotImplementedError

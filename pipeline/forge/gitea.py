@@ -34,6 +34,9 @@ class Gitea(Forge):
                 return  # the total says there is no next page: save the empty request
             page += 1
 
+    def _due(self, due: str) -> dict[str, Any]:
+        return {"due_date": f"{due}T23:59:59+08:00"}
+
     def _review(self, data: dict[str, Any]) -> Review:
         state = DISMISSED if data.get("dismissed") else _STATES.get(data.get("state", ""), PENDING)
         return Review(user=(data.get("user") or {}).get("login", ""), state=state,

@@ -5,6 +5,10 @@ properties. Whatever a theme, a template or a post tries beyond it is removed, n
 """
 from __future__ import annotations
 
+import hashlib
+import re
+from html import unescape
+
 import nh3
 
 TAGS = {
@@ -39,3 +43,21 @@ def sanitize(html: str) -> str:
         strip_comments=True,
         filter_style_properties=STYLE_PROPERTIES,
     )
+
+
+def readable_text(html: str) -> str:
+    """What a reader sees of an article: its text, one sentence per line (for comparing versions)."""
+    text = unescape(nh3.clean(html, tags=set()))
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"(?<=[。！？；])\s*", "\n", text).strip()
+
+
+def fingerprint(html: str) -> str:
+    """A digest of an article's text, images and links, insensitive to how its HTML is formatted.
+
+    Recorded at publish time and compared by the patrol: WeChat may reformat markup and styles,
+    but a changed word, picture or link is a changed article.
+    """
+    sources = re.findall(r"<img\b[^>]*\bsrc=\"([^\"]*)\"", html)
+    links = re.findall(r"<a\b[^>]*\bhref=\"([^\"]*)\"", html)
+    return hashlib.sha256("\n".join([readable_text(html), *sources, *links]).encode("utf-8")).hexdigest()

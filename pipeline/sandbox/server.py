@@ -228,6 +228,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
             state.data["quotas"].update({key: int(value) for key, value in data.items()})
         elif action == "publish-seconds":
             state.data["publish_seconds"] = float(data.get("seconds", 0))
+        elif action == "article":
+            return state.rehearse_article(str(data.get("article_id", "")), str(data.get("do", "")), str(data.get("content", "")))
+        elif action == "comment":
+            return state.add_follower_comment(str(data.get("msg_data_id", "")), int(data.get("index", 0)),
+                                              str(data.get("content", "")), str(data.get("openid", "o-follower")))
         else:
             return {"ok": False, "error": f"unknown control {action}"}
         return {"ok": True}

@@ -447,6 +447,22 @@ class SandboxState:
         del comment["reply"]
         return {}
 
+    def rehearse_article(self, article_id: str, action: str, content: str = "") -> dict[str, Any]:
+        """Rehearsals of what happens to a live article outside the pipeline: deleted in the web
+        console, banned by the platform, or its content tampered with (Art. 9)."""
+        article = self._article(article_id)
+        if action == "delete":
+            for item in article["news_item"]:
+                item["is_deleted"] = True
+            article["status"] = 5
+        elif action == "ban":
+            article["status"] = 6
+        elif action == "tamper":
+            article["news_item"][0]["content"] = content or article["news_item"][0]["content"] + "<p>被篡改的内容</p>"
+        else:
+            raise ApiError(40002, f"unknown rehearsal {action}")
+        return {"ok": True}
+
     def add_follower_comment(self, msg_data_id: str, index: int, content: str, openid: str) -> dict[str, Any]:
         """Rehearsal: a follower leaves a comment on a published article."""
         thread = self._comment_thread(msg_data_id, index)

@@ -74,7 +74,7 @@ def test_content_is_filtered_like_wechat(wechat: WeChat, sandbox: Sandbox) -> No
 def test_publishing_is_asynchronous_and_consumes_the_draft(wechat: WeChat, sandbox: Sandbox) -> None:
     sandbox.state.data["publish_seconds"] = 3600
     draft = wechat.draft_add(article(wechat))
-    publish_id = wechat.submit(draft)
+    publish_id, _ = wechat.submit(draft)
     assert wechat.publish_status(publish_id)["publish_status"] == 1
     assert code_of(lambda: wechat.draft_get(draft)) == 40007
     sandbox.state.data["jobs"][publish_id]["done_at"] = 0
@@ -85,13 +85,13 @@ def test_publishing_is_asynchronous_and_consumes_the_draft(wechat: WeChat, sandb
 @pytest.mark.parametrize("status", [2, 3, 4])
 def test_failure_statuses(wechat: WeChat, sandbox: Sandbox, status: int) -> None:
     sandbox.control("publish-outcomes", {"statuses": [status]})
-    answer = wechat.publish_status(wechat.submit(wechat.draft_add(article(wechat))))
+    answer = wechat.publish_status(wechat.submit(wechat.draft_add(article(wechat)))[0])
     assert answer["publish_status"] == status and "article_id" not in answer
     assert wechat.published(0)["total_count"] == 0
 
 
 def test_delete_is_one_based_and_marks_the_article(wechat: WeChat, sandbox: Sandbox) -> None:
-    publish_id = wechat.submit(wechat.draft_add(article(wechat)))
+    publish_id, _ = wechat.submit(wechat.draft_add(article(wechat)))
     article_id = wechat.publish_status(publish_id)["article_id"]
     wechat.delete_article(article_id, 1)
     assert wechat.publish_status(publish_id)["publish_status"] == 5
@@ -101,7 +101,7 @@ def test_delete_is_one_based_and_marks_the_article(wechat: WeChat, sandbox: Sand
 
 def test_daily_quota_of_deletes(wechat: WeChat, sandbox: Sandbox) -> None:
     sandbox.control("quotas", {"freepublish/delete": 1})
-    ids = [wechat.publish_status(wechat.submit(wechat.draft_add(article(wechat))))["article_id"] for _ in range(2)]
+    ids = [wechat.publish_status(wechat.submit(wechat.draft_add(article(wechat)))[0])["article_id"] for _ in range(2)]
     wechat.delete_article(ids[0], 1)
     assert code_of(lambda: wechat.delete_article(ids[1], 1)) == 45009
 

@@ -1,0 +1,64 @@
+"""`gzh emergency takedown TARGET --reason …` and `gzh emergency close INCIDENT --summary …` (Art. 9)."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pipeline import emergency, forge as forge_module, output
+from pipeline.commands.check import load_checked_policy
+from pipeline.commands.common import connect
+from pipeline.i18n import Text
+from pipeline.ledger import Event, actor
+from pipeline.posts import BEIJING
+from pipeline.wechat import Credentials
+
+_DONE = Text("已下线：{title}\n事件记录：{record}\n书面报告截止：{due}", "Taken down: {title}\nIncident record: {record}\nReport due: {due}")
+_NOTIFIED = Text("已在代码托管平台上开问题 #{number}，通知：{people}", "Opened issue #{number} notifying {people}")
+_TELL = Text("未配置代码托管平台，请立即把以下内容发给：{people}\n\n{body}", "No forge configured; send this at once to {people}:\n\n{body}")
+_CLOSED = Text("事件 {incident} 已结案，记录已更新：{record}", "Incident {incident} closed: {record}")
+
+
+def takedown_command(root: Path, target: str, reason: str, *, credentials: Credentials | None = None,
+                     now: dt.datetime | None = None) -> int:
+    policy = load_checked_policy(root)
+    wechat, ledger = connect(root, credentials or Credentials.from_environment())
+    now = now or dt.datetime.now(BEIJING)
+    found = emergency.find_target(ledger, target)
+    emergency.check_quota(ledger, now.date())
+    wechat.delete_article(found.article_id, 1)  # act first (Art. 9(2)); index 1: only this article
+    incident = emergency.incident_id(now, found)
+    path = f"incidents/{incident}.md"
+    text = emergency.record(incident, found, reason, policy, now, detected=now.strftime("%Y-%m-%d %H:%M"))
+    ledger.append(emergency.takedown_event(found, reason),
+                  Event("incident", found.post, data={"id": incident, "path": path, "reason": reason}),
+                  files={path: text})
+    due = (now + dt.timedelta(hours=policy.report_hours)).strftime("%Y-%m-%d %H:%M")
+    output.write(_DONE(title=found.title, record=f"{ledger.branch}:{path}", due=due) + "\n")
+    _notify(policy, found, reason, now, f"{ledger.branch}:{path}", due)
+    return 0
+
+
+def _notify(policy, found, reason: str, now: dt.datetime, record: str, due: str) -> None:
+    people = emergency.leaders(policy, now.date())
+    mentions = " ".join(f"@{person}" for person in people)
+    body = emergency.NOTIFY_BODY(mentions=mentions, title=found.title, url=found.url or "—", reason=reason,
+                                 when=now.strftime("%Y-%m-%d %H:%M"), who=actor(), record=record, due=due)
+    names = "、".join(policy.person(person).display() for person in people)
+    if not forge_module.configured():
+        output.write(_TELL(people=names, body=body) + "\n")
+        return
+    number = forge_module.from_environment().create_issue(emergency.NOTIFY_TITLE(title=found.title), body, people)
+    output.write(_NOTIFIED(number=number, people=names) + "\n")
+
+
+def close_command(root: Path, incident: str, summary: str, *, credentials: Credentials | None = None,
+                  now: dt.datetime | None = None) -> int:
+    load_checked_policy(root)
+    _, ledger = connect(root, credentials or Credentials.from_environment())
+    path = emergency.close_record(ledger, incident)
+    text = (ledger.read_document(path) or "").replace("| 当前状态 | 处置中 |", "| 当前状态 | 已结案 |")
+    text += emergency.closing(summary, now or dt.datetime.now(BEIJING))
+    ledger.append(Event("incident", data={"id": incident, "path": path, "closed": True, "summary": summary}),
+                  files={path: text})
+    output.write(_CLOSED(incident=incident, record=f"{ledger.branch}:{path}") + "\n")
+    return 0

@@ -1,0 +1,100 @@
+"""`gzh inbox` (collect, route, report) and `gzh inbox reply N --text …` (Art. 8)."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pipeline import findings as findings_module, forge as forge_module, inbox, output, posts
+from pipeline.checks import Severity, check_post
+from pipeline.commands.check import load_checked_policy
+from pipeline.commands.common import connect
+from pipeline.errors import GzhError, UsageError
+from pipeline.i18n import Text
+from pipeline.ledger import Event, actor
+from pipeline.policy import Policy
+from pipeline.posts import BEIJING
+from pipeline.wechat import Credentials
+
+_HEADER = Text("# 读者留言（{date}）：共 {total} 条，未答复 {open} 条，超期 {late} 条", "# Comments ({date}): {total}, {open} open, {late} overdue")
+_DEPARTMENT = Text("## {name}（{count} 条待答复）", "## {name} ({count} open)")
+_ITEM = Text("- #{number}《{title}》{when}：“{content}”　答复期限 {due}{late}", "- #{number} 《{title}》 {when}: \"{content}\" due {due}{late}")
+_LATE = Text("（已超期）", " (overdue)")
+_NEW = Text("本次收集到新留言 {count} 条。", "{count} new comment(s) collected.")
+_ISSUES = Text("超期留言：新开问题 {opened} 个，更新 {updated} 个，已答复关闭 {closed} 个。", "Overdue: {opened} opened, {updated} updated, {closed} closed.")
+_NO_SUCH = Text("没有编号为 #{number} 的留言。先运行 gzh inbox 查看编号", "No comment #{number}; run gzh inbox first")
+_ALREADY = Text("#{number} 已经答复过了", "#{number} is already answered")
+_REFUSED = Text("答复内容没有通过检查，未发送：\n{problems}", "The reply failed the checks and was not sent:\n{problems}")
+_SENT = Text("已答复 #{number}", "Answered #{number}")
+_ADMIN = Text("管理员（未能确定部门）", "Administrator (no department)")
+
+
+def _titles(root: Path) -> dict[str, str]:
+    titles = {}
+    for file in posts.discover([root / posts.CONTENT_DIR])[0]:
+        post = posts.load_post(file, root)
+        titles[post.bundle] = post.meta.title if post.meta else post.bundle
+    return titles
+
+
+def inbox_command(root: Path, *, credentials: Credentials | None = None, today: dt.date | None = None) -> int:
+    policy = load_checked_policy(root)
+    wechat, ledger = connect(root, credentials or Credentials.from_environment())
+    today = today or dt.datetime.now(BEIJING).date()
+    new = inbox.collect(wechat, policy, ledger.events)
+    if new:
+        ledger.append(*new)
+    items = inbox.comments(policy, ledger.events, _titles(root))
+    overdue = inbox.overdue_findings(items, policy, today)
+    text = _report(policy, items, today) + _NEW(count=sum(1 for e in new if e.kind == "comment")) + "\n"
+    if forge_module.configured():
+        counts = findings_module.sync(forge_module.from_environment(), ledger, policy, overdue, today,
+                                      scope="inbox", label="留言")
+        text += _ISSUES(**counts) + "\n"
+    output.write(text)
+    return 1 if any(finding.severity == "fail" for finding in overdue) else 0
+
+
+def _report(policy: Policy, items: list[inbox.Comment], today: dt.date) -> str:
+    waiting = [item for item in items if not item.answered]
+    late = [item for item in waiting if today > item.due]
+    lines = [_HEADER(date=today.isoformat(), total=len(items), open=len(waiting), late=len(late))]
+    groups: dict[str, list[inbox.Comment]] = {}
+    for item in waiting:
+        for slug in item.departments or ("",):
+            groups.setdefault(slug, []).append(item)
+    for slug, group in groups.items():
+        department = policy.department(slug)
+        lines += ["", _DEPARTMENT(name=department.name if department else _ADMIN(), count=len(group))]
+        lines += [_ITEM(number=item.number, title=item.title, when=item.created.strftime("%m-%d %H:%M"),
+                        content=item.content[:60], due=item.due.isoformat(), late=_LATE() if today > item.due else "")
+                  for item in group]
+    return "\n".join(lines) + "\n\n"
+
+
+def reply_command(root: Path, number: int, text: str, *, credentials: Credentials | None = None) -> int:
+    policy = load_checked_policy(root)
+    wechat, ledger = connect(root, credentials or Credentials.from_environment())
+    items = {item.number: item for item in inbox.comments(policy, ledger.events, {})}
+    item = items.get(number)
+    if item is None:
+        raise UsageError(_NO_SUCH(number=number))
+    if item.answered:
+        raise GzhError(_ALREADY(number=number))
+    problems = _check_reply(root, policy, text)
+    if problems:
+        raise GzhError(_REFUSED(problems="\n".join(problems)))
+    msg_data_id, index, user_comment_id = item.key.split(":")
+    wechat.reply_comment(msg_data_id, int(index), int(user_comment_id), text)
+    ledger.append(Event("answered", item.post, data={"key": item.key, "content": text, "by": actor()}))
+    output.write(_SENT(number=number) + "\n")
+    return 0
+
+
+def _check_reply(root: Path, policy: Policy, text: str) -> list[str]:
+    """A reply is published content too: the same wording and confidentiality rules as a post."""
+    synthetic = posts.parse_post(f"---\ntitle: x\n---\n{text}\n", "reply", root, "")
+    report = check_post(synthetic, policy, root)
+    families = ("misstatement", "outdated-name", "traditional-chars", "secret-marking", "internal-marking",
+                "document-number", "id-number", "bank-card", "mobile-number", "address")
+    return [f"  {finding.severity.label}  {finding.message}" for finding in report.findings
+            if finding.rule_id in families and finding.severity in (Severity.ERROR, Severity.WARNING)]

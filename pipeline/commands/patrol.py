@@ -1,0 +1,41 @@
+"""`gzh patrol`: the daily inspection (Art. 7): report, score card, findings as tracked issues."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from pipeline import findings as findings_module, forge as forge_module, output, patrol
+from pipeline.commands.check import load_checked_policy
+from pipeline.commands.common import connect
+from pipeline.i18n import Text
+from pipeline.ledger import Event
+from pipeline.posts import BEIJING
+from pipeline.wechat import Credentials
+
+_ISSUES = Text("平台上的问题：新开 {opened} 个，更新 {updated} 个，复查通过关闭 {closed} 个。",
+               "Forge issues: {opened} opened, {updated} updated, {closed} closed after re-check.")
+
+
+def patrol_command(root: Path, *, out: str | None = None, credentials: Credentials | None = None,
+                   today: dt.date | None = None) -> int:
+    policy = load_checked_policy(root)
+    wechat, ledger = connect(root, credentials or Credentials.from_environment())
+    today = today or dt.datetime.now(BEIJING).date()
+    report = patrol.inspect(root, policy, wechat, ledger.events, today)
+    text = patrol.markdown(report, policy)
+    data = json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n"
+    if forge_module.configured():
+        counts = findings_module.sync(forge_module.from_environment(), ledger, policy, report.findings, today)
+        text += "\n" + _ISSUES(**counts) + "\n"
+    ledger.append(Event("patrol", data={"date": report.date, "score": report.score, "passed": report.passed,
+                                        "findings": len(report.findings)}),
+                  files={f"patrols/{report.date}.md": text, f"patrols/{report.date}.json": data})
+    if out:
+        folder = Path(out) if Path(out).is_absolute() else root / out
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "patrol.md").write_text(text, "utf-8")
+        (folder / "patrol.json").write_text(data, "utf-8")
+    output.write(text)
+    serious = any(finding.severity == "fail" for finding in report.findings)
+    return 0 if report.passed and not serious else 1  # red in CI whenever something serious needs handling

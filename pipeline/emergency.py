@@ -1,0 +1,115 @@
+"""Emergency response (Art. 9): take an article down first, tell the leaders, keep the record.
+
+Acting first, without approvals, is allowed (Art. 9(2)); every action records who ran it.
+freepublish/delete allows 10 calls a day and its index is 1-based (0 would delete every article
+under the id), so both are enforced here before WeChat is asked.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from pipeline.errors import GzhError
+from pipeline.i18n import Text
+from pipeline.ledger import Event, Ledger, actor, fold
+from pipeline.policy import Policy
+from pipeline.posts import BEIJING
+
+DELETES_PER_DAY = 10
+
+_NOT_FOUND = Text("找不到要下线的文章“{target}”：请写文章文件夹（content/…）、文章链接或 article_id",
+                  "Cannot find '{target}': give the post folder, its URL or the article_id")
+_QUOTA = Text("今天的删除次数（{count} 次）已用完（微信每天只允许 10 次）。请在公众平台网页上手动删除，并在事件记录中注明",
+              "Today's {count} deletions are used (WeChat allows 10 a day); delete it in the web console and note it")
+_NO_INCIDENT = Text("没有编号为 {incident} 的事件记录", "No incident {incident}")
+NOTIFY_TITLE = Text("【应急处置】已下线：{title}", "[Emergency] Taken down: {title}")
+NOTIFY_BODY = Text(
+    "{mentions}\n\n按《暂行办法》第九条第二款报告：\n\n- 文章：{title}（{url}）\n- 处置：已于 {when} 从公众号删除\n- 原因：{reason}\n"
+    "- 执行人：@{who}\n- 事件记录：{record}（书面报告截止 {due}）\n\n情况已得到控制；请组长和今日值班领导知悉，管理员将按期提交书面报告。",
+    "{mentions}\n\nReported under Art. 9(2):\n\n- Article: {title} ({url})\n- Action: deleted at {when}\n- Reason: {reason}\n"
+    "- By: @{who}\n- Incident record: {record} (written report due {due})")
+_RECORD = Text(
+    "# 公众号安全应急处置记录 {incident}\n\n"
+    "| 项目 | 内容 |\n| --- | --- |\n| 事件 | {reason} |\n| 涉及文章 | {title}（{url}） |\n| 发现时间 | {detected} |\n"
+    "| 处置时间 | {when} |\n| 执行人 | @{who} |\n| 已通知 | {notified} |\n| 当前状态 | 处置中 |\n| 书面报告截止 | {due} |\n\n"
+    "## 处置经过\n\n- {when}　从公众号删除该文章（freepublish/delete），发布记录中已标记下线。\n"
+    "- {when}　通知管理小组组长和当日值班领导（第九条第二款）。\n\n"
+    "## 书面报告\n\n（事态控制后，由管理员按第九条第二款补写：事件经过、原因分析、影响范围、处置措施、整改建议。）\n",
+    "# Incident record {incident}\n\n- Event: {reason}\n- Article: {title} ({url})\n- Detected: {detected}\n- Action: {when}\n"
+    "- By: @{who}\n- Notified: {notified}\n- Status: in progress\n- Written report due: {due}\n")
+_CLOSING = Text("\n## 结案\n\n- {when}　@{who} 结案：{summary}\n- 当前状态：已结案\n",
+                "\n## Closed\n\n- {when} @{who}: {summary}\n- Status: closed\n")
+
+
+@dataclass(frozen=True)
+class Target:
+    post: str
+    article_id: str
+    url: str
+    title: str
+
+
+def find_target(ledger: Ledger, target: str) -> Target:
+    """A post folder, an article URL or an article_id; an article unknown to the ledger is allowed."""
+    for bundle, state in fold(ledger.events).items():
+        if target.rstrip("/") in (bundle, state.url, state.article_id) and state.article_id:
+            return Target(bundle, state.article_id, state.url, bundle)
+    if re.fullmatch(r"[A-Za-z0-9_-]{6,}", target):
+        return Target("", target, "", target)  # e.g. found by the patrol, published outside the pipeline
+    raise GzhError(_NOT_FOUND(target=target))
+
+
+def deletions_today(ledger: Ledger, today: dt.date) -> int:
+    return sum(1 for event in ledger.events if event.kind == "takedown"
+               and dt.datetime.fromisoformat(event.time).astimezone(BEIJING).date() == today)
+
+
+def check_quota(ledger: Ledger, today: dt.date) -> None:
+    if deletions_today(ledger, today) >= DELETES_PER_DAY:
+        raise GzhError(_QUOTA(count=DELETES_PER_DAY))
+
+
+def incident_id(now: dt.datetime, target: Target) -> str:
+    return f"{now:%Y%m%d-%H%M}-{re.sub(r'[^a-z0-9]+', '-', target.article_id.lower())[-12:].strip('-')}"
+
+
+def leaders(policy: Policy, today: dt.date) -> list[str]:
+    """Who is told at once (Art. 9(2)): the group leader, the day's duty leader, the administrators."""
+    people = [policy.leader, policy.duty_leader(today) or "", *policy.members("administrator")]
+    return list(dict.fromkeys(person for person in people if person))
+
+
+def record(incident: str, target: Target, reason: str, policy: Policy, now: dt.datetime, detected: str) -> str:
+    due = (now + dt.timedelta(hours=policy.report_hours)).strftime("%Y-%m-%d %H:%M")
+    notified = "、".join(f"{policy.person(user).name}（@{user}）" for user in leaders(policy, now.date()))
+    return _RECORD(incident=incident, reason=reason, title=target.title, url=target.url or "—", detected=detected,
+                   when=now.strftime("%Y-%m-%d %H:%M"), who=actor(), notified=notified, due=due)
+
+
+def closing(summary: str, now: dt.datetime) -> str:
+    return _CLOSING(when=now.strftime("%Y-%m-%d %H:%M"), who=actor(), summary=summary)
+
+
+def open_incidents(ledger: Ledger) -> dict[str, str]:
+    """incident id → record path, for incidents not closed yet."""
+    incidents: dict[str, str] = {}
+    for event in ledger.events:
+        if event.kind == "incident":
+            if event.data.get("closed"):
+                incidents.pop(event.data["id"], None)
+            else:
+                incidents[event.data["id"]] = event.data["path"]
+    return incidents
+
+
+def close_record(ledger: Ledger, incident: str) -> str:
+    path = open_incidents(ledger).get(incident)
+    if path is None:
+        raise GzhError(_NO_INCIDENT(incident=incident))
+    return path
+
+
+def takedown_event(target: Target, reason: str) -> Event:
+    return Event("takedown", target.post, data={"article_id": target.article_id, "url": target.url, "reason": reason,
+                                                "by": actor()})

@@ -1,0 +1,94 @@
+"""Findings as forge issues (Art. 7(2)): one issue per finding, assigned to the department that
+must fix it with a due date, updated while the finding persists, closed by the re-check that no
+longer sees it. The ledger remembers which issue belongs to which finding, so nothing is duplicated
+across runs."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable
+
+from pipeline import forge as forge_module
+from pipeline.i18n import Text
+from pipeline.ledger import Event, Ledger
+from pipeline.patrol import Finding
+from pipeline.policy import Policy
+
+_BODY = Text("{detail}\n\n- 责任部门：{owner}\n- 整改期限：{due}\n- 首次发现：{first}\n- 最近复查：{today}（仍存在）\n\n"
+             "整改后无需手动关闭：下一次巡查复查通过会自动关闭并留言（第七条第二款）。{mentions}",
+             "{detail}\n\n- Owner: {owner}\n- Due: {due}\n- First seen: {first}\n- Last check: {today} (still there)\n\n"
+             "The next patrol closes this when fixed. {mentions}")
+_CLOSED = Text("{today} 复查：问题已整改，自动关闭。", "{today} re-check: fixed, closed automatically.")
+_ADMIN = Text("管理员", "administrator")
+
+
+@dataclass(frozen=True)
+class Tracked:
+    key: str
+    issue: int
+    first_seen: str
+    due: str
+
+
+def open_issues(events: Iterable[Event]) -> dict[str, Tracked]:
+    tracked: dict[str, Tracked] = {}
+    for event in events:
+        if event.kind != "finding":
+            continue
+        key = event.data["key"]
+        if event.data.get("closed"):
+            tracked.pop(key, None)
+        else:
+            tracked[key] = Tracked(key, int(event.data["issue"]), event.data["first_seen"], event.data["due"])
+    return tracked
+
+
+def owners(policy: Policy, finding: Finding) -> tuple[str, tuple[str, ...]]:
+    department = policy.department(finding.department)
+    if department:
+        return department.name, department.heads
+    return _ADMIN(), policy.members("administrator")
+
+
+def sync(forge: forge_module.Forge, ledger: Ledger, policy: Policy, findings: Iterable[Finding],
+         today: dt.date, scope: str = "patrol", label: str = "巡查") -> dict[str, int]:
+    """Open, update and close issues so they match `findings`; returns the counts of each.
+
+    `scope` keeps the patrol's and the inbox's issues apart: each closes only its own.
+    """
+    tracked = {key: item for key, item in open_issues(ledger.events).items() if key.startswith(f"{scope}/")}
+    counts = {"opened": 0, "updated": 0, "closed": 0}
+    events: list[Event] = []
+    current = {f"{scope}/{finding.key}": finding for finding in findings}
+    for key, finding in current.items():
+        owner, people = owners(policy, finding)
+        mentions = " ".join(f"@{person}" for person in people)
+        if key in tracked:
+            item = tracked[key]
+            body = _body(finding, owner, item.due, item.first_seen, today, mentions)
+            forge.update_issue(item.issue, body=body)
+            counts["updated"] += 1
+            continue
+        due = (today + dt.timedelta(days=policy.due_days)).isoformat()
+        body = _body(finding, owner, due, today.isoformat(), today, mentions)
+        number = forge.create_issue(f"【{label}】{finding.title}", body, list(people), due)
+        events.append(Event("finding", finding.post, data={"key": key, "issue": number, "first_seen": today.isoformat(),
+                                                             "due": due, "kind": finding.kind}))
+        counts["opened"] += 1
+    for key, item in tracked.items():
+        if key not in current:
+            forge.comment_issue(item.issue, _CLOSED(today=today.isoformat()))
+            forge.update_issue(item.issue, closed=True)
+            events.append(Event("finding", data={"key": key, "issue": item.issue, "closed": True,
+                                                 "first_seen": item.first_seen, "due": item.due}))
+            counts["closed"] += 1
+    if events:
+        ledger.append(*events)
+    return counts
+
+
+def _body(finding: Finding, owner: str, due: str, first: str, today: dt.date, mentions: str) -> str:
+    body = _BODY(detail=finding.detail, owner=owner, due=due, first=first, today=today.isoformat(), mentions=mentions)
+    if finding.diff:
+        body += "\n\n```diff\n" + finding.diff + "\n```\n"
+    return body

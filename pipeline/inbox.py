@@ -1,0 +1,113 @@
+"""Followers' feedback (Art. 8): comments collected into the ledger, routed, tracked until answered.
+
+Each comment belongs to the department whose post it was left on; a keyword rule in the policy
+also routes it to the department whose business it mentions. A reply is due within the policy's
+working days (Mon-Fri); the national ceiling of 3 months is a hard failure, alerted long before.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable
+
+from pipeline.i18n import Text
+from pipeline.ledger import Event, fold
+from pipeline.patrol import Finding
+from pipeline.policy import Policy
+from pipeline.posts import BEIJING
+from pipeline.wechat import WeChat
+
+PAGE = 49  # comment/list refuses 50 or more
+CEILING_DAYS = 90
+
+_OVERDUE = Text("留言超过 {days} 个工作日未答复", "A comment unanswered for over {days} working days")
+_CEILING = Text("留言超过 3 个月未答复（国家检查指标单项否决）", "A comment unanswered for over 3 months (single veto)")
+_DETAIL = Text("读者在《{title}》下留言（{when}）：“{content}”。答复期限 {due}。请用 gzh inbox reply {number} --text \"……\" 答复",
+               "A follower commented on 《{title}》 ({when}): \"{content}\". Due {due}. Answer with gzh inbox reply {number}")
+
+
+@dataclass(frozen=True)
+class Comment:
+    number: int             # 1-based, in ledger order: what staff type in `gzh inbox reply N`
+    key: str                # msg_data_id:index:user_comment_id
+    post: str
+    title: str
+    content: str
+    created: dt.datetime
+    departments: tuple[str, ...]
+    answered: bool
+    due: dt.date
+
+
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    current, left = start, days
+    while left:
+        current += dt.timedelta(days=1)
+        if current.weekday() < 5:
+            left -= 1
+    return current
+
+
+def route(policy: Policy, post: str, content: str) -> tuple[str, ...]:
+    """The post's department first, then any department whose keywords the comment mentions."""
+    parts = post.split("/")
+    departments = [parts[1]] if len(parts) > 2 and policy.department_by_folder(parts[1]) else []
+    for rule in policy.routes:
+        if any(word in content for word in rule.keywords) and rule.department not in departments:
+            departments.append(rule.department)
+    return tuple(departments)
+
+
+def collect(wechat: WeChat, policy: Policy, events: list[Event]) -> list[Event]:
+    """New comments and replies made elsewhere, as events to record (nothing is written here)."""
+    known = {event.data["key"] for event in events if event.kind == "comment"}
+    answered = {event.data["key"] for event in events if event.kind == "answered"}
+    new: list[Event] = []
+    for bundle, state in fold(events).items():
+        if state.status != "published" or not state.msg_data_id:
+            continue
+        begin, total = 0, 1
+        while begin < total:
+            page = wechat.list_comments(state.msg_data_id, 0, begin, PAGE)
+            total = int(page.get("total", 0))
+            items = page.get("comment", [])
+            for item in items:
+                key = f"{state.msg_data_id}:0:{item['user_comment_id']}"
+                if key not in known:
+                    new.append(Event("comment", bundle, data={
+                        "key": key, "msg_data_id": state.msg_data_id, "index": 0,
+                        "user_comment_id": int(item["user_comment_id"]), "content": item["content"],
+                        "create_time": int(item["create_time"]),
+                        "departments": list(route(policy, bundle, item["content"]))}))
+                if item.get("reply") and key not in answered:
+                    new.append(Event("answered", bundle, data={"key": key, "content": item["reply"]["content"],
+                                                               "elsewhere": True}))
+            if not items:
+                break
+            begin += len(items)
+    return new
+
+
+def comments(policy: Policy, events: Iterable[Event], titles: dict[str, str]) -> list[Comment]:
+    answered = {event.data["key"] for event in events if event.kind == "answered"}
+    result = []
+    for event in (event for event in events if event.kind == "comment"):
+        created = dt.datetime.fromtimestamp(event.data["create_time"], BEIJING)
+        result.append(Comment(len(result) + 1, event.data["key"], event.post, titles.get(event.post, event.post),
+                              event.data["content"], created, tuple(event.data["departments"]),
+                              event.data["key"] in answered, add_working_days(created.date(), policy.reply_within_days)))
+    return result
+
+
+def overdue_findings(items: Iterable[Comment], policy: Policy, today: dt.date) -> list[Finding]:
+    findings = []
+    for item in items:
+        if item.answered or today <= item.due:
+            continue
+        ceiling = (today - item.created.date()).days > CEILING_DAYS
+        title = _CEILING() if ceiling else _OVERDUE(days=policy.reply_within_days)
+        detail = _DETAIL(title=item.title, when=item.created.strftime("%Y-%m-%d %H:%M"), content=item.content[:80],
+                         due=item.due.isoformat(), number=item.number)
+        findings.append(Finding(f"comment:{item.key}", "comment", "fail" if ceiling else "warn", title, detail,
+                                item.post, item.departments[0] if item.departments else ""))
+    return findings
