@@ -181,3 +181,34 @@ def test_patrol_over_1000_articles_stays_within_quota(ops, capsys) -> None:
     code, out = patrol(account, capsys)
     elapsed = time.monotonic() - began
     assert "线上文章 1000 篇" in out and "freepublish/batchget 50 次" in out and elapsed < 60
+    print(f"patrol over 1000 live articles: {elapsed:.2f} s")
+
+
+def test_the_workflows_run_these_commands(ops, capsys, tmp_path: Path) -> None:
+    """The patrol and emergency workflows' own scripts, run as the runner would (they must not drift)."""
+    import git
+
+    from pipeline.sandbox import SANDBOX_APPID, SANDBOX_SECRET
+    from tests.forge_fake import TOKEN
+    from tests.rehearsal_test import run_step
+
+    account, forge = ops
+    outcome = published(account, "a")[0]
+    bare = tmp_path / "remote.git"
+    git.Repo.clone_from(str(account.root), bare, bare=True)
+    account.repo.create_remote("origin", str(bare))
+    secrets = {"secrets.WECHAT_APPID": SANDBOX_APPID, "secrets.WECHAT_SECRET": SANDBOX_SECRET,
+               "secrets.WECHAT_API_BASE": account.sandbox.url + "cgi-bin/",
+               "secrets.GZH_GATE_TOKEN || github.token": TOKEN}
+    environment = {**forge.environment(), "GITHUB_ACTIONS": "true"}
+    patrol = run_step("patrol.yml", "operations", "operations", account.root,
+                      {**secrets, "inputs.task": "patrol", "github.event.schedule": ""}, environment)
+    assert patrol.returncode == 0 and "**结论：合格**" in patrol.stdout, patrol.stderr
+    inbox = run_step("patrol.yml", "operations", "operations", account.root,
+                     {**secrets, "inputs.task": "", "github.event.schedule": "15 */2 * * *"}, environment)
+    assert inbox.returncode == 0 and "# 读者留言" in inbox.stdout, inbox.stderr
+    takedown = run_step("emergency.yml", "emergency", "emergency", account.root,
+                        {**secrets, "github.actor": "sun-hao", "inputs.action": "takedown",
+                         "inputs.target": outcome.url, "inputs.reason": "演练：内容被篡改"}, environment)
+    assert takedown.returncode == 0 and "已下线" in takedown.stdout, takedown.stderr
+    assert account.articles() == []

@@ -72,3 +72,11 @@ def test_publish_never_cancels_a_run_in_progress() -> None:
     assert publish["concurrency"] == {"group": "gzh-publish", "cancel-in-progress": False}
     assert publish["jobs"]["publish"]["environment"] == "wechat"
     assert set(publish["on"]) == {"push", "schedule", "workflow_dispatch"}
+
+
+def test_operations_and_emergency_workflows_use_the_protected_environment() -> None:
+    for name in ("patrol.yml", "emergency.yml"):
+        workflow = load(PROJECT / WORKFLOWS_DIR / name)
+        job = next(iter(workflow["jobs"].values()))
+        assert job["environment"] == "wechat" and workflow["concurrency"]["cancel-in-progress"] is False
+    assert set(load(PROJECT / WORKFLOWS_DIR / "emergency.yml")["on"]) == {"workflow_dispatch"}
