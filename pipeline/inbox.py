@@ -20,6 +20,7 @@ from pipeline.wechat import WeChat
 PAGE = 49  # comment/list refuses 50 or more
 CEILING_DAYS = 90
 
+_MESSAGE_TITLE = Text("后台消息", "message to the account")
 _OVERDUE = Text("留言超过 {days} 个工作日未答复", "A comment unanswered for over {days} working days")
 _CEILING = Text("留言超过 3 个月未答复（国家检查指标单项否决）", "A comment unanswered for over 3 months (single veto)")
 _DETAIL = Text("读者在《{title}》下留言（{when}）：“{content}”。答复期限 {due}。请用 gzh inbox reply {number} --text \"……\" 答复",
@@ -37,6 +38,10 @@ class Comment:
     departments: tuple[str, ...]
     answered: bool
     due: dt.date
+
+    @property
+    def is_message(self) -> bool:
+        return self.key.startswith("msg:")
 
 
 def add_working_days(start: dt.date, days: int) -> dt.date:
@@ -89,11 +94,14 @@ def collect(wechat: WeChat, policy: Policy, events: list[Event]) -> list[Event]:
 
 
 def comments(policy: Policy, events: Iterable[Event], titles: dict[str, str]) -> list[Comment]:
+    """Comments on articles and messages to the account, numbered in ledger order."""
+    events = list(events)
     answered = {event.data["key"] for event in events if event.kind == "answered"}
     result = []
-    for event in (event for event in events if event.kind == "comment"):
+    for event in (event for event in events if event.kind in ("comment", "message")):
         created = dt.datetime.fromtimestamp(event.data["create_time"], BEIJING)
-        result.append(Comment(len(result) + 1, event.data["key"], event.post, titles.get(event.post, event.post),
+        title = titles.get(event.post, event.post) if event.kind == "comment" else _MESSAGE_TITLE()
+        result.append(Comment(len(result) + 1, event.data["key"], event.post, title,
                               event.data["content"], created, tuple(event.data["departments"]),
                               event.data["key"] in answered, add_working_days(created.date(), policy.reply_within_days)))
     return result

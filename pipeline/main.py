@@ -73,6 +73,10 @@ _HELP = {
     "inbox_verb": Text("reply：答复一条留言", "reply: answer a comment"),
     "number": Text("留言编号（gzh inbox 列出的 #编号）", "comment number from gzh inbox"),
     "text": Text("答复内容", "the answer"),
+    "inbox_done": Text("done：记录一条留言或后台消息已在别处答复", "done: record an item as answered elsewhere"),
+    "note": Text("怎么答复的（记入账本）", "how it was answered"),
+    "callback": Text("接收读者发给公众号的后台消息（微信服务器推送）", "receive followers' messages pushed by WeChat"),
+    "host": Text("监听地址（默认 0.0.0.0）", "address to listen on"),
     "emergency": Text("应急处置：下线文章、通知领导、记录事件（第九条）", "emergency response (Art. 9)"),
     "target": Text("文章文件夹、链接或 article_id", "post folder, URL or article_id"),
     "reason": Text("原因（写进事件记录和通知）", "reason, for the record and the notice"),
@@ -175,6 +179,15 @@ def _parser() -> argparse.ArgumentParser:
     reply = inbox_verbs.add_parser("reply", help=_HELP["inbox_verb"]())
     reply.add_argument("number", type=int, help=_HELP["number"]())
     reply.add_argument("--text", required=True, help=_HELP["text"]())
+    done = inbox_verbs.add_parser("done", help=_HELP["inbox_done"]())
+    done.add_argument("number", type=int, help=_HELP["number"]())
+    done.add_argument("--note", required=True, help=_HELP["note"]())
+
+    callback = commands.add_parser("callback", help=_HELP["callback"]())
+    callback_verbs = callback.add_subparsers(dest="callback_command", required=True, metavar="VERB", parser_class=_Parser)
+    callback_serve = callback_verbs.add_parser("serve", help=_HELP["callback"]())
+    callback_serve.add_argument("--host", default="0.0.0.0", help=_HELP["host"]())
+    callback_serve.add_argument("-p", "--port", type=int, default=8080, help=_HELP["port"]())
 
     emergency = commands.add_parser("emergency", help=_HELP["emergency"]())
     emergency_verbs = emergency.add_subparsers(dest="emergency_command", required=True, metavar="VERB", parser_class=_Parser)
@@ -294,7 +307,13 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
 
         if args.inbox_command == "reply":
             return inbox.reply_command(root, args.number, args.text)
+        if args.inbox_command == "done":
+            return inbox.done_command(root, args.number, args.note)
         return inbox.inbox_command(root)
+    if args.command == "callback":
+        from pipeline.commands.callback import callback_command
+
+        return callback_command(root, host=args.host, port=args.port)
     if args.command == "emergency":
         from pipeline.commands import emergency
 

@@ -24,6 +24,9 @@ _ISSUES = Text("超期留言：新开问题 {opened} 个，更新 {updated} 个�
 _NO_SUCH = Text("没有编号为 #{number} 的留言。先运行 gzh inbox 查看编号", "No comment #{number}; run gzh inbox first")
 _ALREADY = Text("#{number} 已经答复过了", "#{number} is already answered")
 _REFUSED = Text("答复内容没有通过检查，未发送：\n{problems}", "The reply failed the checks and was not sent:\n{problems}")
+_MESSAGE = Text("#{number} 是读者发给公众号的后台消息，接口不能答复：请在公众平台“内容与互动 → 消息”中回复，然后运行 gzh inbox done {number} --note \"……\"",
+                "#{number} is a message to the account; answer it in the MP console, then run gzh inbox done {number}")
+_DONE = Text("已记录 #{number} 已答复", "Recorded #{number} as answered")
 _SENT = Text("已答复 #{number}", "Answered #{number}")
 _ADMIN = Text("管理员（未能确定部门）", "Administrator (no department)")
 
@@ -80,6 +83,8 @@ def reply_command(root: Path, number: int, text: str, *, credentials: Credential
         raise UsageError(_NO_SUCH(number=number))
     if item.answered:
         raise GzhError(_ALREADY(number=number))
+    if item.is_message:
+        raise GzhError(_MESSAGE(number=number))
     problems = _check_reply(root, policy, text)
     if problems:
         raise GzhError(_REFUSED(problems="\n".join(problems)))
@@ -87,6 +92,20 @@ def reply_command(root: Path, number: int, text: str, *, credentials: Credential
     wechat.reply_comment(msg_data_id, int(index), int(user_comment_id), text)
     ledger.append(Event("answered", item.post, data={"key": item.key, "content": text, "by": actor()}))
     output.write(_SENT(number=number) + "\n")
+    return 0
+
+
+def done_command(root: Path, number: int, note: str, *, credentials: Credentials | None = None) -> int:
+    """Mark an item answered elsewhere (a message answered in the MP console, a phone call back)."""
+    policy = load_checked_policy(root)
+    _, ledger = connect(root, credentials or Credentials.from_environment())
+    item = {item.number: item for item in inbox.comments(policy, ledger.events, {})}.get(number)
+    if item is None:
+        raise UsageError(_NO_SUCH(number=number))
+    if item.answered:
+        raise GzhError(_ALREADY(number=number))
+    ledger.append(Event("answered", item.post, data={"key": item.key, "note": note, "by": actor(), "elsewhere": True}))
+    output.write(_DONE(number=number) + "\n")
     return 0
 
 

@@ -1,0 +1,80 @@
+"""Followers' messages pushed by WeChat: signed, parsed by wechatpy, recorded once, routed, tracked."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from pipeline.callback import CallbackServer
+from pipeline.commands import inbox as inbox_command
+from pipeline.errors import GzhError
+from pipeline.ledger import SANDBOX_BRANCH, Ledger
+from pipeline.posts import BEIJING
+from tests.support import Account, policy
+
+TOKEN = "callback-token"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as the MP console issues
+
+
+@pytest.fixture(params=["plain", "safe"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Account, CallbackServer, str]]:
+    from pipeline.sandbox import SANDBOX_APPID
+
+    account = Account(tmp_path)
+    aes = AES_KEY if request.param == "safe" else ""
+    callback = CallbackServer(Ledger(account.root, branch=SANDBOX_BRANCH), policy(account.root), TOKEN,
+                              aes_key=aes, appid=SANDBOX_APPID, port=0).start()
+    yield account, callback, aes
+    callback.stop()
+    account.close()
+
+
+def messages(account: Account) -> list:
+    return [event for event in Ledger(account.root, branch=SANDBOX_BRANCH).events if event.kind == "message"]
+
+
+def test_signed_message_is_recorded_once_and_routed(server) -> None:
+    account, callback, aes = server
+    for _ in range(2):  # WeChat retries when the answer is slow
+        status, body = account.sandbox.push_message(callback.url, TOKEN, "我想咨询劳动争议仲裁怎么申请", msg_id=42, aes_key=aes)
+        assert (status, body) == (200, "success")
+    recorded = messages(account)
+    assert len(recorded) == 1 and recorded[0].data["departments"] == ["rights"]
+    assert recorded[0].data["content"] == "我想咨询劳动争议仲裁怎么申请"
+    assert "o-follower" not in str(recorded[0].data)  # the follower's openid is kept only as a digest
+
+
+def test_forged_message_is_refused_and_not_recorded(server) -> None:
+    account, callback, aes = server
+    status, _ = account.sandbox.push_message(callback.url, "wrong-token", "伪造的消息", aes_key=aes)
+    assert status == 403 and messages(account) == []
+
+
+def test_server_address_check_echoes_only_for_a_valid_signature(server) -> None:
+    account, callback, aes = server
+    signature = hashlib.sha1("".join(sorted([TOKEN, "1700000000", "n1"])).encode("utf-8")).hexdigest()
+    with urllib.request.urlopen(f"{callback.url}?signature={signature}&timestamp=1700000000&nonce=n1&echostr=hello",
+                                timeout=5) as response:
+        assert response.read() == b"hello"
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(f"{callback.url}?signature=bad&timestamp=1&nonce=n&echostr=x", timeout=5)
+
+
+def test_messages_are_tracked_by_the_inbox_and_marked_done(server, capsys) -> None:
+    account, callback, aes = server
+    account.sandbox.push_message(callback.url, TOKEN, "会员服务卡丢了怎么补办？", aes_key=aes)
+    credentials = account.sandbox.credentials
+    today = dt.datetime.now(BEIJING).date()
+    inbox_command.inbox_command(account.root, credentials=credentials, today=today)
+    out = capsys.readouterr().out
+    assert "## 组织部（1 条待答复）" in out and "#1《后台消息》" in out
+    with pytest.raises(GzhError, match="请在公众平台"):
+        inbox_command.reply_command(account.root, 1, "您好", credentials=credentials)
+    assert inbox_command.done_command(account.root, 1, "已在后台回复补办流程", credentials=credentials) == 0
+    inbox_command.inbox_command(account.root, credentials=credentials, today=today)
+    assert "未答复 0 条" in capsys.readouterr().out
