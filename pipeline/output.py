@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import unicodedata
-from typing import IO
+from typing import IO, Callable
 
 
 def use_color(stream: IO[str], choice: str = "auto") -> bool:
@@ -31,3 +32,14 @@ def write(text: str, stream: IO[str] | None = None) -> None:
 
 def error(text: str) -> None:
     sys.stderr.write(text.rstrip("\n") + "\n")
+
+
+def wait_for_interrupt(stop: Callable[[], None]) -> int:
+    """Keep a foreground server running until Ctrl+C, then stop it; the exit code is 0 either way."""
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+    return 0

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 from pipeline import output
@@ -29,10 +28,4 @@ def callback_command(root: Path, *, host: str = "0.0.0.0", port: int = 8080) -> 
     server = CallbackServer(ledger, policy, token, aes_key=os.environ.get("WECHAT_AES_KEY", ""),
                             appid=os.environ.get("WECHAT_APPID", ""), host=host, port=port).start()
     output.write(_SERVING(url=server.url) + "\n")
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0
+    return output.wait_for_interrupt(server.stop)

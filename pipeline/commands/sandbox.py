@@ -1,7 +1,6 @@
 """`gzh sandbox serve`: the local WeChat API, for demos and manual rehearsals."""
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from pipeline import output
@@ -20,10 +19,6 @@ _SERVING = Text(
 
 def sandbox_serve(root: Path, *, port: int = SANDBOX_PORT, folder: str = SANDBOX_DIR) -> int:
     state = Path(folder) if Path(folder).is_absolute() else root / folder
-    with Sandbox(state, port=port) as sandbox:
-        output.write(_SERVING(url=sandbox.url, folder=state, appid=SANDBOX_APPID, secret=SANDBOX_SECRET) + "\n")
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
-    return 0
+    sandbox = Sandbox(state, port=port).start()
+    output.write(_SERVING(url=sandbox.url, folder=state, appid=SANDBOX_APPID, secret=SANDBOX_SECRET) + "\n")
+    return output.wait_for_interrupt(sandbox.stop)

@@ -95,10 +95,4 @@ def serve_command(root: Path, targets: list[str], *, port: int = 8000, out: str 
     server = PreviewServer(root, targets, site, port=port)
     server.start()
     output.write(_SERVING(url=server.url) + "\n")
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0
+    return output.wait_for_interrupt(server.stop)
