@@ -62,8 +62,12 @@ class Rendered:
         return len(self.html) >= MAX_CHARS or len(self.html.encode("utf-8")) >= MAX_BYTES
 
 
+STRUCTURE_CSS = "_structure.css"
+
+
 def themes(root: Path) -> list[str]:
-    return sorted(path.stem for path in (root / TEMPLATES_DIR / THEMES_DIR).glob("*.css"))
+    """Theme names: the CSS files under templates/themes/, except shared parts named _*.css."""
+    return sorted(path.stem for path in (root / TEMPLATES_DIR / THEMES_DIR).glob("*.css") if not path.stem.startswith("_"))
 
 
 def policy_theme_problems(policy: Policy, root: Path) -> list[Problem]:
@@ -152,9 +156,14 @@ _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=
 
 @lru_cache(maxsize=32)
 def _theme_css(root: Path, name: str) -> str:
-    path = root / TEMPLATES_DIR / THEMES_DIR / f"{name}.css"
+    """The shared structure (if the repository has it) followed by the theme, which may override it."""
+    folder = root / TEMPLATES_DIR / THEMES_DIR
+    structure = folder / STRUCTURE_CSS
+    path = folder / f"{name}.css"
+    if name.startswith("_"):
+        path = folder / "missing.css"  # shared parts are not themes
     try:
-        return path.read_text("utf-8")
+        return (structure.read_text("utf-8") if structure.is_file() else "") + path.read_text("utf-8")
     except (FileNotFoundError, NotADirectoryError):
         known = "、".join(themes(root)) or "—"
         raise RenderError(_NO_THEME(name=name, path=f"{TEMPLATES_DIR}/{THEMES_DIR}/{name}.css", known=known)) from None
