@@ -127,6 +127,8 @@ _INVALID = Text("策略文件 {path} 有 {count} 处错误，请逐条修改后�
                 "Policy file {path} has {count} problem(s); fix each and retry:")
 _UNKNOWN_PERSON = Text("“{username}”不在 people 名册中。请先在 people 下登记此人（姓名、职务），或检查用户名是否拼错",
                        "'{username}' is not listed under people. Add the person there, or fix the spelling")
+_UNKNOWN_ROUTE = Text("留言转交规则中的部门“{slug}”不存在，请改为 departments 中的部门编号之一：{known}",
+                      "Department '{slug}' in a routing rule does not exist; use one of: {known}")
 _DUPLICATE = Text("{what}“{value}”与前面的重复，每个{what}只能出现一次",
                   "{what} '{value}' repeats an earlier one; each must be unique")
 _SLUG = Text("部门编号", "Department slug")
@@ -185,6 +187,12 @@ def _cross_reference_problems(document: yamlsource.YamlDocument) -> list[Problem
         for key_path, name in _username_references(data)
         if name not in people
     ]
+    slugs = {department["slug"] for department in data["departments"]}
+    for index, rule in enumerate(data.get("inbox", {}).get("routes", [])):
+        if rule["department"] not in slugs:
+            key_path = ("inbox", "routes", index, "department")
+            problems.append(Problem(document.locate(key_path), yamlsource.format_key_path(key_path),
+                                    _UNKNOWN_ROUTE(slug=rule["department"], known="、".join(sorted(slugs)))))
     problems += _duplicates(document, "departments", "slug", _SLUG())
     problems += _duplicates(document, "departments", "folder", _FOLDER())
     problems += _duplicates(document, "categories", "slug", _CATEGORY())

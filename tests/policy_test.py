@@ -117,3 +117,8 @@ def test_mutated_policy_lines_give_a_clear_error_or_load(data: st.DataObject) ->
         parse_policy("\n".join(lines), "gzh.yml")
     except ConfigError as error:
         assert "gzh.yml:" in str(error)
+
+
+def test_routing_rule_must_name_a_department() -> None:
+    text = POLICY_TEXT.replace("      department: rights\n", "      department: sport\n", 1)
+    assert f"gzh.yml:{line_of(text, 'department: sport')}:19: inbox.routes[0].department：留言转交规则中的部门“sport”不存在" in problems_of(text)
