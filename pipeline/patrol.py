@@ -29,7 +29,6 @@ from pipeline.posts import BEIJING
 from pipeline.render.sanitize import fingerprint, readable_text
 from pipeline.wechat import WeChat, WeChatError
 
-PAGE = 20
 RESCAN_RULES = ("misstatement", "outdated-name", "secret-marking", "internal-marking", "id-number", "bank-card")
 SECRECY_RULES = ("secret-marking", "internal-marking", "id-number", "bank-card")
 SINGLE_VETO = ("stale", "tampered", "secrecy")
@@ -104,24 +103,9 @@ class PatrolReport:
                 "calls": self.calls, "findings": [asdict(finding) for finding in self.findings]}
 
 
-def live_articles(wechat: WeChat) -> list[dict[str, Any]]:
-    """Every published article, page by page (20 a page; ceil(n/20) calls of a 100-a-day quota)."""
-    articles: list[dict[str, Any]] = []
-    offset, total = 0, 1
-    while offset < total:
-        page = wechat.published(offset, PAGE, no_content=False)
-        total = int(page.get("total_count", 0))
-        items = page.get("item", [])
-        articles.extend(items)
-        if not items:
-            break
-        offset += len(items)
-    return articles
-
-
 def inspect(root: Path, policy: Policy, wechat: WeChat, events: list[Event], today: dt.date) -> PatrolReport:
     before = len(wechat.calls)
-    live = {item["article_id"]: item for item in live_articles(wechat)}
+    live = {item["article_id"]: item for item in wechat.all_published(no_content=False)}
     states = fold(events)
     taken_down = {event.post for event in events if event.kind == "takedown"}
     published = {bundle: state for bundle, state in states.items() if state.status == "published"}

@@ -91,6 +91,7 @@ class Publisher:
     alert: Callable[[Post, Any], Any] | None = None
     _pending: list[_Pending] = field(default_factory=list)
     _verified: dict[str, Any] = field(default_factory=dict)
+    _checked: dict[str, list[Any]] = field(default_factory=dict)
 
     # -- the run ---------------------------------------------------------------------------------
 
@@ -141,7 +142,7 @@ class Publisher:
             return Outcome(post.bundle, title, "refused", _IMMUTABLE(), state.url)
         if state.status == "failed" and state.version == version and not self.retry_failed:
             return Outcome(post.bundle, title, "failed", _FAILED_BEFORE(reason=state.reason))
-        errors = [f for f in check_post(post, self.policy, self.root).findings if f.severity is Severity.ERROR]
+        errors = self._check_errors(post)
         if errors or post.meta is None:
             return Outcome(post.bundle, title, "refused", _CHECK_FAILED(count=len(errors), path=post.bundle))
         unapproved = self._unapproved(post, version)
@@ -153,6 +154,13 @@ class Publisher:
                                                                           "at": post.meta.publish_at.isoformat()}))
             return Outcome(post.bundle, title, "scheduled", _SCHEDULED(when=post.meta.publish_at.strftime("%Y-%m-%d %H:%M")))
         return None
+
+    def _check_errors(self, post: Post) -> list[Any]:
+        """Check errors, once per post and run: the re-look after claiming needs only a fresh state."""
+        if post.bundle not in self._checked:
+            report = check_post(post, self.policy, self.root)
+            self._checked[post.bundle] = [f for f in report.findings if f.severity is Severity.ERROR]
+        return self._checked[post.bundle]
 
     def _unapproved(self, post: Post, version: str) -> Outcome | None:
         """Refuse content that reached the branch without a passing gate; alert once per version."""
@@ -391,8 +399,7 @@ class Publisher:
         return Outcome(bundle, title, "mass", message, url, tuple(self.wechat.calls))
 
     def _find_published_url(self, title: str) -> tuple[str, str]:
-        page = self.wechat.published(0)
-        for item in page.get("item", []):
+        for item in self.wechat.all_published():
             first = item["content"]["news_item"][0]
             if first["title"] == title:
                 return str(first.get("url", "")), str(item["article_id"])

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import requests
 from wechatpy import WeChatClient
@@ -231,6 +231,18 @@ class WeChat:
 
     def published(self, offset: int, count: int = 20, no_content: bool = True) -> dict[str, Any]:
         return self._post("freepublish/batchget", {"offset": offset, "count": count, "no_content": int(no_content)}, write=False)
+
+    def all_published(self, no_content: bool = True) -> Iterator[dict[str, Any]]:
+        """Every published article, 20 a page (ceil(n/20) calls of a 100-a-day quota); stop early to save calls."""
+        offset, total = 0, 1
+        while offset < total:
+            page = self.published(offset, 20, no_content)
+            total = int(page.get("total_count", 0))
+            items = page.get("item", [])
+            yield from items
+            if not items:
+                return
+            offset += len(items)
 
     def get_article(self, article_id: str) -> dict[str, Any]:
         return self._post("freepublish/getarticle", {"article_id": article_id}, write=False)

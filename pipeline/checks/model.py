@@ -189,7 +189,7 @@ class PostView:
 
     def body_line_start(self, line: int) -> int:
         """Offset within the body of its 0-based `line` (markdown-it token maps count this way)."""
-        return _line_offset(self.post.body, line)
+        return line_start(self.post.body, line)
 
     def text_field(self, *key_path: str) -> str | None:
         """A front-matter text value even when other fields are invalid, so every problem shows at once."""
@@ -202,7 +202,8 @@ class PostView:
         return any(span_start <= start and end <= span_end for span_start, span_end in self.url_spans)
 
 
-def _line_offset(text: str, line: int) -> int:
+def line_start(text: str, line: int) -> int:
+    """Offset of the 0-based `line` in `text` (its length when there are fewer lines)."""
     offset = 0
     for _ in range(line):
         offset = text.find("\n", offset) + 1

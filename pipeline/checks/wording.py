@@ -16,7 +16,7 @@ import autocorrect_py
 import opencc
 import yaml
 
-from pipeline.checks.model import Fix, Hit, PostView, Severity, rule
+from pipeline.checks.model import Fix, Hit, PostView, Severity, line_start, rule
 from pipeline.i18n import Text
 
 # Official style (GB/T 15834 punctuation, no spaces between Chinese and digits): keep AutoCorrect's
@@ -157,10 +157,8 @@ def _autocorrect_body(view: PostView) -> Iterator[Hit]:
 
 
 def _offset(text: str, line: int, col: int) -> int:
-    offset = 0
-    for _ in range(line - 1):
-        offset = text.index("\n", offset) + 1
-    return offset + col - 1
+    """Offset of a 1-based line and column."""
+    return line_start(text, line - 1) + col - 1
 
 
 def _compact_diff(old: str, new: str, context: int = 4) -> tuple[str, str]:
