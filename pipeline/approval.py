@@ -8,10 +8,11 @@ Art. 6), each written because the forges' own mechanisms get it wrong:
 - only each person's latest approve/request-changes review counts (comments never do), and only
   an approval of the current head commit counts: older ones are listed as stale;
 - the author cannot approve; a person outside a tier cannot approve for it;
-- one person satisfies at most one tier (a maximum matching, not first come first served);
+- one person satisfies at most one tier (a maximum matching, not first come first served), unless
+  the policy's `combined_tiers` explicitly lets that person fill two tiers of one chain;
 - a change request from any tier member blocks until withdrawn or superseded;
 - the secrecy office becomes a tier when the checks found confidentiality issues, the post's
-  pre-review says 需保密办复审, or a department head labels or comments to ask for it;
+  pre-review says 需保密办复审, or a referral stands (pipeline.referrals);
 - with `strict_order`, a tier's approval counts only if given after the tiers before it.
 """
 from __future__ import annotations
@@ -19,14 +20,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from pipeline.i18n import Text
-from pipeline.policy import Policy
+from pipeline.matching import maximum_matching
+
+if TYPE_CHECKING:  # the policy module validates chains with this one, so import it for types only
+    from pipeline.policy import Department, Policy
 
 APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING = (
     "APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING")
-SECRECY_COMMANDS = ("/保密复审", "/secrecy-review")
 TIER_ORDER = ("department", "secrecy", "administrator", "publicity_head", "leader_in_charge", "principal_leader")
 
 _TIER_NAMES = {
@@ -72,6 +75,7 @@ class PullRequest:
     merged: bool = False
     merge_commit_sha: str = ""
     url: str = ""
+    changed_files: int | None = None    # the forge's own count, compared with git's
 
 
 @dataclass(frozen=True)
@@ -145,27 +149,55 @@ def needs(policy: Policy, changed: Sequence[str], secrecy: bool) -> Needs:
         if department is None:
             problems.append(_UNKNOWN_DEPARTMENT(folder=folder))
             continue
-        departments.append(department.slug)
-        tiers.append(Tier(f"department:{department.slug}", "department",
-                          _TIER_NAMES["department"](department=department.name), department.heads))
+        departments.append(department)
+        tiers.append(_department_tier(department))
     if folders:
-        for role in ("administrator", "publicity_head", "principal_leader"):
-            tiers.append(Tier(role, role, _TIER_NAMES[role](), policy.members(role)))
+        tiers += [_role_tier(policy, role) for role in ("administrator", "publicity_head", "principal_leader")]
         leaders: dict[str, list[str]] = {}
-        for slug in departments:
-            department = policy.department(slug)
-            assert department is not None
+        for department in departments:
             leaders.setdefault(department.leader_in_charge, []).append(department.name)
-        for leader, names in leaders.items():
-            tiers.append(Tier(f"leader_in_charge:{leader}", "leader_in_charge",
-                              _TIER_NAMES["leader_in_charge"](department="、".join(names)), (leader,)))
+        tiers += [_leader_tier(leader, names) for leader, names in leaders.items()]
     if secrecy:
-        tiers.append(Tier("secrecy", "secrecy", _TIER_NAMES["secrecy"](), policy.members("secrecy_office")))
+        tiers.append(_secrecy_tier(policy))
     for role in _protected_roles(policy, changed):
         if not any(tier.key == role for tier in tiers):
-            tiers.append(Tier(role, role, _TIER_NAMES[role](), policy.members(role)))
-    tiers.sort(key=lambda tier: TIER_ORDER.index(tier.kind) if tier.kind in TIER_ORDER else len(TIER_ORDER))
-    return Needs(tuple(tiers), tuple(problems), tuple(departments))
+            tiers.append(_role_tier(policy, role))
+    return Needs(_in_order(tiers), tuple(problems), tuple(department.slug for department in departments))
+
+
+def department_chain(policy: Policy, department: Department, secrecy: bool) -> tuple[Tier, ...]:
+    """The tiers one post of `department` needs: what the policy's liveness check must fill."""
+    tiers = [_department_tier(department), _leader_tier(department.leader_in_charge, [department.name])]
+    tiers += [_role_tier(policy, role) for role in ("administrator", "publicity_head", "principal_leader")]
+    return _in_order(tiers + ([_secrecy_tier(policy)] if secrecy else []))
+
+
+def fillable(policy: Policy, tiers: Sequence[Tier]) -> bool:
+    """Whether distinct people (or people allowed to combine tiers) can fill every tier."""
+    people = list(dict.fromkeys(member for tier in tiers for member in tier.members))
+    return len(assign_people(policy, tiers, people)) == len(tiers)
+
+
+def _department_tier(department: Department) -> Tier:
+    return Tier(f"department:{department.slug}", "department",
+                _TIER_NAMES["department"](department=department.name), department.heads)
+
+
+def _leader_tier(leader: str, department_names: Sequence[str]) -> Tier:
+    return Tier(f"leader_in_charge:{leader}", "leader_in_charge",
+                _TIER_NAMES["leader_in_charge"](department="、".join(department_names)), (leader,))
+
+
+def _role_tier(policy: Policy, role: str) -> Tier:
+    return Tier(role, role, _TIER_NAMES[role](), policy.members(role))
+
+
+def _secrecy_tier(policy: Policy) -> Tier:
+    return Tier("secrecy", "secrecy", _TIER_NAMES["secrecy"](), policy.members("secrecy_office"))
+
+
+def _in_order(tiers: Sequence[Tier]) -> tuple[Tier, ...]:
+    return tuple(sorted(tiers, key=lambda tier: TIER_ORDER.index(tier.kind) if tier.kind in TIER_ORDER else len(TIER_ORDER)))
 
 
 def _protected_roles(policy: Policy, changed: Sequence[str]) -> list[str]:
@@ -178,16 +210,6 @@ def _protected_roles(policy: Policy, changed: Sequence[str]) -> list[str]:
         for role in [role for rule in rules for role in rule.roles] if rules else policy.other_roles:
             roles[role] = None
     return list(roles)
-
-
-def wants_secrecy_review(policy: Policy, pr: PullRequest, reviews: Sequence[Review], heads: Iterable[str],
-                         comments: Sequence[tuple[str, str]] = ()) -> bool:
-    """Art. 6(3): a department head asks through the label, or a review or comment saying /保密复审."""
-    if policy.secrecy_label in pr.labels:
-        return True
-    head_set = set(heads)
-    said = [(review.user, review.body) for review in reviews] + list(comments)
-    return any(user in head_set and any(command in body for command in SECRECY_COMMANDS) for user, body in said)
 
 
 def latest_reviews(reviews: Sequence[Review]) -> dict[str, Review]:
@@ -222,12 +244,12 @@ def evaluate(policy: Policy, pr: PullRequest, needed: Needs, reviews: Sequence[R
                     stale.setdefault(tier.key, []).append(review)
         else:
             current[user] = review
-    assignment = (_assign_in_order(needed.tiers, current, notes) if policy.strict_order
-                  else _assign(needed.tiers, current))
+    assignment = (_assign_in_order(policy, needed.tiers, current, notes) if policy.strict_order
+                  else _assign(policy, needed.tiers, current))
     for user in current:
         counted = [key for key, review in assignment.items() if review.user == user]
         eligible = [tier for tier in needed.tiers if user in tier.members]
-        if len(eligible) > 1 and counted:
+        if len(eligible) > len(counted) == 1:
             name = next(tier.name for tier in needed.tiers if tier.key == counted[0])
             notes.append(_DOUBLE(user=user, tier=name))
     results = tuple(TierResult(tier, assignment.get(tier.key), tuple(stale.get(tier.key, ()))) for tier in needed.tiers)
@@ -240,32 +262,56 @@ def evaluate(policy: Policy, pr: PullRequest, needed: Needs, reviews: Sequence[R
     return GateResult(state, results, tuple(notes), tuple(blockers))
 
 
-def _assign(tiers: Sequence[Tier], current: dict[str, Review]) -> dict[str, Review]:
-    """A maximum matching of approvers to tiers (Kuhn's augmenting paths): one person, one tier."""
-    owner: dict[str, str] = {}  # tier key -> user
+def assign_people(policy: Policy, tiers: Sequence[Tier], people: Sequence[str]) -> dict[str, str]:
+    """Tier key -> person: a maximum matching, where a person the policy lets combine tiers may
+    fill each of those tiers at once. The best of matching with and without each such combination."""
+    slots = {tier.key: tier.members for tier in tiers}
+    best = maximum_matching(slots, people)
+    for person in people:
+        combined = [tier.key for tier in tiers if person in tier.members and tier.kind in policy.combined_tiers(person)]
+        if len(combined) < 2:
+            continue
+        rest = {key: [member for member in members if member != person]
+                for key, members in slots.items() if key not in combined}
+        candidate = {**maximum_matching(rest, people), **{key: person for key in combined}}
+        if len(candidate) > len(best):
+            best = candidate
+    return best
 
-    def place(user: str, seen: set[str]) -> bool:
-        for tier in tiers:
-            if user in tier.members and tier.key not in seen:
-                seen.add(tier.key)
-                if tier.key not in owner or place(owner[tier.key], seen):
-                    owner[tier.key] = user
-                    return True
-        return False
 
-    for user in sorted(current, key=lambda name: current[name].submitted_at):
-        place(user, set())
-    return {key: current[user] for key, user in owner.items()}
+def _assign(policy: Policy, tiers: Sequence[Tier], current: dict[str, Review]) -> dict[str, Review]:
+    """Approvers to tiers, earliest approval first: one person, one tier (or their combined tiers)."""
+    people = sorted(current, key=lambda name: current[name].submitted_at)
+    return {key: current[user] for key, user in assign_people(policy, tiers, people).items()}
 
 
-def _assign_in_order(tiers: Sequence[Tier], current: dict[str, Review], notes: list[str]) -> dict[str, Review]:
-    """Strict order: each tier takes the earliest unused approval given after the previous tier's."""
-    used: set[str] = set()
+def _assign_in_order(policy: Policy, tiers: Sequence[Tier], current: dict[str, Review],
+                     notes: list[str]) -> dict[str, Review]:
+    """Strict order: each tier takes the earliest unused approval given after the previous tier's.
+
+    A person allowed to combine tiers approves once, in the place of the last of them: that one
+    approval also fills their earlier tier, without holding up the tiers in between.
+    """
+    used: dict[str, set[str]] = {}  # person -> kinds of the tiers they filled
     after = ""
     assignment: dict[str, Review] = {}
-    for tier in tiers:
-        candidates = sorted((review for user, review in current.items() if user in tier.members and user not in used),
+
+    def free(user: str, tier: Tier) -> bool:
+        allowed = policy.combined_tiers(user)
+        return user not in used or (tier.kind in allowed and used[user] <= allowed)
+
+    def later_in_combination(user: str, index: int) -> bool:
+        allowed = policy.combined_tiers(user)
+        return tiers[index].kind in allowed and any(user in tier.members and tier.kind in allowed for tier in tiers[index + 1:])
+
+    for index, tier in enumerate(tiers):
+        candidates = sorted((review for user, review in current.items() if user in tier.members and free(user, tier)),
                             key=lambda review: review.submitted_at)
+        deferred = [review for review in candidates if later_in_combination(review.user, index)]
+        if deferred:  # counted now, timed at their later tier
+            assignment[tier.key] = deferred[0]
+            used.setdefault(deferred[0].user, set()).add(tier.kind)
+            continue
         timely = [review for review in candidates if review.submitted_at >= after]
         if not timely:
             if candidates:
@@ -273,6 +319,9 @@ def _assign_in_order(tiers: Sequence[Tier], current: dict[str, Review], notes: l
             break  # later tiers cannot count before this one
         chosen = timely[0]
         assignment[tier.key] = chosen
-        used.add(chosen.user)
+        used.setdefault(chosen.user, set()).add(tier.kind)
         after = chosen.submitted_at
-    return assignment
+    return {key: review for key, review in assignment.items()  # a deferred tier counts only with its later half
+            if len([tier for tier in tiers if assignment.get(tier.key) is review]) > 1
+            or not policy.combined_tiers(review.user)
+            or not later_in_combination(review.user, next(i for i, tier in enumerate(tiers) if tier.key == key))}

@@ -1,25 +1,41 @@
-"""The gate's facts: a pull request's files, reviews and comments from the forge, its policy and
-templates from the base commit and its posts from the head commit, read as git objects (nothing
-from the pull request is ever executed), then evaluated by `pipeline.approval`.
+"""The gate's facts: a pull request's reviews, comments and label history from the forge; its changed
+files, policy and templates from git (the base commit), and its posts from the head commit, read as
+git objects (nothing from the pull request is ever executed); then evaluated by `pipeline.approval`.
+Success needs both halves: every tier approved, and the checks on the head without errors.
 """
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from pathlib import Path, PurePosixPath
 
-from pipeline import approval, forge as forge_module, posts
-from pipeline.approval import GateResult, PullRequest
-from pipeline.checks import Report, check_posts
+from pipeline import approval, forge as forge_module, posts, referrals
+from pipeline.approval import GateResult, PullRequest, Review
+from pipeline.checks import Report, Severity, check_posts
 from pipeline.errors import ConfigError
-from pipeline.gitrefs import ensure_commit, export, open_repo, read_text
+from pipeline.gitrefs import (GITLINK_MODE, SYMLINK_MODE, Changes, changed_paths, ensure_commit, export,
+                              non_regular, open_repo, read_text)
 from pipeline.i18n import Text
 from pipeline.policy import POLICY_FILE, Policy, parse_policy
+from pipeline.referrals import Comment, Said
 from pipeline.render import TEMPLATES_DIR
 
 _NO_POLICY = Text("目标分支上没有 gzh.yml，无法确定审批人", "The base branch has no gzh.yml; approvers are unknown")
-_SECRECY_LABEL_REASON = Text("部门负责人请求", "requested by the department head")
+_COUNT_MISMATCH = Text(
+    "代码托管平台说这个拉取请求改了 {forge} 个文件，git 算出的是 {git} 个。两者不一致时无法确定需要哪些审批，"
+    "请把目标分支合并进来（或变基）后重新推送",
+    "The forge counts {forge} changed files but git counts {git}; the tiers cannot be determined. "
+    "Merge the base branch in (or rebase) and push again")
+_NON_REGULAR = Text(
+    "{path} 是{kind}。content/ 和 templates/ 下只能放普通文件：请删除它，把真正的文件内容放进文章文件夹后重新提交",
+    "{path} is a {kind}. Only plain files may live under content/ and templates/: remove it and commit the real file")
+_KINDS = {SYMLINK_MODE: Text("符号链接", "symbolic link"), GITLINK_MODE: Text("子模块", "submodule")}
+_CHECK_ERRORS = Text("发布前检查发现 {count} 个错误：批准齐了也不能合并，请先按下方检查结果修改",
+                     "The checks found {count} error(s); fix them first, approvals alone are not enough")
+_FINDING_REASON = Text("检查发现 {rules}", "the checks found {rules}")
+GUARDED_FOLDERS = (posts.CONTENT_DIR, TEMPLATES_DIR)
+MARKER = "<!-- gzh-gate -->"  # the gate's own sticky comment, which quotes the commands in its footer
 
 
 @dataclass(frozen=True)
@@ -28,37 +44,65 @@ class GateReport:
     result: GateResult
     checks: Report | None
     secrecy_reasons: tuple[str, ...]
+    restore_label: bool = False     # a referral stands but its label was removed: put it back
 
 
 def evaluate_pull(root: Path, forge: forge_module.Forge, number: int, pr: PullRequest | None = None,
-                  policy_sha: str | None = None) -> tuple[GateReport, Policy, list[tuple[int, str, str]]]:
+                  policy_sha: str | None = None) -> tuple[GateReport, Policy, list[Comment]]:
     """Everything the gate decides, without writing anything to the forge.
 
     The policy and templates come from `policy_sha` (default: the pull request's base commit);
     publishing passes the commit the merge was made on, i.e. the base as it stood at merge time.
+    The changed files come from git, never from the forge's (capped) file list.
     """
     pr = pr or forge.pull_request(number)
-    files = forge.pull_files(number)
     reviews = forge.reviews(number)
     comments = forge.comments(number)
     repo = open_repo(root)
-    base = ensure_commit(repo, policy_sha or pr.base_sha, pr.base_ref)
+    base = ensure_commit(repo, pr.base_sha, pr.base_ref)
+    policy_commit = ensure_commit(repo, policy_sha, pr.base_ref) if policy_sha else base
     head = ensure_commit(repo, pr.head_sha, f"refs/pull/{number}/head")
-    policy_text = read_text(base, POLICY_FILE)
+    policy_text = read_text(policy_commit, POLICY_FILE)
     if policy_text is None:
         raise ConfigError(_NO_POLICY())
-    policy = parse_policy(policy_text, f"{base.hexsha[:7]}:{POLICY_FILE}")
-    checks, flagged = _check_head(base, head, files, policy)
-    heads = [head_user for folder in approval.post_folders(files)
-             if (department := policy.department_by_folder(folder)) for head_user in department.heads]
-    asked = approval.wants_secrecy_review(policy, pr, reviews, heads, [(user, body) for _, user, body in comments])
-    reasons = tuple(flagged) + ((_SECRECY_LABEL_REASON(),) if asked else ())
-    needed = approval.needs(policy, files, secrecy=bool(reasons))
+    policy = parse_policy(policy_text, f"{policy_commit.hexsha[:7]}:{POLICY_FILE}")
+    changes = changed_paths(repo, base, head)
+    checks, flagged = _check_head(policy_commit, head, changes.paths, policy)
+    referrals = _referrals(forge, number, pr, policy, changes.paths, reviews, comments)
+    reasons = ((_FINDING_REASON(rules="、".join(flagged)),) if flagged else ()) + referrals.reasons
+    needed = approval.needs(policy, changes.paths, secrecy=bool(reasons))
+    needed = replace(needed, problems=needed.problems + tuple(_integrity_problems(pr, changes, head, checks)))
     result = approval.evaluate(policy, pr, needed, reviews)
-    return GateReport(pr, result, checks, reasons), policy, comments
+    result = replace(result, notes=result.notes + referrals.notes)
+    restore = bool(reasons) and policy.secrecy_label not in pr.labels
+    return GateReport(pr, result, checks, reasons, restore), policy, comments
 
 
-def _check_head(base: Any, head: Any, files: list[str], policy: Policy) -> tuple[Report | None, list[str]]:
+def _integrity_problems(pr: PullRequest, changes: Changes, head: Any, checks: Report | None) -> list[str]:
+    """What blocks a merge whatever the approvals: an unknown diff, links, and check errors."""
+    problems = []
+    if pr.changed_files is not None and pr.changed_files != changes.count:
+        problems.append(_COUNT_MISMATCH(forge=pr.changed_files, git=changes.count))
+    problems += [_NON_REGULAR(path=path, kind=_KINDS[mode]()) for path, mode in non_regular(head, GUARDED_FOLDERS)]
+    errors = checks.count(Severity.ERROR) if checks is not None else 0
+    if errors:
+        problems.append(_CHECK_ERRORS(count=errors))
+    return problems
+
+
+def _referrals(forge: forge_module.Forge, number: int, pr: PullRequest, policy: Policy, paths: tuple[str, ...],
+               reviews: list[Review], comments: list[Comment]) -> referrals.Referrals:
+    heads = [user for folder in approval.post_folders(paths)
+             if (department := policy.department_by_folder(folder)) for user in department.heads]
+    said = [Said(review.user, review.body, review.submitted_at) for review in reviews]
+    said += [Said(comment.user, comment.body, comment.created_at, comment.edited)
+             for comment in comments if MARKER not in comment.body]
+    office = policy.members("secrecy_office")
+    return referrals.standing(policy.secrecy_label, pr.labels, office, heads + list(office),
+                              forge.label_events(number), said)
+
+
+def _check_head(base: Any, head: Any, files: tuple[str, ...], policy: Policy) -> tuple[Report | None, list[str]]:
     """Check the pull request's posts as they are at its head, with the base's policy and templates."""
     bundles = sorted({bundle for path in files if (bundle := _bundle_at(head, path))})
     if not bundles:

@@ -2,6 +2,10 @@
 templates, and a pull request's posts, without checking anything out (so no PR code ever runs)."""
 from __future__ import annotations
 
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import git
@@ -9,6 +13,8 @@ import git
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
 
+_NO_MERGE_BASE = Text("提交 {head} 与目标分支 {base} 没有共同的历史，无法确定改动了哪些文件",
+                      "Commits {head} and {base} share no history; the changed files cannot be determined")
 _MISSING = Text("本地仓库中没有提交 {sha}，也无法从 origin 取得。请在工作流中用 fetch-depth: 0 检出（见 docs/setup.md）",
                 "Commit {sha} is not in the local repository and could not be fetched; check out with fetch-depth: 0")
 
@@ -46,8 +52,101 @@ def export(commit: git.Commit, folder: str, target: Path) -> bool:
     except KeyError:
         return False
     for item in tree.traverse():
-        if item.type == "blob":
+        if item.type == "blob" and item.mode != SYMLINK_MODE:  # links are refused by the gate, never followed
             destination = target / PurePosixPath(item.path)
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_bytes(item.data_stream.read())
     return True
+
+
+# Git's file modes for what is not a plain file: a symbolic link, and a submodule (a "gitlink").
+SYMLINK_MODE, GITLINK_MODE = 0o120000, 0o160000
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a pull request changes, from git: every path (both sides of a rename) and the number of
+    changed files counted as the forges count them (a rename is one)."""
+
+    paths: tuple[str, ...]
+    count: int
+
+
+def changed_paths(repo: git.Repo, base: git.Commit, head: git.Commit) -> Changes:
+    """The diff from the merge base of base and head to head, as `git diff -M` sees it.
+
+    The forge's file list is capped (GitHub lists at most 3,000 files), so the gate never uses it.
+    """
+    bases = repo.merge_base(base, head)
+    if not bases:
+        raise GzhError(_NO_MERGE_BASE(head=head.hexsha[:7], base=base.hexsha[:7]))
+    output = repo.git.diff("--name-status", "-z", "-M", "--no-ext-diff", "--no-color", bases[0].hexsha, head.hexsha)
+    fields = output.split("\0") if output else []
+    paths: dict[str, None] = {}
+    count = 0
+    index = 0
+    while index < len(fields) and fields[index]:
+        status = fields[index]
+        width = 2 if status[0] in "RC" else 1  # a rename or copy names the old and the new path
+        for path in fields[index + 1: index + 1 + width]:
+            paths[path] = None
+        count += 1
+        index += 1 + width
+    return Changes(tuple(paths), count)
+
+
+def non_regular(commit: git.Commit, folders: tuple[str, ...]) -> list[tuple[str, int]]:
+    """Symbolic links and submodules under `folders` at `commit`: (path, mode) each.
+
+    A link can make approved text stand for a file that a later, lesser-reviewed change rewrites,
+    or point outside the repository; posts and templates must be plain files.
+    """
+    listing = commit.repo.git.ls_tree("-r", "-z", "--full-tree", commit.hexsha, "--", *folders)
+    found = []
+    for entry in filter(None, listing.split("\0")):
+        meta, path = entry.split("\t", 1)
+        mode = int(meta.split(" ", 1)[0], 8)
+        if mode in (SYMLINK_MODE, GITLINK_MODE):
+            found.append((path, mode))
+    return found
+
+
+def worktree_matches(repo: git.Repo, sha: str, folder: str, root: Path) -> bool:
+    """Whether the files under `folder` on disk are exactly the regular files of `folder` at `sha`.
+
+    This is what publishing reads and uploads, so it is compared byte for byte (as git blob ids),
+    without following any link: a symbolic link, a missing or extra file, or a changed byte fails.
+    """
+    try:
+        tree = repo.commit(sha).tree / folder
+    except (KeyError, ValueError):
+        return False
+    approved = {item.path: item.hexsha for item in tree.traverse()
+                if item.type == "blob" and item.mode != SYMLINK_MODE}
+    if len(approved) != sum(1 for item in tree.traverse() if item.type != "tree"):
+        return False  # links or submodules in the approved tree are never publishable
+    on_disk: dict[str, str] = {}
+    for current, folders, files in os.walk(root / folder):
+        for name in folders + files:
+            path = Path(current) / name
+            mode = path.lstat().st_mode
+            if stat.S_ISDIR(mode):
+                continue
+            if not stat.S_ISREG(mode):
+                return False
+            on_disk[path.relative_to(root).as_posix()] = _blob_id(path.read_bytes())
+    return on_disk == approved and not _has_link_above(root, folder)
+
+
+def _blob_id(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # noqa: S324 - git's object id, not security
+
+
+def _has_link_above(root: Path, folder: str) -> bool:
+    """A linked parent folder (content/office -> elsewhere) would swap every post below it."""
+    path = root
+    for part in PurePosixPath(folder).parts:
+        path = path / part
+        if path.is_symlink():
+            return True
+    return False

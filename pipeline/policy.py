@@ -60,6 +60,16 @@ class ProtectedPaths:
 
 
 @dataclass(frozen=True)
+class CombinedTiers:
+    """One person explicitly allowed to fill several tiers of one post's chain (e.g. a department
+    head who is also the publicity head), with the reason, so the exception is auditable."""
+
+    person: str
+    tiers: frozenset[str]
+    reason: str
+
+
+@dataclass(frozen=True)
 class Route:
     keywords: tuple[str, ...]
     department: str
@@ -89,6 +99,7 @@ class Policy:
     secrecy_label: str = "需保密办复审"
     protected: tuple[ProtectedPaths, ...] = ()
     other_roles: tuple[str, ...] = ("administrator",)
+    combined: tuple[CombinedTiers, ...] = ()
     warn_days: int = 10
     fail_days: int = 14
     due_days: int = 3
@@ -116,6 +127,10 @@ class Policy:
     def members(self, role: str) -> tuple[str, ...]:
         return self.roles.get(role, ())
 
+    def combined_tiers(self, username: str) -> frozenset[str]:
+        """The tier kinds `username` may fill at once (empty: one tier, like everyone else)."""
+        return frozenset(kind for entry in self.combined if entry.person == username for kind in entry.tiers)
+
     def person(self, username: str) -> Person:
         return self.people.get(username) or Person(username, username)
 
@@ -131,6 +146,16 @@ _UNKNOWN_ROUTE = Text("留言转交规则中的部门“{slug}”不存在，请
                       "Department '{slug}' in a routing rule does not exist; use one of: {known}")
 _DUPLICATE = Text("{what}“{value}”与前面的重复，每个{what}只能出现一次",
                   "{what} '{value}' repeats an earlier one; each must be unique")
+_UNFILLABLE = Text(
+    "{department}的文章永远无法审批完成：{tiers} 须由不同的人批准，但能担任这些环节的只有 {people}。"
+    "请为该部门增加一位负责人（如副部长），或在 approval.combined_tiers 中写明允许某人兼任哪两个环节及理由",
+    "{department}'s posts can never be approved: {tiers} need distinct people, but only {people} can fill them. "
+    "Add another head (e.g. a deputy), or allow one person to combine two tiers under approval.combined_tiers")
+_UNFILLABLE_SECRECY = Text(
+    "{department}的文章需要保密办复审时无法审批完成：{tiers} 须由不同的人批准，但能担任这些环节的只有 {people}。"
+    "请为该部门或保密委员会办公室增加一人（保密办复审不能由其他环节的人兼任）",
+    "{department}'s posts cannot be approved when the secrecy office must review: {tiers} need distinct "
+    "people, but only {people} can fill them. Add a person to the department or the secrecy office")
 _SLUG = Text("部门编号", "Department slug")
 _FOLDER = Text("部门文件夹", "Department folder")
 _CATEGORY = Text("类别", "Category")
@@ -165,9 +190,12 @@ def parse_policy(text: str, path: str) -> Policy:
     problems = yamlsource.validate(document, yamlsource.load_schema("policy"))
     if not problems:
         problems = _cross_reference_problems(document)
-    if problems:
+    policy = _build(document) if not problems else None
+    if policy is not None:
+        problems = _liveness_problems(document, policy)
+    if problems or policy is None:
         raise ConfigError(format_problems(path, problems))
-    return _build(document)
+    return policy
 
 
 def format_problems(path: str, problems: list[Problem]) -> str:
@@ -200,6 +228,26 @@ def _cross_reference_problems(document: yamlsource.YamlDocument) -> list[Problem
     return sorted(problems, key=lambda problem: problem.location)
 
 
+def _liveness_problems(document: yamlsource.YamlDocument, policy: Policy) -> list[Problem]:
+    """Every department's posts must be approvable: its chain of tiers (with and without the
+    secrecy office) filled by distinct people, or by people `combined_tiers` lets fill two."""
+    from pipeline import approval  # the tiers are the approval stage's; it imports this module for types
+
+    problems = []
+    for index, department in enumerate(policy.departments):
+        for secrecy in (False, True):
+            tiers = approval.department_chain(policy, department, secrecy)
+            if approval.fillable(policy, tiers):
+                continue
+            key_path = ("departments", index, "heads")
+            people = "、".join(f"@{name}" for name in dict.fromkeys(m for tier in tiers for m in tier.members))
+            message = (_UNFILLABLE_SECRECY if secrecy else _UNFILLABLE)(
+                department=department.name, tiers="、".join(tier.name for tier in tiers), people=people)
+            problems.append(Problem(document.locate(key_path), yamlsource.format_key_path(key_path), message))
+            break  # the plain chain already fails; the secrecy one says nothing new
+    return problems
+
+
 def _username_references(data: dict[str, Any]) -> Iterable[tuple[tuple[str | int, ...], str]]:
     group = data["management_group"]
     yield ("management_group", "leader"), group["leader"]
@@ -219,6 +267,8 @@ def _username_references(data: dict[str, Any]) -> Iterable[tuple[tuple[str | int
     for kind, entries in data.get("checks", {}).get("allowlists", {}).items():
         for index, entry in enumerate(entries):
             yield ("checks", "allowlists", kind, index, "approved_by"), entry["approved_by"]
+    for index, entry in enumerate(data.get("approval", {}).get("combined_tiers", [])):
+        yield ("approval", "combined_tiers", index, "person"), entry["person"]
 
 
 def _duplicates(document: yamlsource.YamlDocument, table: str, key: str, what: str) -> list[Problem]:
@@ -270,6 +320,8 @@ def _build(document: yamlsource.YamlDocument) -> Policy:
         protected=tuple(ProtectedPaths(tuple(item["paths"]), tuple(item["roles"]))
                         for item in data.get("approval", {}).get("protected", [])),
         other_roles=tuple(data.get("approval", {}).get("other_roles", ["administrator"])),
+        combined=tuple(CombinedTiers(item["person"], frozenset(item["tiers"]), item["reason"])
+                       for item in data.get("approval", {}).get("combined_tiers", [])),
         warn_days=data.get("patrol", {}).get("warn_days", 10),
         fail_days=data.get("patrol", {}).get("fail_days", 14),
         due_days=data.get("patrol", {}).get("due_days", 3),

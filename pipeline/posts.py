@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator
@@ -30,6 +31,7 @@ _UNCLOSED = Text("元数据块没有结束：请在字段后面加一行 ---", "
 _NOT_MAPPING = Text("元数据块应是“字段: 值”的形式", "Front matter must be 'key: value' lines")
 _BAD_DATE = Text("“{value}”不是有效的日期或时间", "'{value}' is not a valid date or time")
 _UNREADABLE = Text("无法读取文件：{error}", "Cannot read the file: {error}")
+_LINKED = Text("index.md 是符号链接，gzh 不读取链接指向的内容", "index.md is a symbolic link; gzh does not read through it")
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ def load_post(file: Path, root: Path) -> Post:
     display = str(rel)
     department = rel.parts[1] if len(rel.parts) > 2 and rel.parts[0] == CONTENT_DIR else ""
     try:
+        if file.is_symlink():
+            raise OSError(_LINKED())
         text = file.read_text("utf-8-sig").replace("\r\n", "\n")
     except (OSError, UnicodeDecodeError) as error:
         problem = Problem(Location(display), "", _UNREADABLE(error=error))
@@ -224,6 +228,29 @@ def _markdown_under(target: Path) -> Iterator[Path]:
 
 def _is_post_file(file: Path) -> bool:
     return file.name == POST_FILE and file.parent.parent.name != CONTENT_DIR and file.parent.name != CONTENT_DIR
+
+
+def non_regular_entries(folder: Path, root: Path) -> list[str]:
+    """Symbolic links and other non-regular files in `folder`, or linked folders above it up to `root`.
+
+    Repository-relative paths. Nothing is followed: a link is reported, never read through.
+    """
+    found = []
+    path = root
+    for part in folder.relative_to(root).parts:
+        path = path / part
+        if path.is_symlink():
+            return [path.relative_to(root).as_posix()]  # everything below is somewhere else
+    if not folder.is_dir():
+        return found
+    for current, folders, files in os.walk(folder):
+        folders.sort()
+        for name in sorted(folders) + sorted(files):
+            entry = Path(current) / name
+            mode = entry.lstat().st_mode
+            if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+                found.append(entry.relative_to(root).as_posix())
+    return found
 
 
 def bundle_of(path: PurePosixPath, root: Path) -> Path | None:

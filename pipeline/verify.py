@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import forge as forge_module
+from pipeline.forge import ForgeError
 from pipeline.gate import evaluate_pull
-from pipeline.gitrefs import open_repo
+from pipeline.gitrefs import open_repo, worktree_matches
 from pipeline.i18n import Text
 from pipeline.posts import Post
 
@@ -21,6 +22,10 @@ _DIRECT = Text("没有找到合并这篇文章的拉取请求（直接推送到�
                "No pull request merged this post (a direct push or a bypass); unapproved content is not published")
 _NOT_APPROVED = Text("合并它的拉取请求 #{number} 未通过审批（{state}）", "Pull request #{number} that merged it was not approved ({state})")
 _CHANGED = Text("主分支上的内容与拉取请求 #{number} 中批准的版本不同", "The content on the branch differs from what pull request #{number} approved")
+_NOT_AS_APPROVED = Text(
+    "要发布的文件与拉取请求 #{number} 中批准的不是同一份（有符号链接、未提交的改动或多出的文件），未经审批的内容不发布",
+    "The files to publish are not the bytes pull request #{number} approved (a link, an uncommitted change or an "
+    "extra file); unapproved content is not published")
 _NEVER_COMMITTED = Text("文章还没有提交到 git，不能核对审批", "The post is not committed, so its approval cannot be verified")
 ALERT_TITLE = Text("【需处理】未经审批的内容进入主分支：{post}", "[Action needed] Unapproved content reached the branch: {post}")
 ALERT_BODY = Text(
@@ -50,18 +55,23 @@ class Verifier:
         commit = self.repo.git.log("--first-parent", "-1", "--format=%H", "--", post.bundle).strip()
         if not commit:
             return Verification(False, _NEVER_COMMITTED())
-        pull = self.forge.pull_for_commit(commit)
+        try:
+            pull = self.forge.pull_for_commit(commit)
+        except ForgeError as error:  # e.g. an old Gitea without a reliable lookup: say so, publish nothing
+            return Verification(False, str(error), commit=commit)
         if pull is None:
             return Verification(False, _DIRECT(), commit=commit)
         parents = self.repo.commit(commit).parents
-        report, _, _ = evaluate_pull(self.root, self.forge, pull.number, pull,
+        report, _, _ = evaluate_pull(self.root, self.forge, pull.number,  # the full pull request, not the list's
                                      policy_sha=parents[0].hexsha if parents else None)
         if report.result.state != "success":
             return Verification(False, _NOT_APPROVED(number=pull.number, state="；".join(report.result.blockers) or
                                                      "、".join(tier.name for tier in report.result.missing)),
                                 pull.number, commit)
-        if self._tree(self.repo.head.commit.hexsha, post.bundle) != self._tree(pull.head_sha, post.bundle):
+        if self._tree(self.repo.head.commit.hexsha, post.bundle) != self._tree(report.pr.head_sha, post.bundle):
             return Verification(False, _CHANGED(number=pull.number), pull.number, commit)
+        if not worktree_matches(self.repo, report.pr.head_sha, post.bundle, self.root):
+            return Verification(False, _NOT_AS_APPROVED(number=pull.number), pull.number, commit)
         return Verification(True, pull=pull.number, commit=commit, approvers=report.result.approvers)
 
     def _tree(self, sha: str, folder: str) -> str:

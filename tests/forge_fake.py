@@ -1,11 +1,20 @@
-"""Loopback fakes of the GitHub and Gitea REST subsets gzh uses, with their real JSON shapes.
+"""Loopback fakes of the GitHub and Gitea REST subsets gzh uses, with their real JSON shapes and caps.
 
-GitHub: `/repos/...`, `per_page`/`page` with Link headers, reviews in APPROVED /
-CHANGES_REQUESTED / COMMENTED / DISMISSED, `commits/{sha}/pulls` (a list).
-Gitea: `/api/v1/repos/...`, `page`/`limit` with Link and X-Total-Count, reviews in APPROVED /
-REQUEST_CHANGES / COMMENT / REQUEST_REVIEW with `dismissed`, `stale` and `official` flags,
-`commits/{sha}/pull` (one pull request, 404 when none). Both answer 401 without the token and
-404 for what does not exist.
+Each documented limit and quirk is modelled, so that code assuming otherwise fails a test:
+
+GitHub: `/repos/...`, `per_page` (at most 100)/`page` with Link headers; the PR file list stops at
+3,000 files while `changed_files` counts them all; reviews in APPROVED / CHANGES_REQUESTED /
+COMMENTED / DISMISSED, and other users' PENDING drafts are not listed; `commits/{sha}/pulls` lists
+"simple" pulls (`merged_at`, no `merged`, no `changed_files`); `user` and `actor` may be null (a
+deleted account); label history in the issue events.
+Gitea: `/api/v1/repos/...`, `page`/`limit` (at most 50) with Link and X-Total-Count; reviews in
+APPROVED / REQUEST_CHANGES / COMMENT / REQUEST_REVIEW (user or team) with `dismissed`, `stale` and
+`official`, and other users' PENDING reviews dropped after the page is cut (so a page can be short
+while more follow); issue comments take no page or limit; combined statuses say `status`; label
+history in the timeline (`body` "1" added, "" removed); labels are added by id; `/version`;
+`commits/{sha}/pull` from 1.22.0, matching merge commits only from 1.22.3.
+Both: issues and pull requests share one number sequence; an assignee who is not a collaborator
+makes `POST /issues` fail with 422; 401 without the token and 404 for what does not exist.
 """
 from __future__ import annotations
 
@@ -16,11 +25,18 @@ import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import yaml
+
 TOKEN = "forge-token-for-tests"
-_GITEA_STATES = {"APPROVED": "APPROVED", "CHANGES_REQUESTED": "REQUEST_CHANGES", "COMMENTED": "COMMENT"}
+BOT = "gzh-bot"             # who the token belongs to: what the fake records as the author of gzh's writes
+GITHUB_FILES_CAP = 3000     # "list pull request files" returns at most 3,000 files
+_GITEA_STATES = {"APPROVED": "APPROVED", "CHANGES_REQUESTED": "REQUEST_CHANGES", "COMMENTED": "COMMENT",
+                 "PENDING": "PENDING"}
+_COLLABORATORS = frozenset(yaml.safe_load((Path(__file__).resolve().parent.parent / "gzh.yml").read_text("utf-8"))["people"])
 
 
 @dataclass
@@ -36,6 +52,8 @@ class FakePull:
     reviews: list[dict[str, Any]] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
     requested: list[str] = field(default_factory=list)
+    requested_teams: list[str] = field(default_factory=list)
+    label_events: list[dict[str, Any]] = field(default_factory=list)
     merged: bool = False
     merge_commit_sha: str = ""
 
@@ -43,8 +61,11 @@ class FakePull:
 class ForgeFake:
     """The forge's data plus a loopback HTTP server speaking one flavour (github or gitea)."""
 
-    def __init__(self, flavour: str, repository: str = "yzzgh/gzh-content") -> None:
+    def __init__(self, flavour: str, repository: str = "yzzgh/gzh-content", version: str = "1.24.6") -> None:
         self.flavour, self.repository = flavour, repository
+        self.version = version  # Gitea's /version
+        self.collaborators: set[str] = set(_COLLABORATORS)
+        self.labels: dict[str, int] = {}  # the repository's labels: name -> id
         self.pulls: dict[int, FakePull] = {}
         self.statuses: dict[str, list[dict[str, Any]]] = {}
         self.issues: list[dict[str, Any]] = []
@@ -89,9 +110,23 @@ class ForgeFake:
         entries = [{"filename": name, "status": "added"} for name in files]
         for new, old in (renamed or {}).items():
             entries.append({"filename": new, "status": "renamed", "previous_filename": old})
-        pull = FakePull(number, author, head_sha, base_sha, files=entries, labels=list(labels or []))
+        pull = FakePull(number, author, head_sha, base_sha, files=entries)
         self.pulls[number] = pull
+        for name in labels or []:
+            self.label(number, author, name)
         return pull
+
+    def label(self, number: int, user: str | None, name: str, added: bool = True) -> None:
+        """Someone adds (or removes) a label; the forge keeps the history with who did it."""
+        pull = self.pulls[number]
+        if added == (name in pull.labels):
+            return
+        if added:
+            pull.labels.append(name)
+            self.labels.setdefault(name, next(self._ids))
+        else:
+            pull.labels.remove(name)
+        pull.label_events.append({"user": user, "name": name, "added": added, "at": self._now()})
 
     def push(self, number: int, head_sha: str, files: list[str] | None = None) -> None:
         pull = self.pulls[number]
@@ -103,7 +138,8 @@ class ForgeFake:
                 review["stale"] = review["commit_id"] != head_sha
 
     def review(self, number: int, user: str, state: str, commit_id: str | None = None, body: str = "") -> dict[str, Any]:
-        """state: APPROVED, CHANGES_REQUESTED or COMMENTED (GitHub's words; stored in the flavour's)."""
+        """state: APPROVED, CHANGES_REQUESTED, COMMENTED or PENDING (an unsubmitted draft); GitHub's words,
+        stored in the flavour's."""
         pull = self.pulls[number]
         review = {"id": next(self._ids), "user": {"login": user, "id": hash(user) % 10**6}, "body": body,
                   "commit_id": commit_id or pull.head_sha, "submitted_at": self._now()}
@@ -112,7 +148,7 @@ class ForgeFake:
                 for earlier in pull.reviews:  # only the latest approve/reject is official
                     if earlier["user"]["login"] == user:
                         earlier["official"] = False
-            review.update(state=_GITEA_STATES[state], stale=False, dismissed=False, official=state != "COMMENTED",
+            review.update(state=_GITEA_STATES[state], stale=False, dismissed=False, official=state in ("APPROVED", "CHANGES_REQUESTED"),
                           team=None, comments_count=0, updated_at=review["submitted_at"])
         else:
             review.update(state=state, author_association="MEMBER", html_url="", pull_request_url="")
@@ -127,8 +163,24 @@ class ForgeFake:
                 else:
                     review["state"] = "DISMISSED"
 
-    def comment(self, number: int, user: str, body: str) -> None:
-        self.pulls[number].comments.append({"id": next(self._ids), "user": {"login": user}, "body": body})
+    def comment(self, number: int, user: str | None, body: str) -> dict[str, Any]:
+        """A comment by `user` (None: an account deleted since, which GitHub shows as a null user)."""
+        now = self._now()
+        comment = {"id": next(self._ids), "user": {"login": user} if user else None, "body": body,
+                   "created_at": now, "updated_at": now}
+        self.pulls[number].comments.append(comment)
+        return comment
+
+    def edit_comment(self, comment_id: int, body: str) -> None:
+        """Anyone with write access may edit someone else's comment; the author shown stays the same."""
+        for pull in self.pulls.values():
+            for comment in pull.comments:
+                if comment["id"] == comment_id:
+                    comment.update(body=body, updated_at=self._now())
+
+    def delete_comment(self, comment_id: int) -> None:
+        for pull in self.pulls.values():
+            pull.comments = [comment for comment in pull.comments if comment["id"] != comment_id]
 
     def merge(self, number: int, merge_commit_sha: str) -> None:
         pull = self.pulls[number]
@@ -144,18 +196,25 @@ class ForgeFake:
 
     # -- JSON shapes ----------------------------------------------------------------------------------
 
-    def pull_json(self, pull: FakePull) -> dict[str, Any]:
-        data = {
+    def pull_json(self, pull: FakePull, simple: bool = False) -> dict[str, Any]:
+        """A pull request; `simple` is GitHub's "pull-request-simple" (lists): no `merged`, no counts."""
+        data: dict[str, Any] = {
             "number": pull.number, "title": pull.title, "state": "closed" if pull.merged else "open",
-            "user": {"login": pull.author}, "labels": [{"name": name} for name in pull.labels],
+            "user": {"login": pull.author}, "labels": [{"name": name, "id": self.labels.get(name)} for name in pull.labels],
             "head": {"sha": pull.head_sha, "ref": f"dept/{pull.number}"},
             "base": {"sha": pull.base_sha, "ref": pull.base_ref},
-            "merged": pull.merged, "merge_commit_sha": pull.merge_commit_sha or None,
+            "merge_commit_sha": pull.merge_commit_sha or None,
             "html_url": f"{self.api}/pulls/{pull.number}",
         }
         if self.flavour == "github":
             data["merged_at"] = "2026-11-28T10:00:00Z" if pull.merged else None
+            data["requested_teams"] = [{"slug": team} for team in pull.requested_teams]
+        if not simple:
+            data.update(merged=pull.merged, changed_files=len(pull.files))
         return data
+
+    def _version(self) -> tuple[int, ...]:
+        return tuple(int(part) for part in self.version.split(".")[:3])
 
 
 def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
@@ -183,6 +242,8 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
                 if self.headers.get("Authorization") != expected:
                     return self._json(401, {"message": "Bad credentials"})
                 path = url.path.removeprefix(fake.prefix)
+                if fake.flavour == "gitea" and method == "GET" and path == "/version":
+                    return self._json(200, {"version": fake.version})
                 prefix = f"/repos/{fake.repository}"
                 if not path.startswith(prefix):
                     return self._json(404, {"message": "Not Found"})
@@ -192,18 +253,23 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
             routes = [
                 ("GET", r"", lambda m: (200, {"full_name": fake.repository})),
                 ("GET", r"/pulls/(\d+)", lambda m: (200, fake.pull_json(self._pull(m)))),
-                ("GET", r"/pulls/(\d+)/files", lambda m: self._page(self._pull(m).files, query)),
-                ("GET", r"/pulls/(\d+)/reviews", lambda m: self._page(self._reviews(self._pull(m)), query)),
-                ("GET", r"/issues/(\d+)/comments", lambda m: self._page(self._pull(m).comments, query)),
+                ("GET", r"/pulls", lambda m: self._page([fake.pull_json(pull) for pull in self._listed_pulls(query)], query)),
+                ("GET", r"/pulls/(\d+)/files", lambda m: self._files(self._pull(m), query)),
+                ("GET", r"/pulls/(\d+)/reviews", lambda m: self._reviews(self._pull(m), query)),
+                ("GET", r"/issues/(\d+)/comments", lambda m: self._comments(self._pull(m), query)),
+                ("GET", r"/issues/(\d+)/events", lambda m: self._page(self._events(self._pull(m)), query)),
+                ("GET", r"/issues/(\d+)/timeline", lambda m: self._page(self._timeline(self._pull(m)), query)),
+                ("POST", r"/issues/(\d+)/labels", lambda m: self._add_labels(self._pull(m), data)),
+                ("GET", r"/labels", lambda m: self._page([{"id": ident, "name": name} for name, ident in fake.labels.items()], query)),
+                ("POST", r"/labels", lambda m: self._create_label(data)),
                 ("POST", r"/issues/(\d+)/comments", lambda m: self._comment_on(int(m.group(1)), data)),
                 ("PATCH", r"/issues/(\d+)", lambda m: self._edit_issue(int(m.group(1)), data)),
                 ("PATCH", r"/issues/comments/(\d+)", lambda m: self._edit_comment(int(m.group(1)), data)),
                 ("POST", r"/statuses/(\w+)", lambda m: self._add_status(m.group(1), data)),
-                ("GET", r"/commits/(\w+)/statuses", lambda m: self._page(list(reversed(fake.statuses.get(m.group(1), []))), query)),
+                ("GET", r"/commits/(\w+)/statuses", lambda m: self._page(self._statuses(m.group(1)), query)),
                 ("POST", r"/pulls/(\d+)/requested_reviewers", lambda m: self._request(self._pull(m), data)),
                 ("POST", r"/issues", lambda m: self._add_issue(data)),
-                ("GET", r"/commits/(\w+)/pulls", lambda m: (200, [fake.pull_json(pull) for pull in fake.pulls.values()
-                                                                  if m.group(1) in (pull.merge_commit_sha, pull.head_sha)])),
+                ("GET", r"/commits/(\w+)/pulls", lambda m: self._github_pulls_for(m.group(1))),
                 ("GET", r"/commits/(\w+)/pull", lambda m: self._pull_for_commit(m.group(1))),
             ]
             for verb, pattern, action in routes:
@@ -222,13 +288,76 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
                 raise LookupError
             return pull
 
-        def _reviews(self, pull: FakePull) -> list[dict[str, Any]]:
-            rows = list(pull.reviews)
-            if fake.flavour == "gitea":  # review requests are listed as rows
-                rows += [{"id": next(fake._ids), "user": {"login": user}, "state": "REQUEST_REVIEW", "commit_id": "",
-                          "stale": False, "dismissed": False, "official": True, "submitted_at": fake._now(), "body": ""}
-                         for user in pull.requested]
+        def _files(self, pull: FakePull, query: dict[str, str]) -> tuple[int, list[Any]]:
+            listed = pull.files[:GITHUB_FILES_CAP] if fake.flavour == "github" else pull.files
+            return self._page(listed, query)
+
+        def _reviews(self, pull: FakePull, query: dict[str, str]) -> tuple[int, list[Any]]:
+            def hidden(row: dict[str, Any]) -> bool:  # other users' drafts; the caller is the bot
+                return row["state"] == "PENDING" and (row.get("user") or {}).get("login") != BOT
+
+            if fake.flavour == "github":
+                return self._page([row for row in pull.reviews if not hidden(row)], query)
+            rows = list(pull.reviews)  # Gitea: requests are rows; drafts are dropped after the page is cut
+            rows += [{"id": next(fake._ids), "user": {"login": user}, "team": None, "state": "REQUEST_REVIEW",
+                      "commit_id": "", "stale": False, "dismissed": False, "official": True,
+                      "submitted_at": fake._now(), "body": ""} for user in pull.requested]
+            rows += [{"id": next(fake._ids), "user": None, "team": {"name": team}, "state": "REQUEST_REVIEW",
+                      "commit_id": "", "stale": False, "dismissed": False, "official": True,
+                      "submitted_at": fake._now(), "body": ""} for team in pull.requested_teams]
+            status, page = self._page(rows, query)
+            return status, [row for row in page if not hidden(row)]
+
+        def _comments(self, pull: FakePull, query: dict[str, str]) -> tuple[int, list[Any]]:
+            if fake.flavour == "gitea":  # no page or limit here: always the whole list
+                self._headers = {"X-Total-Count": str(len(pull.comments))}
+                return 200, list(pull.comments)
+            return self._page(pull.comments, query)
+
+        def _events(self, pull: FakePull) -> list[dict[str, Any]]:
+            """GitHub's issue events, with other kinds mixed in as the real list has them."""
+            events: list[dict[str, Any]] = [{"id": 1, "event": "review_requested", "actor": {"login": pull.author},
+                                             "created_at": "2026-11-28T08:00:00Z"}]
+            for item in pull.label_events:
+                events.append({"id": next(fake._ids), "event": "labeled" if item["added"] else "unlabeled",
+                               "actor": {"login": item["user"]} if item["user"] else None,
+                               "label": {"name": item["name"], "color": "d73a4a"}, "created_at": item["at"]})
+            return events
+
+        def _timeline(self, pull: FakePull) -> list[dict[str, Any]]:
+            """Gitea's timeline: comments and label changes (body "1" added, "" removed), oldest first."""
+            rows = [{"id": comment["id"], "type": "comment", "user": comment["user"], "body": comment["body"],
+                     "created_at": comment["created_at"]} for comment in pull.comments]
+            rows += [{"id": next(fake._ids), "type": "label", "user": {"login": item["user"]} if item["user"] else None,
+                      "body": "1" if item["added"] else "", "label": {"name": item["name"], "id": fake.labels[item["name"]]},
+                      "created_at": item["at"]} for item in pull.label_events]
+            return sorted(rows, key=lambda row: row["created_at"])
+
+        def _add_labels(self, pull: FakePull, data: dict[str, Any]) -> tuple[int, list[Any]]:
+            names = data.get("labels", [])
+            if fake.flavour == "gitea":  # ids, as the documented API takes them
+                by_id = {ident: name for name, ident in fake.labels.items()}
+                if not all(isinstance(ident, int) and ident in by_id for ident in names):
+                    return 422, {"message": "labels must be existing label ids"}
+                names = [by_id[ident] for ident in names]
+            for name in names:
+                fake.label(pull.number, BOT, name)
+            return 200, [{"name": name, "id": fake.labels[name]} for name in pull.labels]
+
+        def _create_label(self, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            ident = fake.labels.setdefault(data["name"], next(fake._ids))
+            return 201, {"id": ident, "name": data["name"], "color": data.get("color", "")}
+
+        def _statuses(self, sha: str) -> list[dict[str, Any]]:
+            rows = list(reversed(fake.statuses.get(sha, [])))
+            if fake.flavour == "gitea":  # Gitea's CommitStatus says `status`, not `state`
+                rows = [{"status": row["state"], **{k: v for k, v in row.items() if k != "state"}} for row in rows]
             return rows
+
+        def _listed_pulls(self, query: dict[str, str]) -> list[FakePull]:
+            wanted = query.get("state", "open")
+            pulls = sorted(fake.pulls.values(), key=lambda pull: -pull.number)
+            return [pull for pull in pulls if wanted == "all" or (pull.merged == (wanted == "closed"))]
 
         def _page(self, items: list[Any], query: dict[str, str]) -> tuple[int, list[Any]]:
             page = int(query.get("page", 1))
@@ -244,9 +373,7 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
             return 200, chunk
 
         def _add_comment(self, pull: FakePull, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-            comment = {"id": next(fake._ids), "user": {"login": "gzh-bot"}, "body": data["body"]}
-            pull.comments.append(comment)
-            return 201, comment
+            return 201, fake.comment(pull.number, BOT, data["body"])
 
         def _issue(self, number: int) -> dict[str, Any]:
             issue = next((item for item in fake.issues if item["number"] == number), None)
@@ -257,7 +384,7 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
         def _comment_on(self, number: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             if number in fake.pulls:
                 return self._add_comment(fake.pulls[number], data)
-            comment = {"id": next(fake._ids), "user": {"login": "gzh-bot"}, "body": data["body"]}
+            comment = {"id": next(fake._ids), "user": {"login": BOT}, "body": data["body"]}
             self._issue(number)["comments"].append(comment)
             return 201, comment
 
@@ -270,7 +397,7 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
             for pull in fake.pulls.values():
                 for comment in pull.comments:
                     if comment["id"] == comment_id:
-                        comment["body"] = data["body"]
+                        comment.update(body=data["body"], updated_at=fake._now())
                         return 200, comment
             raise LookupError
 
@@ -288,16 +415,27 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
             return 201, fake.pull_json(pull)
 
         def _add_issue(self, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-            issue = {"number": 100 + len(fake.issues), "title": data["title"], "body": data.get("body", ""),
+            refused = [user for user in data.get("assignees", []) if user not in fake.collaborators]
+            if refused:  # both forges refuse the whole issue rather than drop one assignee
+                return 422, {"message": "Validation Failed", "errors": [{"field": "assignees", "code": "invalid"}]}
+            taken = [*fake.pulls, *(item["number"] for item in fake.issues)]  # one sequence for both
+            issue = {"number": max(taken, default=0) + 1, "title": data["title"], "body": data.get("body", ""),
                      "state": "open", "comments": [], "assignees": [{"login": user} for user in data.get("assignees", [])]}
             if fake.flavour == "gitea":
                 issue["due_date"] = data.get("due_date")
             fake.issues.append(issue)
             return 201, issue
 
+        def _github_pulls_for(self, sha: str) -> tuple[int, list[Any]]:
+            return 200, [fake.pull_json(pull, simple=True) for pull in fake.pulls.values()
+                         if sha in (pull.merge_commit_sha, pull.head_sha)]
+
         def _pull_for_commit(self, sha: str) -> tuple[int, Any]:
+            if fake._version() < (1, 22, 0):
+                raise LookupError  # the route does not exist yet
+            fixed = fake._version() >= (1, 22, 3)  # before go-gitea PR 32117 only head commits matched
             for pull in fake.pulls.values():
-                if sha in (pull.merge_commit_sha, pull.head_sha):
+                if sha == pull.head_sha or (fixed and sha == pull.merge_commit_sha):
                     return 200, fake.pull_json(pull)
             raise LookupError
 

@@ -124,17 +124,21 @@ def test_dismissed_review_does_not_count(pr: PullScenario) -> None:
 
 
 def test_post_moved_into_another_department_needs_both_heads(pr: PullScenario) -> None:
-    target = pr.root / "content" / "rights" / "2026-11-28-news"
+    old = pr.root / "content" / "office" / "old"
+    target = pr.root / "content" / "rights" / "old"
     target.parent.mkdir(parents=True)
-    pr.post.parent.rename(target)
+    old.rename(target)
+    text = (target / "index.md").read_text("utf-8").replace("reviewer: li-na", "reviewer: liu-yang")
+    (target / "index.md").write_text(text, "utf-8")
     head = pr.commit("移到法律部")
-    pr.forge.pulls[1].files = [{"filename": "content/rights/2026-11-28-news/index.md", "status": "renamed",
-                                "previous_filename": "content/office/2026-11-28-news/index.md"}]
-    pr.forge.push(1, head)
+    pr.forge.push(1, head, ["content/office/2026-11-28-news/index.md"])
+    pr.forge.pulls[1].files.append({"filename": "content/rights/old/index.md", "status": "renamed",
+                                    "previous_filename": "content/office/old/index.md"})
     pr.approve()
     status = pr.gate()
     assert status["state"] == "pending"
     assert "部门负责人（法律和权益保障部" in status["description"] and "分管主席（法律和权益保障部）" in status["description"]
+    assert "部门负责人（办公室" in pr.comment()  # the folder it left needs its head too
 
 
 def test_secrecy_findings_require_the_secrecy_office(pr: PullScenario) -> None:
@@ -143,9 +147,21 @@ def test_secrecy_findings_require_the_secrecy_office(pr: PullScenario) -> None:
     pr.approve()
     status = pr.gate()
     assert status["state"] == "pending" and "保密委员会办公室复审" in status["description"]
-    assert "需要保密委员会办公室复审**（第六条第三款）：mobile-number" in pr.comment()
+    assert "需要保密委员会办公室复审**（第六条第三款）：检查发现 mobile-number" in pr.comment()
+    assert pr.forge.pulls[1].labels == ["需保密办复审"]  # the gate records the referral where it lasts
     pr.approve("wu-fang")
     assert pr.gate()["state"] == "success"
+
+
+def test_a_finding_referral_stands_after_the_finding_is_removed(pr: PullScenario) -> None:
+    pr.post.write_text(post_text("联系人手机13800138000。\n"), "utf-8")
+    pr.forge.push(1, pr.commit("加联系人"))
+    pr.gate()
+    pr.post.write_text(post_text("联系人请致电市总工会。\n"), "utf-8")
+    pr.forge.push(1, pr.commit("删掉手机号"))
+    pr.approve()
+    status = pr.gate()
+    assert status["state"] == "pending" and status["description"].endswith("保密委员会办公室复审")
 
 
 @pytest.mark.parametrize("how", ["label", "review", "comment", "front-matter"])
@@ -185,6 +201,7 @@ def test_strict_order(pr: PullScenario) -> None:
 
 
 def test_protected_files_need_their_roles(pr: PullScenario) -> None:
+    pr.repo.git.reset("--hard", pr.base)  # a pull request that changes only the program
     (pr.root / "pipeline").mkdir()
     (pr.root / "pipeline" / "hack.py").write_text("print('x')\n", "utf-8")
     pr.forge.push(1, pr.commit("改程序"), ["pipeline/hack.py"])
@@ -213,3 +230,155 @@ def test_gate_needs_tiers_from_the_shipped_policy() -> None:
     needed = approval.needs(policy, ["content/office/x/index.md"], secrecy=False)
     assert [tier.key for tier in needed.tiers] == [
         "department:office", "administrator", "publicity_head", "leader_in_charge:zhao-min", "principal_leader"]
+
+
+# -- attacks found from outside (docs/approval.md, 攻击表): each must be refused on both forges -----------
+
+
+def test_a_post_hidden_behind_3000_files_still_needs_every_tier(pr: PullScenario) -> None:
+    """GitHub lists at most 3,000 files; the gate takes the changed paths from git instead."""
+    filler = pr.root / "docs" / "filler"
+    filler.mkdir(parents=True)
+    for index in range(3001):
+        (filler / f"{index:04}.txt").write_text(f"{index}\n", "utf-8")
+    pr.forge.push(1, pr.commit("3001 个无关文件"),
+                  [f"docs/filler/{index:04}.txt" for index in range(3001)] + ["content/office/2026-11-28-news/index.md"])
+    pr.approve("sun-hao")
+    status = pr.gate()
+    assert status["state"] == "pending" and "部门负责人（办公室" in status["description"]
+    pr.approve()
+    assert pr.gate()["state"] == "success"
+
+
+def test_forge_and_git_disagreeing_on_the_changed_files_fails(pr: PullScenario) -> None:
+    pr.forge.pulls[1].files.append({"filename": "docs/ghost.md", "status": "added"})
+    pr.approve()
+    status = pr.gate()
+    assert status["state"] == "failure" and "改了 2 个文件，git 算出的是 1 个" in status["description"]
+
+
+@pytest.mark.parametrize("where", ["index.md", "image", "templates"])
+def test_symbolic_links_fail_the_gate(pr: PullScenario, where: str) -> None:
+    (pr.root / "docs").mkdir()
+    (pr.root / "docs" / "x.md").write_text(pr.post.read_text("utf-8"), "utf-8")
+    if where == "index.md":
+        pr.post.unlink()
+        pr.post.symlink_to("../../../docs/x.md")
+    elif where == "image":
+        (pr.post.parent / "photo.png").symlink_to("../../../docs/x.md")
+    else:
+        (pr.root / "templates" / "extra.html.j2").symlink_to("../docs/x.md")
+    pr.forge.push(1, pr.commit("链接"), ["content/office/2026-11-28-news/index.md", "docs/x.md"]
+                  + (["content/office/2026-11-28-news/photo.png"] if where == "image" else [])
+                  + (["templates/extra.html.j2"] if where == "templates" else []))
+    pr.approve()
+    status = pr.gate()
+    assert status["state"] == "failure" and "是符号链接" in status["description"]
+
+
+def test_check_errors_block_even_when_every_tier_approved(pr: PullScenario) -> None:
+    pr.post.write_text(post_text(meta=front_matter(category="八卦")), "utf-8")
+    pr.forge.push(1, pr.commit("类别写错"))
+    pr.approve()
+    status = pr.gate()
+    assert status["state"] == "failure" and "发布前检查发现 1 个错误" in status["description"]
+    assert "**发布前检查**：1 篇文章，1 个错误" in pr.comment() and "审批已完成" not in pr.comment()
+
+
+def test_a_document_number_that_only_ends_like_an_allowlisted_one_needs_the_secrecy_office(pr: PullScenario) -> None:
+    pr.post.write_text(post_text("依据苏扬工发〔2026〕12号文件。\n"), "utf-8")
+    pr.forge.push(1, pr.commit("引用文件"))
+    pr.approve()
+    assert pr.gate()["description"].endswith("保密委员会办公室复审")
+
+
+def test_every_department_of_the_shipped_policy_can_be_approved(pr: PullScenario) -> None:
+    from pipeline.policy import load_repository_policy
+
+    policy = load_repository_policy(PROJECT)
+    for department in policy.departments:
+        for secrecy in (False, True):
+            assert approval.fillable(policy, approval.department_chain(policy, department, secrecy)), department.name
+
+
+def test_a_publicity_post_is_approved_by_the_deputy_and_the_publicity_head(pr: PullScenario) -> None:
+    target = pr.root / "content" / "publicity" / "2026-11-28-news"
+    target.parent.mkdir(parents=True)
+    text = pr.post.read_text("utf-8").replace("reviewer: li-na", "reviewer: gu-xin")
+    pr.post.parent.rename(target)
+    (target / "index.md").write_text(text, "utf-8")
+    pr.forge.push(1, pr.commit("改为宣网部稿件"), ["content/publicity/2026-11-28-news/index.md"])
+    pr.approve("zhou-yan", "sun-hao", "qian-li", "wang-jun")
+    assert pr.gate()["state"] == "pending"  # zhou-yan counts for one of her two tiers only
+    pr.approve("gu-xin")
+    assert pr.gate()["state"] == "success"
+
+
+class TestSecrecyReferralsStand:
+    """A referral stands until the secrecy office approves; only its maker or the office withdraws it."""
+
+    LABEL = "需保密办复审"
+
+    def test_the_author_removing_the_heads_label_is_ignored(self, pr: PullScenario) -> None:
+        pr.forge.label(1, "li-na", self.LABEL)
+        pr.forge.label(1, PullScenario.AUTHOR, self.LABEL, added=False)
+        pr.approve()
+        status = pr.gate()
+        assert status["description"].endswith("保密委员会办公室复审")
+        assert "@zhang-wei 移除了标签“需保密办复审”，但保密办复审请求只能由提出人或保密委员会办公室撤回" in pr.comment()
+        assert pr.forge.pulls[1].labels == [self.LABEL]  # put back by the gate
+
+    def test_deleting_the_heads_comment_after_the_gate_saw_it_changes_nothing(self, pr: PullScenario) -> None:
+        comment = pr.forge.comment(1, "li-na", "会议细节拿不准，/保密复审")
+        pr.gate()
+        pr.forge.delete_comment(comment["id"])
+        pr.forge.label(1, PullScenario.AUTHOR, self.LABEL, added=False)
+        pr.approve()
+        assert pr.gate()["description"].endswith("保密委员会办公室复审")
+
+    def test_editing_the_heads_comment_changes_nothing(self, pr: PullScenario) -> None:
+        comment = pr.forge.comment(1, "li-na", "/保密复审")
+        pr.gate()
+        pr.forge.edit_comment(comment["id"], "/撤回保密复审")  # someone with write access rewrote it
+        pr.approve()
+        assert pr.gate()["description"].endswith("保密委员会办公室复审")
+
+    def test_someone_else_cannot_withdraw(self, pr: PullScenario) -> None:
+        pr.forge.comment(1, "li-na", "/保密复审")
+        pr.forge.comment(1, PullScenario.AUTHOR, "/撤回保密复审")
+        pr.approve()
+        assert pr.gate()["description"].endswith("保密委员会办公室复审")
+        assert "@zhang-wei 要求撤回保密办复审，但只有提出人或保密委员会办公室可以撤回" in pr.comment()
+
+    def test_the_head_who_referred_can_withdraw_before_it_is_recorded(self, pr: PullScenario) -> None:
+        pr.forge.comment(1, "li-na", "/保密复审")
+        pr.forge.comment(1, "li-na", "想清楚了，可以公开。/撤回保密复审")
+        pr.approve()
+        assert pr.gate()["state"] == "success"
+
+    def test_the_secrecy_office_can_withdraw(self, pr: PullScenario) -> None:
+        pr.forge.label(1, "li-na", self.LABEL)
+        pr.forge.label(1, "wu-fang", self.LABEL, added=False)
+        pr.approve()
+        assert pr.gate()["state"] == "success"
+
+    def test_a_deleted_accounts_comment_is_read_without_error(self, pr: PullScenario) -> None:
+        pr.forge.comment(1, None, "/保密复审")
+        pr.approve()
+        assert pr.gate()["state"] == "success"
+
+
+def test_pending_drafts_hiding_on_a_page_do_not_hide_a_later_change_request(pr: PullScenario) -> None:
+    """Gitea drops other users' PENDING reviews after cutting a page: a short page is not the last."""
+    for index in range(60):
+        pr.forge.review(1, f"staff-{index}", "PENDING", body="草稿")
+    pr.approve()
+    pr.forge.review(1, "zhou-yan", "CHANGES_REQUESTED", body="请改标题")
+    status = pr.gate()
+    assert status["state"] == "failure" and "@zhou-yan 要求修改" in status["description"]
+
+
+def test_team_review_requests_are_not_reviews(pr: PullScenario) -> None:
+    pr.forge.pulls[1].requested_teams = ["leaders"]
+    pr.approve()
+    assert pr.gate()["state"] == "success"

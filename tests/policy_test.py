@@ -122,3 +122,40 @@ def test_mutated_policy_lines_give_a_clear_error_or_load(data: st.DataObject) ->
 def test_routing_rule_must_name_a_department() -> None:
     text = POLICY_TEXT.replace("      department: rights\n", "      department: sport\n", 1)
     assert f"gzh.yml:{line_of(text, 'department: sport')}:19: inbox.routes[0].department：留言转交规则中的部门“sport”不存在" in problems_of(text)
+
+
+DEAD_PUBLICITY = POLICY_TEXT.replace("heads: [gu-xin, zhou-yan]", "heads: [zhou-yan]")  # the shipped file before
+
+
+def test_a_department_that_can_never_be_approved_is_a_configuration_error() -> None:
+    line = line_of(DEAD_PUBLICITY, "heads: [zhou-yan]")
+    assert problems_of(DEAD_PUBLICITY).splitlines()[1] == (
+        f"  gzh.yml:{line}:12: departments[2].heads：宣网部的文章永远无法审批完成：部门负责人（宣网部，兼保密初审）、"
+        "微信管理员、宣教部长、分管主席（宣网部）、主要领导 须由不同的人批准，但能担任这些环节的只有 "
+        "@zhou-yan、@sun-hao、@qian-li、@wang-jun。请为该部门增加一位负责人（如副部长），"
+        "或在 approval.combined_tiers 中写明允许某人兼任哪两个环节及理由")
+
+
+def test_a_department_whose_secrecy_chain_cannot_be_filled_is_an_error() -> None:
+    text = POLICY_TEXT.replace("heads: [li-na]", "heads: [wu-fang]")  # the secrecy office heading a department
+    assert "办公室的文章需要保密办复审时无法审批完成" in problems_of(text)
+
+
+def test_combined_tiers_let_one_person_fill_two_tiers_explicitly() -> None:
+    text = DEAD_PUBLICITY.replace("  other_roles: [administrator]", """  other_roles: [administrator]
+  combined_tiers:
+    - person: zhou-yan
+      tiers: [department, publicity_head]
+      reason: 宣网部部长兼任宣教部长""")
+    policy = parse_policy(text, "gzh.yml")
+    assert policy.combined_tiers("zhou-yan") == {"department", "publicity_head"}
+    assert policy.combined_tiers("sun-hao") == frozenset()
+
+
+def test_the_secrecy_review_can_never_be_combined() -> None:
+    text = POLICY_TEXT.replace("  other_roles: [administrator]", """  other_roles: [administrator]
+  combined_tiers:
+    - person: wu-fang
+      tiers: [department, secrecy]
+      reason: 不允许""")
+    assert "approval.combined_tiers[0].tiers[1]" in problems_of(text)

@@ -90,3 +90,89 @@ def test_real_account_without_forge_settings_is_refused(tmp_path: Path, monkeypa
     init_git(root)
     assert main(["--root", str(root), "publish"]) == 1
     assert "发布到正式公众号前必须核对审批" in capsys.readouterr().err
+
+
+def test_a_post_hidden_behind_3000_files_is_not_published(merged, capsys) -> None:
+    scenario, sandbox = merged
+    filler = scenario.root / "docs" / "filler"
+    filler.mkdir(parents=True)
+    for index in range(3001):
+        (filler / f"{index:04}.txt").write_text(f"{index}\n", "utf-8")
+    scenario.forge.push(1, scenario.commit("3001 个无关文件"),
+                        [f"docs/filler/{index:04}.txt" for index in range(3001)] + ["content/office/2026-11-28-news/index.md"])
+    scenario.approve("sun-hao")  # all the forge's capped list would have asked for
+    merge(scenario)
+    assert main(["--root", str(scenario.root), "publish", "--dry-run"]) == 1
+    assert publish(scenario) == 1
+    assert "合并它的拉取请求 #1 未通过审批" in capsys.readouterr().out and sandbox.calls() == []
+
+
+def test_a_file_swapped_for_a_link_after_approval_is_not_published(merged, capsys) -> None:
+    scenario, sandbox = merged
+    scenario.approve()
+    merge(scenario)
+    outside = scenario.root.parent / "outside.md"
+    outside.write_text(scenario.post.read_text("utf-8").replace("全委会议", "全委会议（未经审批的改动）"), "utf-8")
+    scenario.post.unlink()
+    scenario.post.symlink_to(outside)  # the runner's checkout, not a commit: git still shows the approved tree
+    assert publish(scenario, "content/office/2026-11-28-news") == 1
+    assert "未通过发布前检查" in capsys.readouterr().out and sandbox.calls() == []
+    assert main(["--root", str(scenario.root), "check", "content/office/2026-11-28-news"]) == 1
+    assert "content/office/2026-11-28-news/index.md”是符号链接" in capsys.readouterr().out
+
+
+def test_an_uncommitted_change_in_the_checkout_is_not_published(merged, capsys) -> None:
+    scenario, sandbox = merged
+    scenario.approve()
+    merge(scenario)
+    scenario.post.write_text(scenario.post.read_text("utf-8").replace("全委会议。", "全委会议，另有安排。"), "utf-8")
+    assert publish(scenario, "content/office/2026-11-28-news") == 1
+    assert "不是同一份" in capsys.readouterr().out and sandbox.calls() == []
+
+
+def test_the_bytes_published_are_the_bytes_approved(merged, capsys) -> None:
+    from pipeline.gitrefs import worktree_matches
+
+    scenario, _ = merged
+    scenario.approve()
+    merge(scenario)
+    approved = scenario.forge.pulls[1].head_sha
+    folder = "content/office/2026-11-28-news"
+    assert worktree_matches(scenario.repo, approved, folder, scenario.root)
+    (scenario.post.parent / "extra.png").write_bytes(b"not approved")
+    assert not worktree_matches(scenario.repo, approved, folder, scenario.root)
+
+
+@pytest.mark.parametrize("version", ["1.21.11", "1.22.1"])
+def test_older_gitea_finds_the_merged_pull_request_another_way(tmp_path: Path, monkeypatch, version: str) -> None:
+    """/commits/{sha}/pull is missing before 1.22.0 and misses merge commits before 1.22.3."""
+    scenario = PullScenario(tmp_path, "gitea")
+    scenario.forge.version = version
+    sandbox = Sandbox(tmp_path / "sandbox").start()
+    sandbox.state.data["publish_seconds"] = 0.0
+    for key, value in {**scenario.forge.environment(), "WECHAT_API_BASE": sandbox.url + "cgi-bin/",
+                       "WECHAT_APPID": SANDBOX_APPID, "WECHAT_SECRET": SANDBOX_SECRET}.items():
+        monkeypatch.setenv(key, value)
+    try:
+        scenario.approve()
+        merge(scenario)
+        assert publish(scenario, "content/office/2026-11-28-news") == 0
+    finally:
+        sandbox.stop()
+        scenario.close()
+
+
+def test_older_gitea_without_the_pull_request_says_why(tmp_path: Path, monkeypatch, capsys) -> None:
+    scenario = PullScenario(tmp_path, "gitea")
+    scenario.forge.version = "1.21.11"
+    for key, value in {**scenario.forge.environment(), "WECHAT_API_BASE": "http://127.0.0.1:9/cgi-bin/",
+                       "WECHAT_APPID": SANDBOX_APPID, "WECHAT_SECRET": SANDBOX_SECRET}.items():
+        monkeypatch.setenv(key, value)
+    try:
+        scenario.approve()
+        merge(scenario)
+        scenario.forge.pulls.clear()
+        assert publish(scenario, "content/office/2026-11-28-news") == 1
+        assert "在 Gitea 1.21.11 上找不到合并提交" in capsys.readouterr().out
+    finally:
+        scenario.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from pipeline.checks import ignores
-from pipeline.checks.frontmatter import POST_LAYOUT, STRAY_FILE
+from pipeline.checks.frontmatter import NON_REGULAR_FILE, POST_LAYOUT, STRAY_FILE, non_regular_file
 from pipeline.checks.model import Finding, Hit, PostView, Rule, Severity
 from pipeline.checks.registry import RULE_IDS, RULES, RULES_BY_ID
 from pipeline.i18n import Text
@@ -72,11 +72,15 @@ def severities(policy: Policy) -> Mapping[str, Severity | None]:
 
 
 def check_posts(posts: Iterable[Post], policy: Policy, root: Path, strays: Iterable[str] = (),
-                published: Mapping[str, tuple[str, str]] | None = None) -> Report:
+                published: Mapping[str, tuple[str, str]] | None = None, links: Iterable[str] = ()) -> Report:
+    """Every post, plus findings about other files: stray Markdown, and links outside post folders
+    (`links`, e.g. under templates/)."""
     levels = severities(policy)
     reports = tuple(check_post(post, policy, root, levels, published) for post in posts)
-    layout = levels[POST_LAYOUT.id]
+    layout, linked = levels[POST_LAYOUT.id], levels[non_regular_file.id]
     other = tuple(Finding(POST_LAYOUT.id, layout, Location(path), STRAY_FILE()) for path in strays if layout)
+    other += tuple(Finding(non_regular_file.id, linked, Location(path), NON_REGULAR_FILE(path=path))
+                   for path in links if linked)
     return Report(reports, other)
 
 

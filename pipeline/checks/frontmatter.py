@@ -3,14 +3,20 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from pipeline import render
+from pipeline import posts, render
 from pipeline.checks.model import Hit, PostView, Rule, Severity, rule
 from pipeline.i18n import Text
+from pipeline.yamlsource import Location
 
 _UNKNOWN_DEPARTMENT = Text(
     "文章必须放在某个部门的文件夹里：content/<部门文件夹>/<文章文件夹>/index.md。“{folder}”不是 gzh.yml 中登记的部门文件夹，可用的有：{known}",
     "A post must live in a department folder, content/<department>/<post>/index.md. '{folder}' is not a "
     "department folder in gzh.yml; known: {known}")
+NON_REGULAR_FILE = Text(
+    "“{path}”是符号链接（或其他特殊文件），不是普通文件。审批的是链接本身，发布时读到的却是它指向的内容，"
+    "所以一律不允许：请删除它，把真正的文件复制到文章文件夹里再提交",
+    "'{path}' is a symbolic link (or another special file), not a plain file. Approval would cover the link "
+    "while publishing reads what it points to: remove it and commit the real file in the post folder")
 _UNKNOWN_CATEGORY = Text(
     "“{value}”不是第四条规定的信息类别。请改为以下之一：{known}",
     "'{value}' is not one of the categories of Art. 4. Use one of: {known}")
@@ -51,6 +57,13 @@ def front_matter(view: PostView) -> Iterator[Hit]:
     for problem in view.post.problems:
         where = f"{problem.key_path}：" if problem.key_path else ""
         yield Hit(problem.location, f"{where}{problem.message}")
+
+
+@rule("non-regular-file", Severity.ERROR, Text("文章文件夹里只有普通文件（没有符号链接）",
+                                                "Post folders hold plain files only (no symbolic links)"))
+def non_regular_file(view: PostView) -> Iterator[Hit]:
+    for path in posts.non_regular_entries(view.post.folder, view.root):
+        yield Hit(Location(path), NON_REGULAR_FILE(path=path))
 
 
 @rule("department-unknown", Severity.ERROR, Text("文章位于 gzh.yml 中登记的部门文件夹", "Post is in a known department folder"))

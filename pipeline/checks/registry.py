@@ -7,6 +7,7 @@ from pipeline.checks.model import Rule
 RULES: tuple[Rule, ...] = (
     # front matter and place (Art. 3, 4, 5(4), 6(2))
     frontmatter.POST_LAYOUT,
+    frontmatter.non_regular_file,
     frontmatter.front_matter,
     frontmatter.department_unknown,
     frontmatter.category_unknown,

@@ -97,12 +97,18 @@ def _canonical_number(match: re.Match[str]) -> str:
     return f"{_agency(match)}〔{match.group('year')}〕{int(match.group('seq'))}号"
 
 
+def _canonical_value(value: str) -> str:
+    """An allowlisted number in the form the scan compares: brackets and zero padding normalised."""
+    match = _DOC_NUMBER.fullmatch(value.strip())
+    return _canonical_number(match) if match else value.strip()
+
+
 @rule("document-number", Severity.WARNING, Text("引用的发文字号已公开", "Cited document numbers are public"), secrecy=True)
 def document_number(view: PostView) -> Iterator[Hit]:
-    public = view.policy.allowed_values("document_numbers")
+    public = {_canonical_value(value) for value in view.policy.allowed_values("document_numbers")}
     for match in _scan(view, _DOC_NUMBER):
         number = _canonical_number(match)
-        if not any(number.endswith(value) or value.endswith(number) for value in public):
+        if number not in public:  # the whole number: 苏扬工发〔2026〕12号 is not 扬工发〔2026〕12号
             yield Hit(view.location(match.start() + len(match.group("agency")) - len(_agency(match))), _DOC(number=number))
 
 

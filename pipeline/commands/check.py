@@ -62,7 +62,9 @@ def check(
 
 def _run(root: Path, policy: Policy, post_files: list[Path], strays: list[Path]) -> Report:
     loaded = [posts.load_post(file, root) for file in post_files]
-    return check_posts(loaded, policy, root, [_relative(root, stray) for stray in strays], published_versions(root))
+    links = posts.non_regular_entries(root / render.TEMPLATES_DIR, root)
+    return check_posts(loaded, policy, root, [_relative(root, stray) for stray in strays], published_versions(root),
+                       links)
 
 
 def published_versions(root: Path) -> dict[str, tuple[str, str]]:

@@ -15,6 +15,7 @@ from typing import Callable
 from pipeline import codeowners, forge as forge_module, output
 from pipeline.commands.check import load_checked_policy
 from pipeline.errors import GzhError
+from pipeline.forge.gitea import MINIMUM_VERSION, Gitea
 from pipeline.gitrefs import open_repo
 from pipeline.i18n import Text
 from pipeline.wechat import Credentials, WeChat
@@ -48,6 +49,9 @@ _FORGE = Text("平台令牌可以读取审核、写提交状态", "the forge tok
 _NO_FORGE = Text("没有设置 GITHUB_REPOSITORY / 令牌，跳过", "no GITHUB_REPOSITORY / token; skipped")
 _FORGE_FIX = Text("检查工作流的 permissions（pull-requests: write、statuses: write）或令牌 GZH_GATE_TOKEN 的权限（docs/setup.md 第 2 步）",
                   "check the workflow permissions or the GZH_GATE_TOKEN scopes (docs/setup.md)")
+_OLD_GITEA = Text("Gitea 版本 {found} 太旧，gzh 需要 1.21 或更新的版本", "Gitea {found} is too old; gzh needs 1.21 or later")
+_OLD_GITEA_FIX = Text("升级 Gitea 到 1.21 或更新（1.22.3 起按提交查找拉取请求的接口才可靠，见 docs/setup.md）",
+                      "upgrade Gitea to 1.21 or later (1.22.3+ for a reliable pull-request lookup)")
 _FORGE_STATUS = Text("gzh doctor 检查令牌权限", "gzh doctor token check")
 
 
@@ -140,6 +144,9 @@ def _forge(root: Path) -> Item:
     try:
         forge = forge_module.from_environment()
         forge.json("GET", forge.repo_path(""))
+        if isinstance(forge, Gitea) and forge.version() < MINIMUM_VERSION:
+            found = ".".join(map(str, forge.version()))
+            return Item(_FORGE(), "fail", _OLD_GITEA(found=found), _OLD_GITEA_FIX())
         sha = open_repo(root).head.commit.hexsha
         forge.json("POST", forge.repo_path(f"/statuses/{sha}"),
                    json={"state": "success", "context": DOCTOR_CONTEXT, "description": _FORGE_STATUS()})

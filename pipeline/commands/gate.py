@@ -15,12 +15,11 @@ from pipeline import forge as forge_module, output
 from pipeline.approval import GateResult, Review
 from pipeline.checks import Severity
 from pipeline.errors import UsageError
-from pipeline.gate import GateReport, evaluate_pull
+from pipeline.gate import MARKER, GateReport, evaluate_pull
 from pipeline.i18n import Text
 from pipeline.policy import Policy
 from pipeline.posts import BEIJING
 
-MARKER = "<!-- gzh-gate -->"
 
 _STATE_TEXT = {
     "success": Text("审批已完成", "approved"),
@@ -38,8 +37,10 @@ _BLOCKERS = Text("**阻止合并**", "**Blocking**")
 _CHECKS = Text("**发布前检查**：{posts} 篇文章，{errors} 个错误，{warnings} 个警告。", "**Checks**: {posts} posts, {errors} errors, {warnings} warnings.")
 _SECRECY = Text("**需要保密委员会办公室复审**（第六条第三款）：{reasons}", "**Secrecy office review required** (Art. 6(3)): {reasons}")
 _PREVIEW = Text("**预览**：{url}", "**Preview**: {url}")
-_FOOTER = Text("只有对最新提交的“批准”审核才计入；评论（例如“同意”“LGTM”）不算批准。部门负责人如不能确定是否涉密，请加标签“{label}”或在审核意见中写 /保密复审。",
-               "Only an Approve review of the latest commit counts; comments do not. A department head unsure about secrecy adds the label '{label}' or writes /secrecy-review.")
+_FOOTER = Text("只有对最新提交的“批准”审核才计入；评论（例如“同意”“LGTM”）不算批准。部门负责人如不能确定是否涉密，请加标签“{label}”或在审核意见中写 /保密复审；"
+               "保密办复审请求只能由提出人（评论 /撤回保密复审）或保密委员会办公室撤回。",
+               "Only an Approve review of the latest commit counts; comments do not. A department head unsure about secrecy adds the label '{label}' or writes /secrecy-review; "
+               "only whoever made the referral (/withdraw-secrecy-review) or the secrecy office can withdraw it.")
 _SUMMARY = Text("拉取请求 #{number}：{state}", "Pull request #{number}: {state}")
 _REQUESTED = Text("已请求审核：{users}", "Review requested from: {users}")
 _NO_PR = Text("请用 --pr 指定拉取请求编号（在工作流中会从事件中读取）", "Pass --pr N (in a workflow it comes from the event)")
@@ -62,6 +63,8 @@ def gate_command(root: Path, number: int, *, preview_url: str | None = None, req
     forge = forge_module.from_environment()
     report, policy, comments = evaluate_pull(root, forge, number)
     result, pr = report.result, report.pr
+    if report.restore_label:  # the label is the lasting record of a referral (pipeline.referrals)
+        forge.add_label(number, policy.secrecy_label)
     description = state_description(result)
     forge.set_status(pr.head_sha, result.state, description, preview_url or "")
     forge.upsert_comment(number, MARKER, render_comment(report, policy, preview_url), comments)
@@ -113,7 +116,7 @@ def render_comment(report: GateReport, policy: Policy, preview_url: str | None) 
         lines += ["", _CHECKS(posts=len(checks.posts), errors=checks.count(Severity.ERROR),
                               warnings=checks.count(Severity.WARNING))]
     if report.secrecy_reasons:
-        lines.append(_SECRECY(reasons="、".join(report.secrecy_reasons)))
+        lines.append(_SECRECY(reasons="；".join(report.secrecy_reasons)))
     if preview_url:
         lines.append(_PREVIEW(url=preview_url))
     lines += ["", f"<sub>{_FOOTER(label=policy.secrecy_label)}</sub>"]

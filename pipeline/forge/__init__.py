@@ -2,8 +2,10 @@
 
 Everything the gate and the publisher need from a forge goes through `Forge`; the two
 implementations translate JSON shapes (Gitea's REQUEST_CHANGES, COMMENT, `dismissed`, `stale` into
-GitHub's states), pagination (Link headers, page/per_page vs page/limit) and errors. A 404 is
-never read as "no": it is an error unless the same token can read the repository itself.
+GitHub's states; GitHub's issue events and Gitea's timeline into one label history), pagination
+(Link headers, page/per_page vs page/limit and X-Total-Count) and errors. A 404 is never read as
+"no": it is an error unless the same token can read the repository itself. `user` may be null
+(a deleted account) in every shape.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import requests
 from pipeline.approval import PullRequest, Review
 from pipeline.errors import GzhError, redact
 from pipeline.i18n import Text
+from pipeline.referrals import Comment, LabelEvent
 
 STATUS_CONTEXT = "gzh/approval"
 
@@ -24,6 +27,10 @@ _HTTP = Text("代码托管平台接口 {method} {path} 返回 {status}：{messag
 _UNREACHABLE = Text("无法连接代码托管平台 {url}：{error}", "Cannot reach the forge at {url}: {error}")
 _FORBIDDEN = Text("令牌没有权限执行 {method} {path}（{status}）。请检查工作流的 permissions 或令牌的权限范围（见 docs/setup.md）",
                   "The token may not {method} {path} ({status}); check the workflow permissions or token scopes")
+
+_UNASSIGNABLE = Text("（{mentions}：平台拒绝把此事项指派给你们——可能不是仓库成员，或 gzh.yml 中的用户名有误——请管理员核对。）",
+                     "({mentions}: the forge refused to assign this to you, perhaps not a collaborator or a misspelt "
+                     "username in gzh.yml; the administrator should check.)")
 
 
 class ForgeError(GzhError):
@@ -88,30 +95,26 @@ class Forge:
     def pull_request(self, number: int) -> PullRequest:
         return self._pull(self.json("GET", self.repo_path(f"/pulls/{number}")))
 
-    def pull_files(self, number: int) -> list[str]:
-        """Changed paths, with the old path of a renamed file too (a post moved out of a folder)."""
-        paths: list[str] = []
-        for item in self.paginate(self.repo_path(f"/pulls/{number}/files")):
-            paths.append(item["filename"])
-            if item.get("previous_filename"):
-                paths.append(item["previous_filename"])
-        return list(dict.fromkeys(paths))
-
     def reviews(self, number: int) -> list[Review]:
         """Submitted reviews; drafts and (on Gitea) review requests are not reviews."""
         reviews = [self._review(item) for item in self.paginate(self.repo_path(f"/pulls/{number}/reviews"))]
         return [review for review in reviews if review.state != "PENDING"]
 
-    def comments(self, number: int) -> list[tuple[int, str, str]]:
-        return [(int(item["id"]), item["user"]["login"], item.get("body") or "")
-                for item in self.paginate(self.repo_path(f"/issues/{number}/comments"))]
+    def comments(self, number: int) -> list[Comment]:
+        return [_comment(item) for item in self.paginate(self.repo_path(f"/issues/{number}/comments"))]
 
-    def upsert_comment(self, number: int, marker: str, body: str,
-                       existing: list[tuple[int, str, str]] | None = None) -> None:
+    def label_events(self, number: int) -> list[LabelEvent]:
+        """The pull request's label history, oldest first: who added or removed which label, when."""
+        raise NotImplementedError
+
+    def add_label(self, number: int, name: str) -> None:
+        raise NotImplementedError
+
+    def upsert_comment(self, number: int, marker: str, body: str, existing: list[Comment] | None = None) -> None:
         """One sticky comment per pull request, found by its hidden marker and edited in place."""
-        for comment_id, _, text in existing if existing is not None else self.comments(number):
-            if marker in text:
-                self.json("PATCH", self.repo_path(f"/issues/comments/{comment_id}"), json={"body": body})
+        for comment in existing if existing is not None else self.comments(number):
+            if marker in comment.body:
+                self.json("PATCH", self.repo_path(f"/issues/comments/{comment.id}"), json={"body": body})
                 return
         self.json("POST", self.repo_path(f"/issues/{number}/comments"), json={"body": body})
 
@@ -121,20 +124,33 @@ class Forge:
             data["target_url"] = target_url
         self.json("POST", self.repo_path(f"/statuses/{sha}"), json=data)
 
-    def statuses(self, sha: str) -> list[dict[str, Any]]:
-        return list(self.paginate(self.repo_path(f"/commits/{sha}/statuses")))
+    def statuses(self, sha: str) -> list[tuple[str, str]]:
+        """(context, state) of a commit's statuses, newest first (Gitea names the state `status`)."""
+        return [(item.get("context", ""), item.get("state") or item.get("status") or "")
+                for item in self.paginate(self.repo_path(f"/commits/{sha}/statuses"))]
 
     def request_reviewers(self, number: int, users: list[str]) -> None:
         if users:
             self.json("POST", self.repo_path(f"/pulls/{number}/requested_reviewers"), json={"reviewers": users})
 
     def create_issue(self, title: str, body: str, assignees: list[str] | None = None, due: str | None = None) -> int:
-        """Open an issue; `due` (YYYY-MM-DD) is a field on Gitea and a line of the body on GitHub."""
+        """Open an issue; `due` (YYYY-MM-DD) is a field on Gitea and a line of the body on GitHub.
+
+        Both forges refuse the whole issue (422) when one assignee cannot be assigned (not a
+        collaborator, or a misspelt name in gzh.yml). An alert must never be lost for that: the
+        issue is then created without assignees, mentioning them instead, and saying why.
+        """
         data: dict[str, Any] = {"title": title, "body": body}
-        if assignees:
-            data["assignees"] = assignees
         if due:
             data.update(self._due(due))
+        if assignees:
+            try:
+                return int(self.json("POST", self.repo_path("/issues"), json={**data, "assignees": assignees})["number"])
+            except ForgeError as error:
+                if error.status != 422:
+                    raise
+            mentions = " ".join(f"@{user}" for user in assignees)
+            data["body"] = f"{body}\n\n{_UNASSIGNABLE(mentions=mentions)}"
         return int(self.json("POST", self.repo_path("/issues"), json=data)["number"])
 
     def _due(self, due: str) -> dict[str, Any]:
@@ -157,14 +173,28 @@ class Forge:
     # -- translation -------------------------------------------------------------------------------
 
     def _pull(self, data: dict[str, Any]) -> PullRequest:
+        changed = data.get("changed_files")
         return PullRequest(
-            number=int(data["number"]), author=data["user"]["login"], head_sha=data["head"]["sha"],
+            number=int(data["number"]), author=_login(data.get("user")), head_sha=data["head"]["sha"],
             base_sha=data["base"].get("sha", ""), base_ref=data["base"]["ref"], title=data.get("title", ""),
-            labels=tuple(label["name"] for label in data.get("labels") or []), merged=bool(data.get("merged")),
-            merge_commit_sha=data.get("merge_commit_sha") or "", url=data.get("html_url", ""))
+            labels=tuple(label["name"] for label in data.get("labels") or []),
+            merged=bool(data.get("merged") or data.get("merged_at")),
+            merge_commit_sha=data.get("merge_commit_sha") or "", url=data.get("html_url", ""),
+            changed_files=int(changed) if isinstance(changed, int) else None)
 
     def _review(self, data: dict[str, Any]) -> Review:
         raise NotImplementedError
+
+
+def _login(user: dict[str, Any] | None) -> str:
+    """A user's login; "" for a deleted account (GitHub sends null, or the 'ghost' user)."""
+    return str((user or {}).get("login") or "")
+
+
+def _comment(item: dict[str, Any]) -> Comment:
+    created = item.get("created_at") or ""
+    updated = item.get("updated_at") or created
+    return Comment(int(item["id"]), _login(item.get("user")), item.get("body") or "", created, updated != created)
 
 
 def _message(response: requests.Response) -> str:

@@ -3,15 +3,36 @@
 Gitea says REQUEST_CHANGES and COMMENT where GitHub says CHANGES_REQUESTED and COMMENTED; it has
 no DISMISSED state but a `dismissed` flag, marks outdated reviews `stale`, and lists review
 requests as REQUEST_REVIEW rows, which are not reviews at all.
+
+Paging follows X-Total-Count, never the length of a page: Gitea drops other users' PENDING reviews
+from a page after it has been cut, so a short page can come before more reviews. The issue
+comments endpoint takes no page or limit at all (only since/before) and is read in one request.
+
+Supported: Gitea 1.21 and later (Forgejo likewise). `GET /commits/{sha}/pull` exists from 1.22.0
+and finds merge commits correctly from 1.22.3 (go-gitea PR 32117); on older servers the merged
+pull request is found in the list of closed pull requests instead.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator
 
 from pipeline.approval import APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING, PullRequest, Review
-from pipeline.forge import Forge, ForgeError
+from pipeline.forge import Forge, ForgeError, _comment, _login
+from pipeline.i18n import Text
+from pipeline.referrals import Comment, LabelEvent
 
 PAGE_SIZE = 50
+MINIMUM_VERSION = (1, 21, 0)
+COMMIT_PULL_FIXED = (1, 22, 3)      # /commits/{sha}/pull matches merge commits from here on
+CLOSED_PULL_PAGES = 10              # how far back the fallback looks: 500 closed pull requests
+LABEL_COLOR = "#d73a4a"
+_NOT_FOUND = Text(
+    "在 Gitea {version} 上找不到合并提交 {sha} 的拉取请求：该版本没有可靠的按提交查找接口（需要 1.22.3 及以上），"
+    "在最近 {count} 个已关闭的拉取请求中也没有找到它。为安全起见不发布；请升级 Gitea，或核实该提交是否经拉取请求合并",
+    "No pull request found for merge commit {sha} on Gitea {version}: this version has no reliable lookup "
+    "(1.22.3 or later needed) and the last {count} closed pull requests do not contain it. Not published; "
+    "upgrade Gitea or check how the commit was merged")
 _STATES = {"APPROVED": APPROVED, "REQUEST_CHANGES": CHANGES_REQUESTED, "COMMENT": COMMENTED,
            "PENDING": PENDING, "REQUEST_REVIEW": PENDING, "": PENDING}
 
@@ -22,28 +43,57 @@ class Gitea(Forge):
     def _auth(self, token: str) -> dict[str, str]:
         return {"Authorization": f"token {token}", "Accept": "application/json"}
 
-    def paginate(self, path: str) -> Iterator[Any]:
+    def paginate(self, path: str, *, pages: int | None = None) -> Iterator[Any]:
+        """Every item: until X-Total-Count says there is no next page (without it: until a page is empty)."""
         page = 1
-        while True:
+        while pages is None or page <= pages:
             separator = "&" if "?" in path else "?"
             response = self.request("GET", f"{path}{separator}page={page}&limit={PAGE_SIZE}")
             items = response.json() or []
             yield from items
-            total = response.headers.get("X-Total-Count")
-            if len(items) < PAGE_SIZE or (total is not None and page * PAGE_SIZE >= int(total)):
-                return  # the total says there is no next page: save the empty request
+            total = response.headers.get("X-Total-Count", "")
+            if (page * PAGE_SIZE >= int(total)) if total.isdigit() else not items:
+                return  # a page emptied by hidden drafts is not the end while the total says more follow
             page += 1
+
+    def comments(self, number: int) -> list[Comment]:
+        """One request: this endpoint has no page or limit parameter and always answers in full."""
+        return [_comment(item) for item in self.json("GET", self.repo_path(f"/issues/{number}/comments")) or []]
+
+    def label_events(self, number: int) -> list[LabelEvent]:
+        """From the issue timeline: `label` rows whose body is "1" when added and "" when removed."""
+        return [LabelEvent(_login(item.get("user")), (item.get("label") or {}).get("name", ""),
+                           item.get("body") == "1", item.get("created_at") or "")
+                for item in self.paginate(self.repo_path(f"/issues/{number}/timeline"))
+                if item.get("type") == "label"]
+
+    def add_label(self, number: int, name: str) -> None:
+        """Gitea takes label ids: find the label by name, creating it the first time."""
+        label = next((item for item in self.paginate(self.repo_path("/labels")) if item.get("name") == name), None)
+        if label is None:
+            label = self.json("POST", self.repo_path("/labels"), json={"name": name, "color": LABEL_COLOR})
+        self.json("POST", self.repo_path(f"/issues/{number}/labels"), json={"labels": [int(label["id"])]})
+
+    def version(self) -> tuple[int, int, int]:
+        """The server's Gitea version; Forgejo reports its own number and the Gitea one after '+gitea-'."""
+        text = str((self.json("GET", "/version") or {}).get("version", ""))
+        gitea = text.split("+gitea-", 1)[1] if "+gitea-" in text else text
+        numbers = [int(part) for part in re.findall(r"\d+", gitea)[:3]]
+        return tuple(numbers + [0] * (3 - len(numbers)))  # type: ignore[return-value]
 
     def _due(self, due: str) -> dict[str, Any]:
         return {"due_date": f"{due}T23:59:59+08:00"}
 
     def _review(self, data: dict[str, Any]) -> Review:
         state = DISMISSED if data.get("dismissed") else _STATES.get(data.get("state", ""), PENDING)
-        return Review(user=(data.get("user") or {}).get("login", ""), state=state,
+        return Review(user=_login(data.get("user")), state=state,
                       commit_id=data.get("commit_id") or "", submitted_at=data.get("submitted_at") or "",
                       body=data.get("body") or "", stale=bool(data.get("stale")))
 
     def pull_for_commit(self, sha: str) -> PullRequest | None:
+        version = self.version()
+        if version < COMMIT_PULL_FIXED:
+            return self._closed_pull_merging(sha, version)
         try:
             pull = self._pull(self.json("GET", self.repo_path(f"/commits/{sha}/pull")))
         except ForgeError as error:
@@ -51,3 +101,12 @@ class Gitea(Forge):
                 return None  # the repository is readable, so the 404 really means "no pull request"
             raise
         return pull if pull.merged else None
+
+    def _closed_pull_merging(self, sha: str, version: tuple[int, int, int]) -> PullRequest:
+        """Older Gitea: the merged pull request whose merge commit (or head, for a fast-forward) is `sha`."""
+        for item in self.paginate(self.repo_path("/pulls?state=closed&sort=recentupdate"), pages=CLOSED_PULL_PAGES):
+            pull = self._pull(item)
+            if pull.merged and sha in (pull.merge_commit_sha, pull.head_sha):
+                return pull
+        raise ForgeError(_NOT_FOUND(version=".".join(map(str, version)), sha=sha[:12],
+                                    count=CLOSED_PULL_PAGES * PAGE_SIZE))

@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from pipeline.approval import PullRequest, Review
-from pipeline.forge import Forge
+from pipeline.forge import Forge, _login
+from pipeline.referrals import LabelEvent
 
 
 class GitHub(Forge):
@@ -26,10 +27,23 @@ class GitHub(Forge):
                       commit_id=data.get("commit_id") or "", submitted_at=data.get("submitted_at") or "",
                       body=data.get("body") or "")
 
+    def label_events(self, number: int) -> list[LabelEvent]:
+        """From the issue events (`labeled`/`unlabeled` with their `actor`), which nobody can edit."""
+        return [LabelEvent(_login(item.get("actor")), (item.get("label") or {}).get("name", ""),
+                           item.get("event") == "labeled", item.get("created_at") or "")
+                for item in self.paginate(self.repo_path(f"/issues/{number}/events"))
+                if item.get("event") in ("labeled", "unlabeled")]
+
+    def add_label(self, number: int, name: str) -> None:
+        self.json("POST", self.repo_path(f"/issues/{number}/labels"), json={"labels": [name]})
+
     def pull_for_commit(self, sha: str) -> PullRequest | None:
-        """The merged pull request that brought the commit into the default branch, if any."""
+        """The merged pull request that brought the commit into the default branch, if any.
+
+        The list holds "simple" pulls, which have `merged_at` but no `merged` field.
+        """
         for item in self.json("GET", self.repo_path(f"/commits/{sha}/pulls")) or []:
             pull = self._pull(item)
-            if pull.merged or item.get("merged_at"):
+            if pull.merged:
                 return pull
         return None

@@ -49,6 +49,13 @@ def test_allowlist_matches_a_malformed_citation_of_the_same_document(tmp_path: P
     assert findings_for(tmp_path, "document-number", "依据扬工发[2026]第012号。\n") == []
 
 
+@pytest.mark.parametrize("number", ["苏扬工发〔2026〕12号", "扬工发〔2026〕112号", "扬工发〔2016〕12号"])
+def test_allowlist_matches_the_whole_number_not_its_end(tmp_path: Path, number: str) -> None:
+    """扬工发〔2026〕12号 is allowlisted; another organ's number that ends the same way is not."""
+    found = findings_for(tmp_path, "document-number", f"依据{number}文件。\n")
+    assert [finding.message.split("“")[1].split("”")[0] for finding in found] == [number]
+
+
 @pytest.mark.parametrize(("body", "fixed"), [
     ("依据扬工发[2026]第012号。\n", "扬工发〔2026〕12号"),
     ("依据扬工发（2026）3号。\n", "扬工发〔2026〕3号"),

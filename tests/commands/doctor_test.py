@@ -99,3 +99,22 @@ def test_forge_token(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch
         assert code == 1 and "令牌没有权限" in out and "修复：检查工作流的 permissions" in out
     finally:
         fake.stop()
+
+
+def test_gitea_older_than_supported_is_reported(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = ForgeFake("gitea", version="1.20.6").start()
+    try:
+        for key, value in fake.environment().items():
+            monkeypatch.setenv(key, value)
+        code, out = doctor(repo, capsys)
+        assert code == 1 and "Gitea 版本 1.20.6 太旧，gzh 需要 1.21 或更新的版本" in out
+    finally:
+        fake.stop()
+
+
+def test_a_policy_whose_department_can_never_be_approved_fails_doctor(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = repo / "gzh.yml"
+    policy.write_text(policy.read_text("utf-8").replace("heads: [gu-xin, zhou-yan]", "heads: [zhou-yan]"), "utf-8")
+    code, out = doctor(repo, capsys)
+    assert code == 1 and "❌ 策略文件 gzh.yml 有效" in out and "宣网部的文章永远无法审批完成" in out

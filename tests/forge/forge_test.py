@@ -38,14 +38,10 @@ def test_reviews_are_normalised(fake: ForgeFake) -> None:
 
 
 def test_pagination_reads_every_page(fake: ForgeFake) -> None:
-    files = [f"content/office/p{index}/index.md" for index in range(230)]
-    fake.open_pull(1, "zhang-wei", "h1", "b1", files)
-    assert from_environment().pull_files(1) == files
-
-
-def test_renamed_files_report_both_paths(fake: ForgeFake) -> None:
-    fake.open_pull(1, "zhang-wei", "h1", "b1", [], renamed={"content/rights/a/index.md": "content/office/a/index.md"})
-    assert from_environment().pull_files(1) == ["content/rights/a/index.md", "content/office/a/index.md"]
+    fake.open_pull(1, "zhang-wei", "h1", "b1", ["content/office/a/index.md"])
+    for index in range(230):
+        fake.review(1, f"staff-{index}", "COMMENTED", body=str(index))
+    assert [review.body for review in from_environment().reviews(1)] == [str(index) for index in range(230)]
 
 
 def test_wrong_token_is_a_clear_error(fake: ForgeFake, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -85,9 +81,10 @@ def test_sticky_comment_and_status(fake: ForgeFake) -> None:
     forge.upsert_comment(1, "<!-- m -->", "<!-- m --> 第一版")
     forge.upsert_comment(1, "<!-- m -->", "<!-- m --> 第二版")
     assert [comment["body"] for comment in fake.pulls[1].comments] == ["<!-- m --> 第二版"]
+    assert [comment.body for comment in forge.comments(1)] == ["<!-- m --> 第二版"]
     forge.set_status("h1", "pending", "待审批" * 100)
     assert fake.status("h1")["description"] == ("待审批" * 100)[:140]
-    assert forge.statuses("h1")[0]["context"] == "gzh/approval"
+    assert forge.statuses("h1")[0] == ("gzh/approval", "pending")  # Gitea's list says `status`
 
 
 def test_missing_settings_are_explained(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,3 +95,43 @@ def test_missing_settings_are_explained(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.raises(GzhError, match="GITHUB_REPOSITORY"):
         from_environment()
     assert TOKEN
+
+
+def test_issue_comments_are_read_whole_without_paging(fake: ForgeFake) -> None:
+    """Gitea's issue comments endpoint takes no page or limit: paging it would read the list again."""
+    fake.open_pull(1, "zhang-wei", "h1", "b1", [])
+    for index in range(120):
+        fake.comment(1, "li-na", str(index))
+    comments = from_environment().comments(1)
+    assert [comment.body for comment in comments] == [str(index) for index in range(120)]
+
+
+def test_an_unassignable_assignee_does_not_lose_the_issue(fake: ForgeFake) -> None:
+    forge = from_environment()
+    number = forge.create_issue("【需处理】巡查发现", "正文", ["li-na", "someone-gone"], "2026-12-01")
+    issue = fake.issues[-1]
+    assert issue["number"] == number and issue["assignees"] == []
+    assert "@li-na @someone-gone：平台拒绝把此事项指派给你们" in issue["body"]
+    assert forge.create_issue("另一件", "正文", ["li-na"]) and fake.issues[-1]["assignees"] == [{"login": "li-na"}]
+
+
+def test_issues_and_pull_requests_share_numbers(fake: ForgeFake) -> None:
+    fake.open_pull(1, "zhang-wei", "h1", "b1", [])
+    assert from_environment().create_issue("告警", "正文") == 2
+
+
+def test_label_history_is_read_with_who_did_it(fake: ForgeFake) -> None:
+    fake.open_pull(1, "zhang-wei", "h1", "b1", [])
+    fake.label(1, "li-na", "需保密办复审")
+    fake.label(1, "zhang-wei", "需保密办复审", added=False)
+    forge = from_environment()
+    forge.add_label(1, "需保密办复审")
+    events = [(event.actor, event.label, event.added) for event in forge.label_events(1)]
+    assert events == [("li-na", "需保密办复审", True), ("zhang-wei", "需保密办复审", False), ("gzh-bot", "需保密办复审", True)]
+
+
+def test_simple_pulls_for_a_commit_count_as_merged(fake: ForgeFake) -> None:
+    fake.open_pull(1, "zhang-wei", "h1", "b1", [])
+    fake.merge(1, "m1")
+    pull = from_environment().pull_for_commit("m1")
+    assert pull is not None and pull.merged and pull.number == 1
