@@ -3,7 +3,7 @@
 Each documented limit and quirk is modelled, so that code assuming otherwise fails a test:
 
 GitHub: `/repos/...`, `per_page` (at most 100)/`page` with Link headers; the PR file list stops at
-3,000 files while `changed_files` counts them all; reviews in APPROVED / CHANGES_REQUESTED /
+3,000 files (Gitea's at MAX_GIT_DIFF_FILES, 100 by default) while `changed_files` counts them all; reviews in APPROVED / CHANGES_REQUESTED /
 COMMENTED / DISMISSED, and other users' PENDING drafts are not listed; `commits/{sha}/pulls` lists
 "simple" pulls (`merged_at`, no `merged`, no `changed_files`); `user` and `actor` may be null (a
 deleted account); label history in the issue events.
@@ -34,6 +34,7 @@ import yaml
 TOKEN = "forge-token-for-tests"
 BOT = "gzh-bot"             # who the token belongs to: what the fake records as the author of gzh's writes
 GITHUB_FILES_CAP = 3000     # "list pull request files" returns at most 3,000 files
+GITEA_FILES_CAP = 100       # Gitea builds the file list from its diff, cut at [git] MAX_GIT_DIFF_FILES (default 100)
 _GITEA_STATES = {"APPROVED": "APPROVED", "CHANGES_REQUESTED": "REQUEST_CHANGES", "COMMENTED": "COMMENT",
                  "PENDING": "PENDING"}
 _COLLABORATORS = frozenset(yaml.safe_load((Path(__file__).resolve().parent.parent / "gzh.yml").read_text("utf-8"))["people"])
@@ -289,7 +290,7 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
             return pull
 
         def _files(self, pull: FakePull, query: dict[str, str]) -> tuple[int, list[Any]]:
-            listed = pull.files[:GITHUB_FILES_CAP] if fake.flavour == "github" else pull.files
+            listed = pull.files[:GITHUB_FILES_CAP if fake.flavour == "github" else GITEA_FILES_CAP]
             return self._page(listed, query)
 
         def _reviews(self, pull: FakePull, query: dict[str, str]) -> tuple[int, list[Any]]:
