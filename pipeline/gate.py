@@ -35,7 +35,7 @@ _CHECK_ERRORS = Text("发布前检查发现 {count} 个错误：批准齐了也�
                      "The checks found {count} error(s); fix them first, approvals alone are not enough")
 _FINDING_REASON = Text("检查发现 {rules}", "the checks found {rules}")
 GUARDED_FOLDERS = (posts.CONTENT_DIR, TEMPLATES_DIR)
-MARKER = "<!-- gzh-gate -->"  # the gate's own sticky comment, which quotes the commands in its footer
+MARKER = referrals.GATE_MARKER
 
 
 @dataclass(frozen=True)

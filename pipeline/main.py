@@ -82,6 +82,9 @@ _HELP = {
     "reason": Text("原因（写进事件记录和通知）", "reason, for the record and the notice"),
     "incident": Text("事件编号", "incident id"),
     "summary": Text("结案说明", "closing summary"),
+    "bot": Text("可信服务：接收平台的 Webhook，运行门禁、发布、巡查（密钥只在这台主机上）", "the trusted service: forge webhooks to gate, publish, patrol"),
+    "bot_serve": Text("启动可信服务", "run the trusted service"),
+    "config": Text("服务配置文件（见 docs/setup.md 与 deploy/gzh-bot.example.yml）", "the service configuration file"),
     "doctor": Text("检查仓库的配置（策略、CODEOWNERS、工作流、密钥、凭据、令牌）", "check the repository's setup"),
     "check_owners": Text("检查 CODEOWNERS 是否与 gzh.yml 一致（不一致时退出码 1）", "check CODEOWNERS is in step (exit 1 if not)"),
 }
@@ -171,6 +174,11 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("doctor", help=_HELP["doctor"]())
 
+    bot = commands.add_parser("bot", help=_HELP["bot"]())
+    bot_verbs = bot.add_subparsers(dest="bot_command", required=True, metavar="VERB", parser_class=_Parser)
+    bot_serve = bot_verbs.add_parser("serve", help=_HELP["bot_serve"]())
+    bot_serve.add_argument("--config", type=Path, required=True, help=_HELP["config"]())
+
     patrol = commands.add_parser("patrol", help=_HELP["patrol"]())
     patrol.add_argument("-o", "--output", help=_HELP["patrol_out"]())
 
@@ -216,8 +224,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # argparse has printed its message; keep our exit-code contract
         return int(exit_.code or 0)
-    root = args.root.resolve() if args.root else _find_root()
     try:
+        if args.command == "bot":  # the service keeps its own clone: it needs no repository here
+            from pipeline.commands.bot import bot_serve_command
+
+            return bot_serve_command(args.config)
+        root = args.root.resolve() if args.root else _find_root()
         return _dispatch(args, root)
     except GzhError as error:
         output.error(redact(str(error)))

@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 
 from pipeline.i18n import Text
 
+GATE_MARKER = "<!-- gzh-gate -->"  # the gate's own sticky comment, which quotes the commands in its footer
 REFER_COMMANDS = ("/保密复审", "/secrecy-review")
 WITHDRAW_COMMANDS = ("/撤回保密复审", "/withdraw-secrecy-review")
 

@@ -1,8 +1,6 @@
 """The approval stage as pure functions: tiers, the one-person-one-tier matching, combined tiers."""
 from __future__ import annotations
 
-import pytest
-
 from pipeline import approval
 from pipeline.approval import APPROVED, PullRequest, Review
 from pipeline.policy import Policy, parse_policy

@@ -73,6 +73,9 @@ class ForgeFake:
         self.requests: list[tuple[str, str]] = []
         self._ids = itertools.count(1000)
         self._clock = itertools.count(1)
+        self.tokens: set[str] = {TOKEN}  # what the API accepts: the bot's token, and App installation tokens
+        self.app: tuple[int, int, str] | None = None  # GitHub App: id, installation id, public key (PEM)
+        self.status_tokens: list[str] = []  # who wrote each status, to show which identity the gate used
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -195,6 +198,45 @@ class ForgeFake:
     def sticky(self, number: int) -> list[str]:
         return [comment["body"] for comment in self.pulls[number].comments if "<!-- gzh-gate -->" in comment["body"]]
 
+    # -- webhooks, as the forge delivers them ------------------------------------------------------------
+
+    def deliver(self, url: str, secret: str, event: str, payload: dict[str, Any], delivery: str | None = None,
+                signature: str | None = None) -> tuple[int, dict[str, Any]]:
+        """POST a webhook the way this forge signs and names it; returns the receiver's status and JSON."""
+        import urllib.error
+        import urllib.request
+
+        from pipeline.webhooks import sign
+
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        digest = sign(secret, body) if signature is None else signature
+        delivery = delivery or f"delivery-{next(self._ids)}"
+        if self.flavour == "gitea":
+            gitea_event = "pull_request" if event.startswith("pull_request") else event
+            headers = {"X-Gitea-Delivery": delivery, "X-Gitea-Event": gitea_event, "X-Gitea-Event-Type": event,
+                       "X-Gitea-Signature": digest, "X-GitHub-Event": gitea_event}
+        else:
+            headers = {"X-GitHub-Delivery": delivery, "X-GitHub-Event": event, "X-Hub-Signature-256": f"sha256={digest}"}
+        request = urllib.request.Request(url, data=body, method="POST",
+                                         headers={"Content-Type": "application/json", **headers})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+    def event_payload(self, number: int, action: str, **extra: Any) -> dict[str, Any]:
+        """A pull request event's payload (opened, synchronize, labeled; a review with `review=`)."""
+        pull = self.pulls[number]
+        return {"action": action, "number": number, "pull_request": self.pull_json(pull),
+                "repository": {"full_name": self.repository, "default_branch": "main"},
+                "sender": {"login": pull.author}, **extra}
+
+    def comment_payload(self, number: int, comment: dict[str, Any]) -> dict[str, Any]:
+        marker = {"url": f"{self.api}/pulls/{number}"} if self.flavour == "github" else {"merged": False}
+        return {"action": "created", "issue": {"number": number, "pull_request": marker},
+                "comment": comment, "repository": {"full_name": self.repository}, "sender": comment["user"]}
+
     # -- JSON shapes ----------------------------------------------------------------------------------
 
     def pull_json(self, pull: FakePull, simple: bool = False) -> dict[str, Any]:
@@ -237,11 +279,15 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
             query = {key: values[-1] for key, values in parse_qs(url.query).items()}
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             data = json.loads(body) if body else {}
-            expected = f"token {TOKEN}" if fake.flavour == "gitea" else f"Bearer {TOKEN}"
             with fake.lock:
                 fake.requests.append((method, url.path))
-                if self.headers.get("Authorization") != expected:
+                if method == "POST" and fake.app and re.fullmatch(r"/app/installations/\d+/access_tokens", url.path):
+                    return self._app_token(url.path)
+                scheme = "token" if fake.flavour == "gitea" else "Bearer"
+                given = self.headers.get("Authorization", "")
+                if not (given.startswith(f"{scheme} ") and given.split(" ", 1)[1] in fake.tokens):
                     return self._json(401, {"message": "Bad credentials"})
+                self._token = given.split(" ", 1)[1]
                 path = url.path.removeprefix(fake.prefix)
                 if fake.flavour == "gitea" and method == "GET" and path == "/version":
                     return self._json(200, {"version": fake.version})
@@ -402,10 +448,28 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
                         return 200, comment
             raise LookupError
 
+        def _app_token(self, path: str) -> None:
+            """GitHub App: a JWT signed with the App's key, naming the App, buys an installation token."""
+            import jwt as pyjwt
+
+            assert fake.app is not None
+            app_id, installation, public_key = fake.app
+            given = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            try:
+                claims = pyjwt.decode(given, public_key, algorithms=["RS256"])
+            except pyjwt.PyJWTError:
+                return self._json(401, {"message": "A JSON web token could not be decoded"})
+            if claims.get("iss") != str(app_id) or path != f"/app/installations/{installation}/access_tokens":
+                return self._json(404, {"message": "Not Found"})
+            token = f"ghs_{next(fake._ids)}"
+            fake.tokens.add(token)
+            self._json(201, {"token": token, "expires_at": "2026-11-28T09:00:00Z"})
+
         def _add_status(self, sha: str, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             allowed = ("pending", "success", "error", "failure") + (("warning",) if fake.flavour == "gitea" else ())
             if data.get("state") not in allowed:
                 return 422, {"message": "Validation Failed"}
+            fake.status_tokens.append(self._token)
             fake.statuses.setdefault(sha, []).append(dict(data))
             return 201, dict(data)
 

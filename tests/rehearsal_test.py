@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,9 +21,9 @@ import pytest
 import yaml
 
 from pipeline.ledger import SANDBOX_BRANCH, read_branch
-from pipeline.sandbox import SANDBOX_APPID, SANDBOX_SECRET, Sandbox
-from tests.forge_fake import TOKEN, ForgeFake
-from tests.support import PROJECT, PullScenario, post_text
+from pipeline.sandbox import SANDBOX_APPID, SANDBOX_SECRET
+from tests.forge_fake import TOKEN
+from tests.support import PROJECT, PullScenario, Rehearsal, post_text
 
 WORKFLOWS = PROJECT / ".github" / "workflows"
 EXPRESSION = re.compile(r"^\$\{\{\s*(.+?)\s*\}\}$")
@@ -46,60 +45,6 @@ def run_step(workflow: str, job: str, step_id: str, cwd: Path, context: dict[str
         env[name] = context[match.group(1)] if match else str(value)  # KeyError: the workflow changed
     return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
-
-
-class Rehearsal:
-    def __init__(self, tmp_path: Path, flavour: str) -> None:
-        self.tmp, self.flavour = tmp_path, flavour
-        self.remote = tmp_path / "remote.git"
-        git.Repo.init(self.remote, bare=True, initial_branch="main")
-        seed = tmp_path / "seed"
-        seed.mkdir()
-        for name in ("gzh.yml", "templates", "CODEOWNERS", ".github", "pyproject.toml"):
-            source = PROJECT / name
-            (shutil.copytree if source.is_dir() else shutil.copy)(source, seed / name)
-        (seed / "content").mkdir()
-        (seed / "content" / "README.md").write_text("写文章的说明\n", "utf-8")
-        self.dept = self._repo(seed)
-        self.dept.index.commit("开始使用 gzh")
-        self.dept.create_remote("origin", str(self.remote))
-        self.dept.git.push("origin", "main")
-        self.forge = ForgeFake(flavour).start()
-        self.sandbox = Sandbox(tmp_path / "sandbox").start()
-        self.sandbox.state.data["publish_seconds"] = 0.0
-        self.environment = {**self.forge.environment(), "GITHUB_RUN_ID": "4242",
-                            "GITHUB_ACTIONS" if flavour == "github" else "GITEA_ACTIONS": "true"}
-
-    def _repo(self, folder: Path) -> git.Repo:
-        repo = git.Repo.init(folder, initial_branch="main")
-        with repo.config_writer() as config:
-            config.set_value("user", "name", "办公室 张伟")
-            config.set_value("user", "email", "zhang-wei@example.invalid")
-        repo.git.add(A=True)
-        return repo
-
-    def clone(self, name: str, ref: str = "main") -> Path:
-        """What actions/checkout leaves: a clone of the remote at `ref`, full history."""
-        target = self.tmp / name
-        shutil.rmtree(target, ignore_errors=True)
-        repo = git.Repo.clone_from(str(self.remote), target)
-        with repo.config_writer() as config:
-            config.set_value("user", "name", "runner")
-            config.set_value("user", "email", "runner@example.invalid")
-        if ref != "main":
-            repo.git.fetch("origin", ref)
-            repo.git.checkout("FETCH_HEAD")
-        return target
-
-    def push_pull_head(self) -> str:
-        head = self.dept.head.commit.hexsha
-        self.dept.git.push("origin", "dept/news")
-        self.dept.git.push("origin", f"{head}:refs/pull/1/head", "--force")  # as the forge keeps it
-        return head
-
-    def close(self) -> None:
-        self.sandbox.stop()
-        self.forge.stop()
 
 
 @pytest.fixture(params=["github", "gitea"])

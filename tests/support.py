@@ -206,3 +206,63 @@ class PullScenario:
 
     def close(self) -> None:
         self.forge.stop()
+
+
+class Rehearsal:
+    """A bare git remote seeded with the project's policy, templates and workflows; a department's
+    clone of it; a forge fake and the WeChat sandbox: the whole path, as on a real deployment."""
+
+    def __init__(self, tmp_path: Path, flavour: str) -> None:
+        from pipeline.sandbox import Sandbox
+        from tests.forge_fake import ForgeFake
+
+        self.tmp, self.flavour = tmp_path, flavour
+        self.remote = tmp_path / "remote.git"
+        git.Repo.init(self.remote, bare=True, initial_branch="main")
+        seed = tmp_path / "seed"
+        seed.mkdir()
+        for name in ("gzh.yml", "templates", "CODEOWNERS", ".github", "pyproject.toml"):
+            source = PROJECT / name
+            (shutil.copytree if source.is_dir() else shutil.copy)(source, seed / name)
+        (seed / "content").mkdir()
+        (seed / "content" / "README.md").write_text("写文章的说明\n", "utf-8")
+        self.dept = self._repo(seed)
+        self.dept.index.commit("开始使用 gzh")
+        self.dept.create_remote("origin", str(self.remote))
+        self.dept.git.push("origin", "main")
+        self.forge = ForgeFake(flavour).start()
+        self.sandbox = Sandbox(tmp_path / "sandbox").start()
+        self.sandbox.state.data["publish_seconds"] = 0.0
+        self.environment = {**self.forge.environment(), "GITHUB_RUN_ID": "4242",
+                            "GITHUB_ACTIONS" if flavour == "github" else "GITEA_ACTIONS": "true"}
+
+    def _repo(self, folder: Path) -> git.Repo:
+        repo = git.Repo.init(folder, initial_branch="main")
+        with repo.config_writer() as config:
+            config.set_value("user", "name", "办公室 张伟")
+            config.set_value("user", "email", "zhang-wei@example.invalid")
+        repo.git.add(A=True)
+        return repo
+
+    def clone(self, name: str, ref: str = "main") -> Path:
+        """What actions/checkout leaves: a clone of the remote at `ref`, full history."""
+        target = self.tmp / name
+        shutil.rmtree(target, ignore_errors=True)
+        repo = git.Repo.clone_from(str(self.remote), target)
+        with repo.config_writer() as config:
+            config.set_value("user", "name", "runner")
+            config.set_value("user", "email", "runner@example.invalid")
+        if ref != "main":
+            repo.git.fetch("origin", ref)
+            repo.git.checkout("FETCH_HEAD")
+        return target
+
+    def push_pull_head(self) -> str:
+        head = self.dept.head.commit.hexsha
+        self.dept.git.push("origin", "dept/news")
+        self.dept.git.push("origin", f"{head}:refs/pull/1/head", "--force")  # as the forge keeps it
+        return head
+
+    def close(self) -> None:
+        self.sandbox.stop()
+        self.forge.stop()
