@@ -245,3 +245,52 @@ def test_the_service_refuses_to_start_without_a_webhook_secret(rehearsal: Rehear
     environment = {name: value for name, value in service_environment(rehearsal).items() if name != "GZH_WEBHOOK_SECRET"}
     with pytest.raises(ConfigError, match="GZH_WEBHOOK_SECRET"):
         BotService(load_config(write_config(rehearsal)), environment)
+
+
+def test_patrol_and_inbox_run_on_the_services_schedule(rehearsal: Rehearsal) -> None:
+    import datetime as dt
+
+    from pipeline.posts import BEIJING
+    from pipeline.webhooks import INBOX, PATROL
+
+    now = [dt.datetime(2026, 11, 30, 8, 0, tzinfo=BEIJING)]
+    config = load_config(write_config(rehearsal, schedule={"patrol_at": "08:30", "inbox_every_minutes": 120}))
+    first = BotService(config, service_environment(rehearsal), clock=lambda: now[0])
+    assert first.due() == [Job(INBOX)]
+    now[0] = now[0].replace(minute=31)
+    assert first.due() == [Job(PATROL)]
+    now[0] = now[0].replace(hour=10, minute=0)
+    assert first.due() == [Job(INBOX)]
+    first.server.server_close()
+    again = BotService(config, service_environment(rehearsal), clock=lambda: now[0])  # a restart remembers
+    assert again.due() == []
+    now[0] = dt.datetime(2026, 12, 1, 8, 30, tzinfo=BEIJING)
+    assert again.due() == [Job(PATROL), Job(INBOX)]
+    again.server.server_close()
+
+
+def test_stopping_lets_the_running_publish_finish(rehearsal: Rehearsal, service: BotService) -> None:
+    open_pull_request(rehearsal)
+    for user in PullScenario.APPROVERS.values():
+        rehearsal.forge.review(1, user, "APPROVED")
+    dept = rehearsal.dept
+    dept.git.checkout("main")
+    dept.git.merge("--no-ff", "-m", "合并 #1", "dept/news")
+    dept.git.push("origin", "main")
+    rehearsal.forge.merge(1, dept.head.commit.hexsha)
+    rehearsal.sandbox.control("faults", {"faults": [{"endpoint": "freepublish/submit", "hold": 2.0}]})
+    push = {"ref": "refs/heads/main", "repository": {"full_name": rehearsal.forge.repository}}
+    rehearsal.forge.deliver(service.url + "webhook", SECRET, "push", push)
+    _wait(lambda: rehearsal.sandbox.calls("freepublish/submit"), 120)
+    service.stop()  # SIGTERM does this: no new deliveries, the running job finishes
+    assert service.queue.pending() == []
+    assert len([a for a in rehearsal.sandbox.state.data["articles"].values() if a["status"] == 0]) == 1
+
+
+def test_the_shipped_example_configuration_loads() -> None:
+    from tests.support import PROJECT
+
+    config = load_config(PROJECT / "deploy" / "gzh-bot.example.yml")
+    assert (config.forge, config.port, config.patrol_at, config.app) == ("gitea", 8088, "08:30", None)
+    unit = (PROJECT / "deploy" / "gzh-bot.service").read_text("utf-8")
+    assert "KillSignal=SIGTERM" in unit and "EnvironmentFile=" in unit  # graceful stop, secrets outside the config

@@ -7,12 +7,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from pipeline import codeowners, forge as forge_module, output
+from pipeline import codeowners, forge as forge_module, output, webhooks
 from pipeline.commands.check import load_checked_policy
 from pipeline.errors import GzhError
 from pipeline.forge.gitea import MINIMUM_VERSION, Gitea
@@ -52,6 +55,14 @@ _FORGE_FIX = Text("检查工作流的 permissions（pull-requests: write、statu
 _OLD_GITEA = Text("Gitea 版本 {found} 太旧，gzh 需要 1.21 或更新的版本", "Gitea {found} is too old; gzh needs 1.21 or later")
 _OLD_GITEA_FIX = Text("升级 Gitea 到 1.21 或更新（1.22.3 起按提交查找拉取请求的接口才可靠，见 docs/setup.md）",
                       "upgrade Gitea to 1.21 or later (1.22.3+ for a reliable pull-request lookup)")
+_SERVICE = Text("可信服务可以访问，并按密钥验证投递签名", "the trusted service answers and verifies webhook signatures")
+_NO_SERVICE = Text("没有设置 GZH_BOT_URL（可信服务的地址），跳过", "no GZH_BOT_URL; skipped")
+_SERVICE_DOWN = Text("{url} 无法访问或未就绪：{error}", "{url} is unreachable or not ready: {error}")
+_SERVICE_SECRET = Text("用 GZH_WEBHOOK_SECRET 签名的测试投递被拒绝（{status}）：两边的密钥不一致",
+                       "a test delivery signed with GZH_WEBHOOK_SECRET was refused ({status}): the secrets differ")
+_SERVICE_OPEN = Text("未签名的投递没有被拒绝（{status}）：服务没有验证签名", "an unsigned delivery was not refused ({status})")
+_SERVICE_FIX = Text("按 docs/setup.md 第 4 节检查服务是否在运行、反向代理地址，以及平台 Webhook 与服务的 GZH_WEBHOOK_SECRET 是否相同",
+                    "see docs/setup.md section 4: the service, the proxy address, and the same GZH_WEBHOOK_SECRET on both sides")
 _FORGE_STATUS = Text("gzh doctor 检查令牌权限", "gzh doctor token check")
 
 
@@ -72,7 +83,7 @@ def shipped_digests() -> dict[str, str]:
 
 
 def doctor_command(root: Path) -> int:
-    checks: list[Callable[[Path], Item]] = [_policy, _codeowners, _workflows, _secrets, _wechat, _forge]
+    checks: list[Callable[[Path], Item]] = [_policy, _codeowners, _workflows, _secrets, _wechat, _forge, _service]
     items = [check(root) for check in checks]
     lines = [_TITLE()]
     for item in items:
@@ -153,3 +164,38 @@ def _forge(root: Path) -> Item:
     except GzhError as error:
         return Item(_FORGE(), "fail", str(error), _FORGE_FIX())
     return Item(_FORGE(), "ok")
+
+
+def _service(root: Path) -> Item:
+    """Reachability (readiness), a delivery signed with our secret accepted, an unsigned one refused."""
+    base = os.environ.get("GZH_BOT_URL", "").rstrip("/")
+    if not base:
+        return Item(_SERVICE(), "skip", _NO_SERVICE())
+    secret = os.environ.get("GZH_WEBHOOK_SECRET", "")
+    body = json.dumps({"zen": "gzh doctor"}).encode("utf-8")
+    try:
+        ready = _http("GET", f"{base}/readyz")
+        signed = _http("POST", f"{base}/webhook", body, {"X-GitHub-Event": "ping", "X-Gitea-Event": "ping",
+                                                          "X-GitHub-Delivery": f"doctor-{os.getpid()}-{time.time()}",
+                                                          "X-Gitea-Delivery": f"doctor-{os.getpid()}-{time.time()}",
+                                                          "X-Hub-Signature-256": "sha256=" + webhooks.sign(secret, body),
+                                                          "X-Gitea-Signature": webhooks.sign(secret, body)})
+        unsigned = _http("POST", f"{base}/webhook", body, {"X-GitHub-Event": "ping", "X-GitHub-Delivery": "doctor-unsigned"})
+    except OSError as error:
+        return Item(_SERVICE(), "fail", _SERVICE_DOWN(url=base, error=type(error).__name__), _SERVICE_FIX())
+    if ready != 200:
+        return Item(_SERVICE(), "fail", _SERVICE_DOWN(url=base, error=ready), _SERVICE_FIX())
+    if signed != 200:
+        return Item(_SERVICE(), "fail", _SERVICE_SECRET(status=signed), _SERVICE_FIX())
+    if unsigned != 401:
+        return Item(_SERVICE(), "fail", _SERVICE_OPEN(status=unsigned), _SERVICE_FIX())
+    return Item(_SERVICE(), "ok")
+
+
+def _http(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> int:
+    request = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -118,3 +119,26 @@ def test_a_policy_whose_department_can_never_be_approved_fails_doctor(repo: Path
     policy.write_text(policy.read_text("utf-8").replace("heads: [gu-xin, zhou-yan]", "heads: [zhou-yan]"), "utf-8")
     code, out = doctor(repo, capsys)
     assert code == 1 and "❌ 策略文件 gzh.yml 有效" in out and "宣网部的文章永远无法审批完成" in out
+
+
+def test_the_trusted_service_is_checked(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                        tmp_path: Path) -> None:
+    from pipeline.service import BotService, BotConfig
+
+    config = BotConfig("github", "http://127.0.0.1:9/", "yzzgh/gzh", str(tmp_path / "none.git"), "main",
+                       tmp_path / "state", port=0)
+    service = BotService(config, {"GZH_WEBHOOK_SECRET": "right", "GZH_BOT_TOKEN": "t", "PATH": os.environ["PATH"]})
+    (config.state / "repo" / ".git").mkdir(parents=True)  # ready: as if cloned
+    service.start()
+    try:
+        monkeypatch.setenv("GZH_BOT_URL", service.url)
+        monkeypatch.setenv("GZH_WEBHOOK_SECRET", "right")
+        code, out = doctor(repo, capsys)
+        assert code == 0 and "✅ 可信服务可以访问，并按密钥验证投递签名" in out
+        monkeypatch.setenv("GZH_WEBHOOK_SECRET", "wrong")
+        code, out = doctor(repo, capsys)
+        assert code == 1 and "两边的密钥不一致" in out
+    finally:
+        service.stop()
+    code, out = doctor(repo, capsys)
+    assert code == 1 and "无法访问或未就绪" in out

@@ -1,0 +1,66 @@
+"""Reading forge webhooks: signatures as each forge documents them, and the job each delivery asks for."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipeline.webhooks import GATE, PUBLISH, Job, job_for, read, sign, verified
+
+BODY = json.dumps({"action": "opened", "pull_request": {"number": 7}}).encode("utf-8")
+
+
+@pytest.mark.parametrize(("flavour", "headers"), [
+    ("github", {"X-Hub-Signature-256": "sha256=" + sign("s3cret", BODY)}),
+    ("gitea", {"X-Gitea-Signature": sign("s3cret", BODY)}),
+    ("gitea", {"x-hub-signature-256": "sha256=" + sign("s3cret", BODY)}),  # newer Gitea sends GitHub's header too
+])
+def test_a_correct_signature_is_accepted(flavour: str, headers: dict[str, str]) -> None:
+    assert verified(flavour, "s3cret", headers, BODY)
+
+
+@pytest.mark.parametrize("headers", [
+    {}, {"X-Hub-Signature-256": ""}, {"X-Hub-Signature-256": "sha256=" + sign("other", BODY)},
+    {"X-Hub-Signature-256": sign("s3cret", BODY)},  # GitHub's header without its sha256= prefix
+    {"X-Hub-Signature": "sha1=" + sign("s3cret", BODY)},  # the old SHA-1 header is not enough
+])
+def test_anything_else_is_refused(headers: dict[str, str]) -> None:
+    assert not verified("github", "s3cret", headers, BODY)
+
+
+def test_a_changed_body_breaks_the_signature() -> None:
+    headers = {"X-Hub-Signature-256": "sha256=" + sign("s3cret", BODY)}
+    assert not verified("github", "s3cret", headers, BODY.replace(b"7", b"8"))
+
+
+def test_no_secret_configured_verifies_nothing() -> None:
+    assert not verified("github", "", {"X-Hub-Signature-256": "sha256=" + sign("", BODY)}, BODY)
+
+
+@pytest.mark.parametrize(("event", "payload", "job"), [
+    ("pull_request", {"pull_request": {"number": 7}}, Job(GATE, 7)),
+    ("pull_request_review", {"review": {}, "pull_request": {"number": 7}}, Job(GATE, 7)),
+    ("issue_comment", {"issue": {"number": 7, "pull_request": {"url": "x"}}, "comment": {"body": "/保密复审"}}, Job(GATE, 7)),
+    ("issue_comment", {"issue": {"number": 7, "pull_request": None}, "comment": {"body": "/保密复审"}}, None),
+    ("issue_comment", {"issue": {"number": 7, "pull_request": {"url": "x"}},
+                       "comment": {"body": "<!-- gzh-gate -->\n审批进度"}}, None),  # the gate's own comment: no loop
+    ("push", {"ref": "refs/heads/main"}, Job(PUBLISH)),
+    ("push", {"ref": "refs/heads/dept/news"}, None),
+    ("push", {"ref": "refs/tags/v1"}, None),
+    ("ping", {"zen": "Keep it logically awesome."}, None),
+    ("pull_request", {"pull_request": {"number": "7"}}, None),
+    ("pull_request", {"pull_request": {"number": True}}, None),
+])
+def test_the_job_comes_from_the_payload(event: str, payload: dict, job: Job | None) -> None:
+    assert job_for(event, payload, "main") == job
+
+
+def test_gitea_names_the_event_in_its_own_header() -> None:
+    delivery = read("gitea", {"X-Gitea-Event": "pull_request", "X-Gitea-Delivery": "d-1"}, BODY, "main")
+    assert (delivery.id, delivery.event, delivery.job) == ("d-1", "pull_request", Job(GATE, 7))
+
+
+@pytest.mark.parametrize("body", [b"[]", b"null", b"{", "\u00ff".encode("latin-1")])
+def test_a_body_that_is_not_a_json_object_is_an_error(body: bytes) -> None:
+    with pytest.raises(ValueError):
+        read("github", {"X-GitHub-Event": "push"}, body, "main")
