@@ -76,6 +76,7 @@ class PullRequest:
     merge_commit_sha: str = ""
     url: str = ""
     changed_files: int | None = None    # the forge's own count, compared with git's
+    merge_base: str = ""                # Gitea says where the branch forked (its base.sha is the base's tip)
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,9 @@ def assign_people(policy: Policy, tiers: Sequence[Tier], people: Sequence[str]) 
     slots = {tier.key: tier.members for tier in tiers}
     best = maximum_matching(slots, people)
     for person in people:
-        combined = [tier.key for tier in tiers if person in tier.members and tier.kind in policy.combined_tiers(person)]
+        allowed = policy.combined_tiers(person)
+        first_of_kind = {tier.kind: tier.key for tier in reversed(tiers) if person in tier.members and tier.kind in allowed}
+        combined = list(first_of_kind.values())  # one tier of each allowed kind: two tiers, never more
         if len(combined) < 2:
             continue
         rest = {key: [member for member in members if member != person]
@@ -298,11 +301,12 @@ def _assign_in_order(policy: Policy, tiers: Sequence[Tier], current: dict[str, R
 
     def free(user: str, tier: Tier) -> bool:
         allowed = policy.combined_tiers(user)
-        return user not in used or (tier.kind in allowed and used[user] <= allowed)
+        return user not in used or (tier.kind in allowed and tier.kind not in used[user] and used[user] <= allowed)
 
     def later_in_combination(user: str, index: int) -> bool:
-        allowed = policy.combined_tiers(user)
-        return tiers[index].kind in allowed and any(user in tier.members and tier.kind in allowed for tier in tiers[index + 1:])
+        allowed, kind = policy.combined_tiers(user), tiers[index].kind
+        return kind in allowed and any(user in tier.members and tier.kind in allowed and tier.kind != kind
+                                       for tier in tiers[index + 1:])
 
     for index, tier in enumerate(tiers):
         candidates = sorted((review for user, review in current.items() if user in tier.members and free(user, tier)),

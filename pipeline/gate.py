@@ -15,7 +15,7 @@ from pipeline.approval import GateResult, PullRequest, Review
 from pipeline.checks import Report, Severity, check_posts
 from pipeline.errors import ConfigError
 from pipeline.gitrefs import (GITLINK_MODE, SYMLINK_MODE, Changes, changed_paths, ensure_commit, export,
-                              non_regular, open_repo, read_text)
+                              is_file, non_regular, open_repo, read_text)
 from pipeline.i18n import Text
 from pipeline.policy import POLICY_FILE, Policy, parse_policy
 from pipeline.referrals import Comment, Said
@@ -31,6 +31,8 @@ _NON_REGULAR = Text(
     "{path} 是{kind}。content/ 和 templates/ 下只能放普通文件：请删除它，把真正的文件内容放进文章文件夹后重新提交",
     "{path} is a {kind}. Only plain files may live under content/ and templates/: remove it and commit the real file")
 _KINDS = {SYMLINK_MODE: Text("符号链接", "symbolic link"), GITLINK_MODE: Text("子模块", "submodule")}
+_NOT_DEFAULT = Text("拉取请求的目标分支是 {base}，不是发布分支 {default}：只有合并到 {default} 的拉取请求才能审批",
+                    "The pull request targets {base}, not the publishing branch {default}; only pull requests into {default} can pass")
 _CHECK_ERRORS = Text("发布前检查发现 {count} 个错误：批准齐了也不能合并，请先按下方检查结果修改",
                      "The checks found {count} error(s); fix them first, approvals alone are not enough")
 _FINDING_REASON = Text("检查发现 {rules}", "the checks found {rules}")
@@ -66,15 +68,21 @@ def evaluate_pull(root: Path, forge: forge_module.Forge, number: int, pr: PullRe
     if policy_text is None:
         raise ConfigError(_NO_POLICY())
     policy = parse_policy(policy_text, f"{policy_commit.hexsha[:7]}:{POLICY_FILE}")
-    changes = changed_paths(repo, base, head)
+    # An open pull request's diff is from where it meets its base now (git knows); a merged one's from the
+    # forge's recorded fork point, since Gitea's base.sha has moved past the merge by then.
+    fork_point = ensure_commit(repo, pr.merge_base, pr.base_ref) if pr.merged and pr.merge_base else None
+    changes = changed_paths(repo, base, head, fork_point)
     checks, flagged = _check_head(policy_commit, head, changes.paths, policy)
     referrals = _referrals(forge, number, pr, policy, changes.paths, reviews, comments)
     reasons = ((_FINDING_REASON(rules="、".join(flagged)),) if flagged else ()) + referrals.reasons
     needed = approval.needs(policy, changes.paths, secrecy=bool(reasons))
-    needed = replace(needed, problems=needed.problems + tuple(_integrity_problems(pr, changes, head, checks)))
+    problems = _integrity_problems(pr, changes, head, checks)
+    if pr.base_ref != forge.default_branch:  # another branch's policy, and a status its head would share
+        problems.insert(0, _NOT_DEFAULT(base=pr.base_ref, default=forge.default_branch))
+    needed = replace(needed, problems=needed.problems + tuple(problems))
     result = approval.evaluate(policy, pr, needed, reviews)
     result = replace(result, notes=result.notes + referrals.notes)
-    restore = bool(reasons) and policy.secrecy_label not in pr.labels
+    restore = bool(reasons) and not referrals.recorded
     return GateReport(pr, result, checks, reasons, restore), policy, comments
 
 
@@ -95,11 +103,17 @@ def _referrals(forge: forge_module.Forge, number: int, pr: PullRequest, policy: 
     heads = [user for folder in approval.post_folders(paths)
              if (department := policy.department_by_folder(folder)) for user in department.heads]
     said = [Said(review.user, review.body, review.submitted_at) for review in reviews]
+    bot = forge.login
     said += [Said(comment.user, comment.body, comment.created_at, comment.edited)
-             for comment in comments if MARKER not in comment.body]
+             for comment in comments if not _own(comment, bot)]
     office = policy.members("secrecy_office")
     return referrals.standing(policy.secrecy_label, pr.labels, office, heads + list(office),
-                              forge.label_events(number), said)
+                              forge.label_events(number), said, bot=bot, author=pr.author)
+
+
+def _own(comment: Comment, bot: str) -> bool:
+    """The gate's own sticky comment (it quotes the commands): by its author where the login is known."""
+    return comment.user == bot if bot else MARKER in comment.body
 
 
 def _check_head(base: Any, head: Any, files: tuple[str, ...], policy: Policy) -> tuple[Report | None, list[str]]:
@@ -126,6 +140,6 @@ def _bundle_at(commit: Any, path: str) -> str | None:
         return None
     for depth in range(len(parts), 2, -1):
         folder = "/".join(parts[:depth])
-        if read_text(commit, f"{folder}/{posts.POST_FILE}") is not None:
+        if is_file(commit, f"{folder}/{posts.POST_FILE}"):
             return folder
     return None

@@ -15,6 +15,8 @@ from pipeline.i18n import Text
 
 _NO_MERGE_BASE = Text("提交 {head} 与目标分支 {base} 没有共同的历史，无法确定改动了哪些文件",
                       "Commits {head} and {base} share no history; the changed files cannot be determined")
+_NOT_UTF8 = Text("{sha}:{path} 不是 UTF-8 编码的文本。请用 UTF-8 保存（记事本“另存为”时选择 UTF-8）后重新提交",
+                 "{sha}:{path} is not UTF-8 text; save it as UTF-8 and commit again")
 _MISSING = Text("本地仓库中没有提交 {sha}，也无法从 origin 取得。请在工作流中用 fetch-depth: 0 检出（见 docs/setup.md）",
                 "Commit {sha} is not in the local repository and could not be fetched; check out with fetch-depth: 0")
 
@@ -38,11 +40,23 @@ def ensure_commit(repo: git.Repo, sha: str, *refs: str) -> git.Commit:
     raise GzhError(_MISSING(sha=sha[:12]))
 
 
-def read_text(commit: git.Commit, path: str) -> str | None:
+def is_file(commit: git.Commit, path: str) -> bool:
     try:
-        return (commit.tree / path).data_stream.read().decode("utf-8")
+        item = commit.tree / path
     except KeyError:
+        return False
+    return item.type == "blob" and item.mode != SYMLINK_MODE
+
+
+def read_text(commit: git.Commit, path: str) -> str | None:
+    """A file's text at `commit`; None if there is no file (a folder of that name is no file either)."""
+    if not is_file(commit, path):
         return None
+    data = (commit.tree / path).data_stream.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise GzhError(_NOT_UTF8(path=path, sha=commit.hexsha[:7])) from None
 
 
 def export(commit: git.Commit, folder: str, target: Path) -> bool:
@@ -72,12 +86,12 @@ class Changes:
     count: int
 
 
-def changed_paths(repo: git.Repo, base: git.Commit, head: git.Commit) -> Changes:
-    """The diff from the merge base of base and head to head, as `git diff -M` sees it.
-
-    The forge's file list is capped (GitHub lists at most 3,000 files), so the gate never uses it.
+def changed_paths(repo: git.Repo, base: git.Commit, head: git.Commit, fork_point: git.Commit | None = None) -> Changes:
+    """The diff from the merge base of base and head (or the forge's own `fork_point`) to head, as
+    `git diff -M` sees it. The forge's file list is capped (GitHub lists at most 3,000 files), so the
+    gate never uses it.
     """
-    bases = repo.merge_base(base, head)
+    bases = [fork_point] if fork_point is not None else repo.merge_base(base, head)
     if not bases:
         raise GzhError(_NO_MERGE_BASE(head=head.hexsha[:7], base=base.hexsha[:7]))
     output = repo.git.diff("--name-status", "-z", "-M", "--no-ext-diff", "--no-color", bases[0].hexsha, head.hexsha)

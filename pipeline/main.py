@@ -64,6 +64,7 @@ _HELP = {
     "to": Text("接收预览的微信号（可重复）", "WeChat ID to receive the preview (repeatable)"),
     "gate": Text("核对拉取请求的逐级审批，并在平台上报告", "evaluate a pull request's approval tiers and report on the forge"),
     "pr": Text("拉取请求编号（默认取自工作流事件）", "pull request number (default: from the workflow event)"),
+    "head_sha": Text("按头提交查找拉取请求（派生仓库的审核事件没有编号时）", "find the pull request by its head commit"),
     "preview_url": Text("预览网站的链接，写进审批评论", "link to the preview, put in the comment"),
     "codeowners": Text("根据 gzh.yml 生成或检查 CODEOWNERS", "generate or check CODEOWNERS from gzh.yml"),
     "write": Text("写入 CODEOWNERS 文件", "write the CODEOWNERS files"),
@@ -82,6 +83,9 @@ _HELP = {
     "reason": Text("原因（写进事件记录和通知）", "reason, for the record and the notice"),
     "incident": Text("事件编号", "incident id"),
     "summary": Text("结案说明", "closing summary"),
+    "alert_failure": Text("工作流失败时在平台上开（或更新）一个问题", "open or update one forge issue for a failed workflow run"),
+    "workflow": Text("工作流名称", "workflow name"),
+    "run_url": Text("运行记录的链接", "link to the run"),
     "bot": Text("可信服务：接收平台的 Webhook，运行门禁、发布、巡查（密钥只在这台主机上）", "the trusted service: forge webhooks to gate, publish, patrol"),
     "bot_serve": Text("启动可信服务", "run the trusted service"),
     "config": Text("服务配置文件（见 docs/setup.md 与 deploy/gzh-bot.example.yml）", "the service configuration file"),
@@ -165,6 +169,7 @@ def _parser() -> argparse.ArgumentParser:
 
     gate = commands.add_parser("gate", help=_HELP["gate"]())
     gate.add_argument("--pr", type=int, help=_HELP["pr"]())
+    gate.add_argument("--head-sha", help=_HELP["head_sha"]())
     gate.add_argument("--preview-url", help=_HELP["preview_url"]())
 
     owners = commands.add_parser("codeowners", help=_HELP["codeowners"]())
@@ -173,6 +178,10 @@ def _parser() -> argparse.ArgumentParser:
     owners_mode.add_argument("--check", action="store_true", help=_HELP["check_owners"]())
 
     commands.add_parser("doctor", help=_HELP["doctor"]())
+
+    alert = commands.add_parser("alert-failure", help=_HELP["alert_failure"]())
+    alert.add_argument("--workflow", required=True, help=_HELP["workflow"]())
+    alert.add_argument("--run-url", default="", help=_HELP["run_url"]())
 
     bot = commands.add_parser("bot", help=_HELP["bot"]())
     bot_verbs = bot.add_subparsers(dest="bot_command", required=True, metavar="VERB", parser_class=_Parser)
@@ -301,11 +310,15 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
     if args.command == "gate":
         from pipeline.commands.gate import gate_command, pull_number
 
-        return gate_command(root, args.pr or pull_number(), preview_url=args.preview_url)
+        return gate_command(root, pull_number(args.pr, args.head_sha), preview_url=args.preview_url)
     if args.command == "codeowners":
         from pipeline.commands.codeowners import codeowners_command
 
         return codeowners_command(root, write=args.write)
+    if args.command == "alert-failure":
+        from pipeline.commands.alert import alert_failure_command
+
+        return alert_failure_command(root, args.workflow, args.run_url)
     if args.command == "doctor":
         from pipeline.commands.doctor import doctor_command
 

@@ -157,6 +157,7 @@ _UNFILLABLE_SECRECY = Text(
     "{department}'s posts cannot be approved when the secrecy office must review: {tiers} need distinct "
     "people, but only {people} can fill them. Add a person to the department or the secrecy office")
 _SLUG = Text("部门编号", "Department slug")
+_COMBINED_PERSON = Text("兼任环节的人", "Person combining tiers")
 _FOLDER = Text("部门文件夹", "Department folder")
 _CATEGORY = Text("类别", "Category")
 _CATEGORY_NAME = Text("类别名称", "Category name")
@@ -225,6 +226,7 @@ def _cross_reference_problems(document: yamlsource.YamlDocument) -> list[Problem
     problems += _duplicates(document, "departments", "folder", _FOLDER())
     problems += _duplicates(document, "categories", "slug", _CATEGORY())
     problems += _duplicates(document, "categories", "name", _CATEGORY_NAME())
+    problems += _duplicates(document, ("approval", "combined_tiers"), "person", _COMBINED_PERSON())
     return sorted(problems, key=lambda problem: problem.location)
 
 
@@ -271,12 +273,16 @@ def _username_references(data: dict[str, Any]) -> Iterable[tuple[tuple[str | int
         yield ("approval", "combined_tiers", index, "person"), entry["person"]
 
 
-def _duplicates(document: yamlsource.YamlDocument, table: str, key: str, what: str) -> list[Problem]:
+def _duplicates(document: yamlsource.YamlDocument, table: str | tuple[str, ...], key: str, what: str) -> list[Problem]:
+    where = (table,) if isinstance(table, str) else table
+    rows: Any = document.data
+    for part in where:
+        rows = rows.get(part, {}) if isinstance(rows, dict) else {}
     seen: set[str] = set()
     problems = []
-    for index, row in enumerate(document.data[table]):
+    for index, row in enumerate(rows or []):
         if row[key] in seen:
-            key_path = (table, index, key)
+            key_path = (*where, index, key)
             message = _DUPLICATE(what=what, value=row[key])
             problems.append(Problem(document.locate(key_path), yamlsource.format_key_path(key_path), message))
         seen.add(row[key])

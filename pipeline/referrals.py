@@ -27,6 +27,8 @@ WITHDRAW_COMMANDS = ("/撤回保密复审", "/withdraw-secrecy-review")
 
 _BY_LABEL = Text("@{user} 加了标签“{label}”", "@{user} added the label '{label}'")
 _BY_COMMENT = Text("@{user} 请求保密办复审", "@{user} asked for the secrecy office's review")
+_RECORDED = Text("gzh 已登记保密办复审请求（标签“{label}”，只有保密委员会办公室可以撤回）",
+                 "gzh recorded the referral (label '{label}'; only the secrecy office can withdraw it)")
 _LABEL_ONLY = Text("拉取请求带有标签“{label}”", "the pull request carries the label '{label}'")
 _IGNORED_REMOVAL = Text("@{user} 移除了标签“{label}”，但保密办复审请求只能由提出人或保密委员会办公室撤回，此移除不计",
                         "@{user} removed the label '{label}', but only whoever made the referral or the secrecy "
@@ -70,20 +72,25 @@ class Said:
 class Referrals:
     reasons: tuple[str, ...]        # who referred and how, in Chinese, for the comment
     notes: tuple[str, ...]          # removals and withdrawals that did not count
+    recorded: bool = False          # the gate itself holds the label: the referral survives any comment's fate
 
 
 def standing(label: str, current_labels: Iterable[str], office: Iterable[str], referrers: Iterable[str],
-             events: Sequence[LabelEvent], said: Sequence[Said]) -> Referrals:
-    """The referrals by people that stand after replaying the label history and what people said."""
-    office, referrers = set(office), set(referrers)
+             events: Sequence[LabelEvent], said: Sequence[Said], *, bot: str = "", author: str = "") -> Referrals:
+    """The referrals by people that stand after replaying the label history and what people said.
+
+    `bot` is the gate's own login: its label is the lasting record. The pull request's `author`
+    never withdraws anything, even as a member of the secrecy office: nobody clears their own post.
+    """
+    office, referrers = set(office) - {author}, set(referrers)
     holders: dict[str, str] = {}    # who referred -> how (the reason text)
     notes: list[str] = []
     for _, kind, user in _timeline(label, events, said):
         if kind == "refer-label":
-            holders.setdefault(user, _BY_LABEL(user=user, label=label))
+            holders.setdefault(user, _RECORDED(label=label) if user == bot else _BY_LABEL(user=user, label=label))
         elif kind == "refer-comment" and user in referrers:
             holders.setdefault(user, _BY_COMMENT(user=user))
-        elif kind in ("unlabel", "withdraw") and holders:
+        elif kind in ("unlabel", "withdraw") and holders and user != bot:
             if user in office:
                 holders.clear()
             elif user in holders:
@@ -95,7 +102,7 @@ def standing(label: str, current_labels: Iterable[str], office: Iterable[str], r
     reasons = list(holders.values())
     if present and not reasons:
         reasons.append(_LABEL_ONLY(label=label))  # history unreadable or older than the forge keeps: still refer
-    return Referrals(tuple(reasons), tuple(notes))
+    return Referrals(tuple(reasons), tuple(notes), present and bool(bot) and bot in holders)
 
 
 def _timeline(label: str, events: Sequence[LabelEvent], said: Sequence[Said]) -> list[tuple[dt.datetime, str, str]]:
@@ -104,7 +111,8 @@ def _timeline(label: str, events: Sequence[LabelEvent], said: Sequence[Said]) ->
     for item in said:
         if not item.user:
             continue
-        own = "\n".join(line for line in item.body.splitlines() if not line.lstrip().startswith(">"))  # not quotes
+        own = "\n".join(line for line in item.body.replace("／", "/").splitlines()  # a full-width slash too
+                        if not line.lstrip().startswith(">"))  # but not quotes
         if any(command in own for command in WITHDRAW_COMMANDS):
             if not item.edited:  # an edited comment may have been rewritten by someone else
                 timeline.append((_when(item.at), "withdraw", item.user))

@@ -47,6 +47,8 @@ _NO_SECRET = Text("没有设置环境变量 GZH_WEBHOOK_SECRET（与平台 Webho
                   "GZH_WEBHOOK_SECRET is not set (the secret of the forge's webhook); the service will not start without it")
 _NO_TOKEN = Text("没有设置环境变量 GZH_BOT_TOKEN（服务专用账号的令牌），配置中也没有 github_app",
                  "Neither GZH_BOT_TOKEN (the service account's token) nor github_app is configured")
+_JOB_NAMES = {GATE: Text("可信服务：审批门禁", "service: gate"), PUBLISH: Text("可信服务：发布", "service: publish"),
+              PATROL: Text("可信服务：日常巡查", "service: patrol"), INBOX: Text("可信服务：读者留言", "service: inbox")}
 _CLONE_FAILED = Text("无法克隆或更新仓库 {url}：{error}", "Cannot clone or update {url}: {error}")
 
 
@@ -262,14 +264,28 @@ class BotService:
             fcntl.flock(lock, fcntl.LOCK_EX)
             token = self._forge_token()
             self._sync(job, token)
-            # -I: neither the working folder nor PYTHONPATH is searched, so no file of the clone can be imported
-            result = subprocess.run([sys.executable, "-I", "-m", "pipeline", "--root", str(self.clone), *_arguments(job)],
-                                    cwd=self.config.state, env=self._job_environment(job, token), capture_output=True,
-                                    text=True, timeout=JOB_TIMEOUT, pass_fds=(lock.fileno(),))
+            outputs = self.config.state / "job-output.txt"
+            outputs.write_text("", "utf-8")
+            env = {**self._job_environment(job, token), "GITHUB_OUTPUT": str(outputs)}
+            result = self._gzh(_arguments(job), env, lock)
+            if result.returncode != 0 and "filed=true" not in outputs.read_text("utf-8"):
+                self._gzh(["alert-failure", "--workflow", _JOB_NAMES[job.kind](), "--run-url", ""], env, lock)
         self.log.info("任务完成", extra={"fields": {
             "job": job.key, "exit": result.returncode, "seconds": round(time.monotonic() - started, 2),
             "output": redact(result.stdout[-2000:]), "errors": redact(result.stderr[-2000:])}})
         return result.returncode
+
+    def _gzh(self, arguments: list[str], env: dict[str, str], lock: Any) -> subprocess.CompletedProcess[str]:
+        # -I: neither the working folder nor PYTHONPATH is searched, so no file of the clone can be imported
+        return subprocess.run([sys.executable, "-I", "-m", "pipeline", "--root", str(self.clone), *arguments],
+                              cwd=self.config.state, env=env, capture_output=True, text=True, timeout=JOB_TIMEOUT,
+                              pass_fds=(lock.fileno(),))
+
+    def _app_login(self) -> str:
+        if not hasattr(self, "_login"):
+            assert self.app is not None
+            self._login = self.app.login(self.config.api)
+        return self._login
 
     def _forge_token(self) -> str:
         if self.app is not None:
@@ -283,6 +299,8 @@ class BotService:
         env.update(GITHUB_REPOSITORY=self.config.repository, GZH_FORGE=self.config.forge,
                    GZH_FORGE_API=self.config.api, GZH_FORGE_TOKEN=token, GZH_LEDGER_REMOTE="origin")
         env.update(_git_auth(self.config.clone_url, token))
+        if self.app is not None:  # an installation token cannot ask who it is
+            env["GZH_BOT_LOGIN"] = self._app_login()
         if job.kind in (PUBLISH, PATROL, INBOX):
             for name in ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_API_BASE"):
                 if self.environ.get(name):

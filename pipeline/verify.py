@@ -26,6 +26,8 @@ _NOT_AS_APPROVED = Text(
     "要发布的文件与拉取请求 #{number} 中批准的不是同一份（有符号链接、未提交的改动或多出的文件），未经审批的内容不发布",
     "The files to publish are not the bytes pull request #{number} approved (a link, an uncommitted change or an "
     "extra file); unapproved content is not published")
+_OTHER_BRANCH = Text("带来这个版本的拉取请求 #{number} 合并到的是 {base}，不是发布分支，未经审批的内容不发布",
+                     "Pull request #{number} that brought this version merged into {base}, not the publishing branch")
 _NEVER_COMMITTED = Text("文章还没有提交到 git，不能核对审批", "The post is not committed, so its approval cannot be verified")
 ALERT_TITLE = Text("【需处理】未经审批的内容进入主分支：{post}", "[Action needed] Unapproved content reached the branch: {post}")
 ALERT_BODY = Text(
@@ -61,6 +63,8 @@ class Verifier:
             return Verification(False, str(error), commit=commit)
         if pull is None:
             return Verification(False, _DIRECT(), commit=commit)
+        if pull.base_ref != self.forge.default_branch:
+            return Verification(False, _OTHER_BRANCH(number=pull.number, base=pull.base_ref), pull.number, commit)
         parents = self.repo.commit(commit).parents
         report, _, _ = evaluate_pull(self.root, self.forge, pull.number,  # the full pull request, not the list's
                                      policy_sha=parents[0].hexsha if parents else None)

@@ -33,6 +33,7 @@ import yaml
 
 TOKEN = "forge-token-for-tests"
 BOT = "gzh-bot"             # who the token belongs to: what the fake records as the author of gzh's writes
+APP_SLUG = "gzh-app"        # the GitHub App's slug; it acts as "gzh-app[bot]"
 GITHUB_FILES_CAP = 3000     # "list pull request files" returns at most 3,000 files
 GITEA_FILES_CAP = 100       # Gitea builds the file list from its diff, cut at [git] MAX_GIT_DIFF_FILES (default 100)
 _GITEA_STATES = {"APPROVED": "APPROVED", "CHANGES_REQUESTED": "REQUEST_CHANGES", "COMMENTED": "COMMENT",
@@ -54,6 +55,7 @@ class FakePull:
     comments: list[dict[str, Any]] = field(default_factory=list)
     requested: list[str] = field(default_factory=list)
     requested_teams: list[str] = field(default_factory=list)
+    merge_base: str = ""  # where the branch forked: Gitea reports it; its base.sha is the base branch's tip
     label_events: list[dict[str, Any]] = field(default_factory=list)
     merged: bool = False
     merge_commit_sha: str = ""
@@ -114,7 +116,7 @@ class ForgeFake:
         entries = [{"filename": name, "status": "added"} for name in files]
         for new, old in (renamed or {}).items():
             entries.append({"filename": new, "status": "renamed", "previous_filename": old})
-        pull = FakePull(number, author, head_sha, base_sha, files=entries)
+        pull = FakePull(number, author, head_sha, base_sha, files=entries, merge_base=base_sha)
         self.pulls[number] = pull
         for name in labels or []:
             self.label(number, author, name)
@@ -189,6 +191,8 @@ class ForgeFake:
     def merge(self, number: int, merge_commit_sha: str) -> None:
         pull = self.pulls[number]
         pull.merged, pull.merge_commit_sha = True, merge_commit_sha
+        if self.flavour == "gitea":  # Gitea's base.sha follows the base branch, past the merge itself
+            pull.base_sha = merge_commit_sha
 
     def status(self, sha: str) -> dict[str, Any] | None:
         """The latest status with gzh's context on a commit."""
@@ -252,6 +256,8 @@ class ForgeFake:
         if self.flavour == "github":
             data["merged_at"] = "2026-11-28T10:00:00Z" if pull.merged else None
             data["requested_teams"] = [{"slug": team} for team in pull.requested_teams]
+        else:
+            data["merge_base"] = pull.merge_base
         if not simple:
             data.update(merged=pull.merged, changed_files=len(pull.files))
         return data
@@ -274,6 +280,9 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
         def do_PATCH(self) -> None:  # noqa: N802
             self._route("PATCH")
 
+        def do_DELETE(self) -> None:  # noqa: N802
+            self._route("DELETE")
+
         def _route(self, method: str) -> None:
             url = urlsplit(self.path)
             query = {key: values[-1] for key, values in parse_qs(url.query).items()}
@@ -283,12 +292,18 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
                 fake.requests.append((method, url.path))
                 if method == "POST" and fake.app and re.fullmatch(r"/app/installations/\d+/access_tokens", url.path):
                     return self._app_token(url.path)
+                if method == "GET" and fake.app and url.path == "/app":
+                    return self._app_token(url.path)
                 scheme = "token" if fake.flavour == "gitea" else "Bearer"
                 given = self.headers.get("Authorization", "")
                 if not (given.startswith(f"{scheme} ") and given.split(" ", 1)[1] in fake.tokens):
                     return self._json(401, {"message": "Bad credentials"})
                 self._token = given.split(" ", 1)[1]
                 path = url.path.removeprefix(fake.prefix)
+                if method == "GET" and path == "/user":  # installation tokens are no user: GitHub says 403
+                    if self._token != TOKEN:
+                        return self._json(403, {"message": "Resource not accessible by integration"})
+                    return self._json(200, {"login": BOT})
                 if fake.flavour == "gitea" and method == "GET" and path == "/version":
                     return self._json(200, {"version": fake.version})
                 prefix = f"/repos/{fake.repository}"
@@ -298,7 +313,7 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
 
         def _dispatch(self, method: str, path: str, query: dict[str, str], data: dict[str, Any]) -> None:
             routes = [
-                ("GET", r"", lambda m: (200, {"full_name": fake.repository})),
+                ("GET", r"", lambda m: (200, {"full_name": fake.repository, "default_branch": "main"})),
                 ("GET", r"/pulls/(\d+)", lambda m: (200, fake.pull_json(self._pull(m)))),
                 ("GET", r"/pulls", lambda m: self._page([fake.pull_json(pull) for pull in self._listed_pulls(query)], query)),
                 ("GET", r"/pulls/(\d+)/files", lambda m: self._files(self._pull(m), query)),
@@ -307,6 +322,7 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
                 ("GET", r"/issues/(\d+)/events", lambda m: self._page(self._events(self._pull(m)), query)),
                 ("GET", r"/issues/(\d+)/timeline", lambda m: self._page(self._timeline(self._pull(m)), query)),
                 ("POST", r"/issues/(\d+)/labels", lambda m: self._add_labels(self._pull(m), data)),
+                ("DELETE", r"/issues/(\d+)/labels/([^/]+)", lambda m: self._remove_label(self._pull(m), m.group(2))),
                 ("GET", r"/labels", lambda m: self._page([{"id": ident, "name": name} for name, ident in fake.labels.items()], query)),
                 ("POST", r"/labels", lambda m: self._create_label(data)),
                 ("POST", r"/issues/(\d+)/comments", lambda m: self._comment_on(int(m.group(1)), data)),
@@ -316,6 +332,7 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
                 ("GET", r"/commits/(\w+)/statuses", lambda m: self._page(self._statuses(m.group(1)), query)),
                 ("POST", r"/pulls/(\d+)/requested_reviewers", lambda m: self._request(self._pull(m), data)),
                 ("POST", r"/issues", lambda m: self._add_issue(data)),
+                ("GET", r"/issues", lambda m: self._page(self._issues(query), query)),
                 ("GET", r"/commits/(\w+)/pulls", lambda m: self._github_pulls_for(m.group(1))),
                 ("GET", r"/commits/(\w+)/pull", lambda m: self._pull_for_commit(m.group(1))),
             ]
@@ -388,12 +405,37 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
                     return 422, {"message": "labels must be existing label ids"}
                 names = [by_id[ident] for ident in names]
             for name in names:
-                fake.label(pull.number, BOT, name)
+                fake.label(pull.number, self._actor(), name)
             return 200, [{"name": name, "id": fake.labels[name]} for name in pull.labels]
+
+        def _actor(self) -> str:
+            return BOT if self._token == TOKEN else f"{APP_SLUG}[bot]"
+
+        def _remove_label(self, pull: FakePull, name: str) -> tuple[int, list[Any]]:
+            from urllib.parse import unquote
+
+            name = unquote(name)
+            if fake.flavour == "gitea":
+                by_id = {str(ident): label for label, ident in fake.labels.items()}
+                name = by_id.get(name, "")
+            if name not in pull.labels:
+                raise LookupError
+            fake.label(pull.number, self._actor(), name, added=False)
+            return 200, [{"name": label} for label in pull.labels]
 
         def _create_label(self, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             ident = fake.labels.setdefault(data["name"], next(fake._ids))
             return 201, {"id": ident, "name": data["name"], "color": data.get("color", "")}
+
+        def _issues(self, query: dict[str, str]) -> list[dict[str, Any]]:
+            """Issues and (on GitHub, marked with `pull_request`) pull requests, newest first."""
+            wanted = query.get("state", "open")
+            rows = [dict(issue) for issue in fake.issues if wanted in ("all", issue["state"])]
+            if fake.flavour == "github":
+                rows += [{"number": pull.number, "title": pull.title, "state": "open",
+                          "pull_request": {"url": f"{fake.api}/pulls/{pull.number}"}}
+                         for pull in fake.pulls.values() if not pull.merged and wanted in ("all", "open")]
+            return sorted(rows, key=lambda row: -row["number"])
 
         def _statuses(self, sha: str) -> list[dict[str, Any]]:
             rows = list(reversed(fake.statuses.get(sha, [])))
@@ -420,7 +462,7 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
             return 200, chunk
 
         def _add_comment(self, pull: FakePull, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-            return 201, fake.comment(pull.number, BOT, data["body"])
+            return 201, fake.comment(pull.number, self._actor(), data["body"])
 
         def _issue(self, number: int) -> dict[str, Any]:
             issue = next((item for item in fake.issues if item["number"] == number), None)
@@ -459,6 +501,8 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
                 claims = pyjwt.decode(given, public_key, algorithms=["RS256"])
             except pyjwt.PyJWTError:
                 return self._json(401, {"message": "A JSON web token could not be decoded"})
+            if path == "/app" and claims.get("iss") == str(app_id):
+                return self._json(200, {"id": app_id, "slug": APP_SLUG})
             if claims.get("iss") != str(app_id) or path != f"/app/installations/{installation}/access_tokens":
                 return self._json(404, {"message": "Not Found"})
             token = f"ghs_{next(fake._ids)}"

@@ -219,8 +219,9 @@ def test_many_reviews_cost_a_bounded_number_of_calls(pr: PullScenario) -> None:
     gate_command(pr.root, 1)
     elapsed = time.monotonic() - began
     calls = len(pr.forge.requests) - calls_before
-    # pull, files, reviews (1 page of 100 on GitHub, 2 of 50 on Gitea), comments, status, comment
-    assert calls == (6 if pr.forge.flavour == "github" else 7) and elapsed < 2.0, (calls, elapsed)
+    # pull, reviews (1 page of 100 on GitHub, 2 of 50 on Gitea), comments, label history, repository (its
+    # default branch), who the token is, status, comment; the changed files come from git
+    assert calls == (8 if pr.forge.flavour == "github" else 9) and elapsed < 2.0, (calls, elapsed)
 
 
 def test_gate_needs_tiers_from_the_shipped_policy() -> None:
@@ -382,3 +383,99 @@ def test_team_review_requests_are_not_reviews(pr: PullScenario) -> None:
     pr.forge.pulls[1].requested_teams = ["leaders"]
     pr.approve()
     assert pr.gate()["state"] == "success"
+
+
+# -- found by a red-team pass with scenarios the first fix had not seen ------------------------------------
+
+
+def test_a_pull_request_into_another_branch_never_passes(pr: PullScenario) -> None:
+    """Statuses belong to a commit: a side pull request sharing the head must not turn it green."""
+    post_commit = pr.head
+    pr.repo.git.branch("evil", post_commit)  # an unprotected branch already holding the unapproved post
+    (pr.root / "docs").mkdir()
+    (pr.root / "docs" / "readme-fix.md").write_text("错别字修正\n", "utf-8")
+    head = pr.commit("文档修正")
+    pr.forge.push(1, head, ["content/office/2026-11-28-news/index.md", "docs/readme-fix.md"])
+    side = pr.forge.open_pull(2, PullScenario.AUTHOR, head, post_commit, ["docs/readme-fix.md"])
+    side.base_ref = "evil"
+    pr.forge.review(2, "sun-hao", "APPROVED")  # "a typo fix"
+    from pipeline.main import main
+
+    assert main(["--root", str(pr.root), "gate", "--pr", "2"]) == 0
+    status = pr.forge.status(head)
+    assert status["state"] == "failure" and "目标分支是 evil，不是发布分支 main" in status["description"]
+
+
+class TestReferralsSurviveAPreAddedLabel:
+    """The author adds the label first, so the gate's own record would be missing; then erases the evidence."""
+
+    LABEL = "需保密办复审"
+
+    def referred(self, pr: PullScenario) -> dict:
+        pr.forge.label(1, PullScenario.AUTHOR, self.LABEL)
+        comment = pr.forge.comment(1, "li-na", "/保密复审")
+        pr.gate()
+        assert pr.forge.pulls[1].label_events[-1]["user"] == "gzh-bot"  # the gate took the label over
+        return comment
+
+    def test_deleted_comment(self, pr: PullScenario) -> None:
+        pr.forge.delete_comment(self.referred(pr)["id"])
+        pr.forge.label(1, PullScenario.AUTHOR, self.LABEL, added=False)
+        pr.approve()
+        assert pr.gate()["description"].endswith("保密委员会办公室复审")
+
+    def test_fixed_finding(self, pr: PullScenario) -> None:
+        pr.forge.label(1, PullScenario.AUTHOR, self.LABEL)
+        pr.post.write_text(post_text("联系人手机13800138000。\n"), "utf-8")
+        pr.forge.push(1, pr.commit("加联系人"))
+        pr.gate()
+        pr.post.write_text(post_text("联系人请致电市总工会。\n"), "utf-8")
+        pr.forge.push(1, pr.commit("删掉手机号"))
+        pr.forge.label(1, PullScenario.AUTHOR, self.LABEL, added=False)
+        pr.approve()
+        assert pr.gate()["description"].endswith("保密委员会办公室复审")
+
+
+def test_a_heads_comment_disguised_as_the_gates_own_still_counts(pr: PullScenario) -> None:
+    comment = pr.forge.comment(1, "li-na", "/保密复审")
+    pr.forge.edit_comment(comment["id"], "/保密复审 <!-- gzh-gate -->")
+    pr.approve()
+    assert pr.gate()["description"].endswith("保密委员会办公室复审")
+
+
+def test_the_author_cannot_withdraw_a_referral_even_from_the_secrecy_office(pr: PullScenario) -> None:
+    pr.forge.pulls[1].author = "wu-fang"
+    pr.forge.comment(1, "li-na", "/保密复审")
+    pr.gate()
+    pr.forge.comment(1, "wu-fang", "/撤回保密复审")
+    pr.forge.label(1, "wu-fang", "需保密办复审", added=False)
+    pr.approve()
+    assert pr.gate()["state"] == "pending"
+
+
+def test_a_full_width_slash_command_is_understood(pr: PullScenario) -> None:
+    pr.forge.comment(1, "li-na", "／保密复审")
+    pr.approve()
+    assert pr.gate()["description"].endswith("保密委员会办公室复审")
+
+
+@pytest.mark.parametrize("case", ["gbk", "folder-named-index.md"])
+def test_odd_files_get_a_status_not_a_crash(pr: PullScenario, case: str) -> None:
+    if case == "gbk":
+        pr.post.write_bytes(post_text("市总工会召开全委会议。\n").encode("gbk"))
+    else:
+        (pr.post.parent / "sub" / "index.md").mkdir(parents=True)
+        (pr.post.parent / "sub" / "index.md" / "x.txt").write_text("x\n", "utf-8")
+    pr.forge.push(1, pr.commit("奇怪的文件"), ["content/office/2026-11-28-news/index.md"]
+                  + (["content/office/2026-11-28-news/sub/index.md/x.txt"] if case != "gbk" else []))
+    pr.approve()
+    status = pr.gate()  # exit 0 is asserted inside
+    assert status["state"] == ("failure" if case == "gbk" else "success")
+
+
+def test_a_flood_of_comments_keeps_the_sticky_comment_small(pr: PullScenario) -> None:
+    pr.forge.label(1, "li-na", "需保密办复审")
+    for _ in range(300):
+        pr.forge.comment(1, PullScenario.AUTHOR, "/撤回保密复审")
+    pr.gate()
+    assert len(pr.comment()) < 20_000 and "另有 270 条未列出" in pr.comment()

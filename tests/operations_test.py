@@ -190,7 +190,7 @@ def test_the_workflows_run_these_commands(ops, capsys, tmp_path: Path) -> None:
 
     from pipeline.sandbox import SANDBOX_APPID, SANDBOX_SECRET
     from tests.forge_fake import TOKEN
-    from tests.rehearsal_test import run_step
+    from tests.support import run_step
 
     account, forge = ops
     outcome = published(account, "a")[0]
@@ -201,11 +201,9 @@ def test_the_workflows_run_these_commands(ops, capsys, tmp_path: Path) -> None:
                "secrets.WECHAT_API_BASE": account.sandbox.url + "cgi-bin/",
                "secrets.GZH_GATE_TOKEN || github.token": TOKEN}
     environment = {**forge.environment(), "GITHUB_ACTIONS": "true"}
-    patrol = run_step("patrol.yml", "operations", "operations", account.root,
-                      {**secrets, "inputs.task": "patrol", "github.event.schedule": ""}, environment)
+    patrol = run_step("patrol.yml", "patrol", "patrol", account.root, secrets, environment)
     assert patrol.returncode == 0 and "**结论：合格**" in patrol.stdout, patrol.stderr
-    inbox = run_step("patrol.yml", "operations", "operations", account.root,
-                     {**secrets, "inputs.task": "", "github.event.schedule": "15 */2 * * *"}, environment)
+    inbox = run_step("inbox.yml", "inbox", "inbox", account.root, secrets, environment)
     assert inbox.returncode == 0 and "# 读者留言" in inbox.stdout, inbox.stderr
     takedown = run_step("emergency.yml", "emergency", "emergency", account.root,
                         {**secrets, "github.actor": "sun-hao", "inputs.action": "takedown",

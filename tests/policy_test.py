@@ -159,3 +159,21 @@ def test_the_secrecy_review_can_never_be_combined() -> None:
       tiers: [department, secrecy]
       reason: 不允许""")
     assert "approval.combined_tiers[0].tiers[1]" in problems_of(text)
+
+
+def test_one_person_combines_exactly_two_tiers_in_one_entry() -> None:
+    three = POLICY_TEXT.replace("  other_roles: [administrator]", """  other_roles: [administrator]
+  combined_tiers:
+    - person: zhou-yan
+      tiers: [department, publicity_head, administrator]
+      reason: 不允许三个""")
+    assert "approval.combined_tiers[0].tiers" in problems_of(three)
+    twice = POLICY_TEXT.replace("  other_roles: [administrator]", """  other_roles: [administrator]
+  combined_tiers:
+    - person: zhou-yan
+      tiers: [department, publicity_head]
+      reason: 第一条理由
+    - person: zhou-yan
+      tiers: [administrator, principal_leader]
+      reason: 第二条理由""")
+    assert "approval.combined_tiers[1].person：兼任环节的人“zhou-yan”与前面的重复" in problems_of(twice)

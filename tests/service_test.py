@@ -22,7 +22,7 @@ from pipeline.sandbox import SANDBOX_APPID, SANDBOX_SECRET
 from pipeline.service import BotService, load_config
 from pipeline.webhooks import GATE, PUBLISH, Job
 from tests.forge_fake import TOKEN
-from tests.support import PullScenario, Rehearsal, post_text
+from tests.support import PullScenario, Rehearsal
 
 SECRET = "webhook-secret-for-tests"
 REVIEW_EVENT = {"github": "pull_request_review", "gitea": "pull_request_review_approved"}
@@ -64,23 +64,9 @@ def idle(service: BotService, timeout: float = 120.0) -> None:
         time.sleep(0.05)
 
 
-def open_pull_request(rehearsal: Rehearsal) -> str:
-    dept = rehearsal.dept
-    dept.git.checkout("-b", "dept/news")
-    post = rehearsal.tmp / "seed" / "content" / "office" / "2026-11-28-news" / "index.md"
-    post.parent.mkdir(parents=True)
-    post.write_text(post_text("市总工会召开十届五次全委会议，审议通过年度工作要点。\n"), "utf-8")
-    dept.git.add(A=True)
-    dept.index.commit("办公室：全委会议报道")
-    head = rehearsal.push_pull_head()
-    rehearsal.forge.open_pull(1, PullScenario.AUTHOR, head, dept.commit("main").hexsha,
-                              ["content/office/2026-11-28-news/index.md"])
-    return head
-
-
 def test_pull_request_to_published_article_through_the_service(rehearsal: Rehearsal, service: BotService) -> None:
     forge, url = rehearsal.forge, service.url + "webhook"
-    head = open_pull_request(rehearsal)
+    head = rehearsal.open_pull_request()
     assert forge.deliver(url, SECRET, "pull_request", forge.event_payload(1, "opened"))[0] == 202
     idle(service)
     assert forge.status(head)["state"] == "pending"
@@ -100,12 +86,8 @@ def test_pull_request_to_published_article_through_the_service(rehearsal: Rehear
     idle(service)
     assert forge.status(head)["state"] == "success"
 
-    dept = rehearsal.dept
-    dept.git.checkout("main")
-    dept.git.merge("--no-ff", "-m", "合并 #1：全委会议报道", "dept/news")
-    dept.git.push("origin", "main")
-    forge.merge(1, dept.head.commit.hexsha)
-    push = {"ref": "refs/heads/main", "after": dept.head.commit.hexsha, "repository": {"full_name": forge.repository}}
+    merged = rehearsal.merge()
+    push = {"ref": "refs/heads/main", "after": merged, "repository": {"full_name": forge.repository}}
     assert forge.deliver(url, SECRET, "push", push, delivery="push-1")[0] == 202
     idle(service)
     live = [a for a in rehearsal.sandbox.state.data["articles"].values() if a["status"] == 0]
@@ -118,7 +100,7 @@ def test_pull_request_to_published_article_through_the_service(rehearsal: Rehear
 
 def test_forged_and_unsigned_deliveries_are_refused(rehearsal: Rehearsal, service: BotService) -> None:
     forge, url = rehearsal.forge, service.url + "webhook"
-    open_pull_request(rehearsal)
+    rehearsal.open_pull_request()
     payload = forge.event_payload(1, "opened")
     assert forge.deliver(url, "a-guessed-secret", "pull_request", payload)[0] == 401
     assert forge.deliver(url, SECRET, "pull_request", payload, signature="")[0] == 401
@@ -134,7 +116,7 @@ def test_the_gate_job_never_sees_the_wechat_secret(rehearsal: Rehearsal, service
 def test_health_and_readiness(rehearsal: Rehearsal, service: BotService) -> None:
     with urllib.request.urlopen(service.url + "healthz", timeout=10) as response:
         assert json.loads(response.read()) == {"status": "ok"}
-    open_pull_request(rehearsal)
+    rehearsal.open_pull_request()
     rehearsal.forge.deliver(service.url + "webhook", SECRET, "pull_request", rehearsal.forge.event_payload(1, "opened"))
     idle(service)
     with urllib.request.urlopen(service.url + "readyz", timeout=10) as response:
@@ -144,14 +126,10 @@ def test_health_and_readiness(rehearsal: Rehearsal, service: BotService) -> None
 def test_a_killed_service_publishes_nothing_twice_after_a_restart(rehearsal: Rehearsal) -> None:
     if rehearsal.flavour == "gitea":
         pytest.skip("the same publishing path on both forges; once is enough for a process-level trial")
-    open_pull_request(rehearsal)
+    rehearsal.open_pull_request()
     for user in PullScenario.APPROVERS.values():
         rehearsal.forge.review(1, user, "APPROVED")
-    dept = rehearsal.dept
-    dept.git.checkout("main")
-    dept.git.merge("--no-ff", "-m", "合并 #1", "dept/news")
-    dept.git.push("origin", "main")
-    rehearsal.forge.merge(1, dept.head.commit.hexsha)
+    rehearsal.merge()
     port = _free_port()
     config = write_config(rehearsal, listen={"host": "127.0.0.1", "port": port})
     env = {**service_environment(rehearsal), "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
@@ -218,7 +196,7 @@ def test_github_app_mode_mints_a_token_for_each_job(tmp_path: Path) -> None:
     environment = {name: value for name, value in service_environment(rehearsal).items() if name != "GZH_BOT_TOKEN"}
     service = BotService(load_config(write_config(rehearsal, github_app=app)), environment).start()
     try:
-        head = open_pull_request(rehearsal)
+        head = rehearsal.open_pull_request()
         rehearsal.forge.deliver(service.url + "webhook", SECRET, "pull_request", rehearsal.forge.event_payload(1, "opened"))
         idle(service)
         assert rehearsal.forge.status(head)["state"] == "pending"
@@ -270,14 +248,10 @@ def test_patrol_and_inbox_run_on_the_services_schedule(rehearsal: Rehearsal) -> 
 
 
 def test_stopping_lets_the_running_publish_finish(rehearsal: Rehearsal, service: BotService) -> None:
-    open_pull_request(rehearsal)
+    rehearsal.open_pull_request()
     for user in PullScenario.APPROVERS.values():
         rehearsal.forge.review(1, user, "APPROVED")
-    dept = rehearsal.dept
-    dept.git.checkout("main")
-    dept.git.merge("--no-ff", "-m", "合并 #1", "dept/news")
-    dept.git.push("origin", "main")
-    rehearsal.forge.merge(1, dept.head.commit.hexsha)
+    rehearsal.merge()
     rehearsal.sandbox.control("faults", {"faults": [{"endpoint": "freepublish/submit", "hold": 2.0}]})
     push = {"ref": "refs/heads/main", "repository": {"full_name": rehearsal.forge.repository}}
     rehearsal.forge.deliver(service.url + "webhook", SECRET, "push", push)

@@ -1,7 +1,12 @@
-"""Shared test builders: a policy, temporary repositories, posts, images and git history."""
+"""Shared test builders: a policy, temporary repositories, posts, images, git history, forge
+scenarios, the whole-path rehearsal, and running a workflow step as the runner would."""
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -257,6 +262,27 @@ class Rehearsal:
             repo.git.checkout("FETCH_HEAD")
         return target
 
+    def open_pull_request(self) -> str:
+        """A department branch adds a post; its pull request #1 is opened. Returns the head commit."""
+        self.dept.git.checkout("-b", "dept/news")
+        post = self.tmp / "seed" / "content" / "office" / "2026-11-28-news" / "index.md"
+        post.parent.mkdir(parents=True)
+        post.write_text(post_text("市总工会召开十届五次全委会议，审议通过年度工作要点。\n"), "utf-8")
+        self.dept.git.add(A=True)
+        self.dept.index.commit("办公室：全委会议报道")
+        head = self.push_pull_head()
+        self.forge.open_pull(1, PullScenario.AUTHOR, head, self.dept.commit("main").hexsha,
+                             ["content/office/2026-11-28-news/index.md"])
+        return head
+
+    def merge(self) -> str:
+        """Pull request #1 merged into main and pushed, as the forge's merge button does."""
+        self.dept.git.checkout("main")
+        self.dept.git.merge("--no-ff", "-m", "合并 #1：全委会议报道", "dept/news")
+        self.dept.git.push("origin", "main")
+        self.forge.merge(1, self.dept.head.commit.hexsha)
+        return self.dept.head.commit.hexsha
+
     def push_pull_head(self) -> str:
         head = self.dept.head.commit.hexsha
         self.dept.git.push("origin", "dept/news")
@@ -266,3 +292,25 @@ class Rehearsal:
     def close(self) -> None:
         self.sandbox.stop()
         self.forge.stop()
+
+
+WORKFLOWS = PROJECT / ".github" / "workflows"
+EXPRESSION = re.compile(r"^\$\{\{\s*(.+?)\s*\}\}$")
+
+
+def workflow_step(workflow: str, job: str, step_id: str) -> dict[str, Any]:
+    data = yaml.safe_load((WORKFLOWS / workflow).read_text("utf-8"))
+    return next(step for step in data["jobs"][job]["steps"] if step.get("id") == step_id)
+
+
+def run_step(workflow: str, job: str, step_id: str, cwd: Path, context: dict[str, str],
+             environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a step's script as the runner would; every `${{ }}` in its env must be known to `context`."""
+    step = workflow_step(workflow, job, step_id)
+    env = {**os.environ, **environment, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "NO_COLOR": "1", "GZH_LANG": "zh"}
+    for name, value in (step.get("env") or {}).items():
+        match = EXPRESSION.match(str(value))
+        env[name] = context[match.group(1)] if match else str(value)  # KeyError: the workflow changed
+    return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)

@@ -176,3 +176,40 @@ def test_older_gitea_without_the_pull_request_says_why(tmp_path: Path, monkeypat
         assert "在 Gitea 1.21.11 上找不到合并提交" in capsys.readouterr().out
     finally:
         scenario.close()
+
+
+@pytest.mark.parametrize("version", ["1.24.6", "1.21.11"])
+def test_a_fast_forward_is_not_verified_against_a_side_pull_request(tmp_path: Path, monkeypatch, capsys,
+                                                                    version: str) -> None:
+    """Gitea finds 'the' merged pull request of a commit without looking at its base branch."""
+    scenario = PullScenario(tmp_path, "gitea")
+    scenario.forge.version = version
+    sandbox = Sandbox(tmp_path / "sandbox").start()
+    for key, value in {**scenario.forge.environment(), "WECHAT_API_BASE": sandbox.url + "cgi-bin/",
+                       "WECHAT_APPID": SANDBOX_APPID, "WECHAT_SECRET": SANDBOX_SECRET}.items():
+        monkeypatch.setenv(key, value)
+    try:
+        forge, post_commit = scenario.forge, scenario.head
+        scenario.repo.git.branch("evil", post_commit)
+        original = scenario.post.read_text("utf-8")
+        scenario.post.write_text(original + "\n临时改动。\n", "utf-8")
+        (scenario.root / "docs").mkdir()
+        (scenario.root / "docs" / "typo.md").write_text("错别字修正\n", "utf-8")
+        scenario.commit("改文章并修文档")
+        scenario.post.write_text(original, "utf-8")
+        head = scenario.commit("改回")  # touches the post folder; the diff from the post commit is docs only
+        main_pull = forge.pulls.pop(1)
+        side = forge.open_pull(1, PullScenario.AUTHOR, head, post_commit, ["docs/typo.md"])
+        side.base_ref = "evil"
+        main_pull.number, main_pull.head_sha = 2, head
+        forge.pulls[2] = main_pull
+        forge.review(1, "sun-hao", "APPROVED")
+        forge.merge(1, head)
+        scenario.repo.git.checkout("main")
+        scenario.repo.git.merge("--ff-only", "dept/office-news")
+        forge.merge(2, head)
+        assert publish(scenario, "content/office/2026-11-28-news") == 1
+        assert sandbox.calls() == []
+    finally:
+        sandbox.stop()
+        scenario.close()

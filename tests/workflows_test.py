@@ -55,7 +55,7 @@ def test_pull_request_code_never_meets_a_secret_or_a_write_token() -> None:
 
 def test_gate_runs_only_trusted_code() -> None:
     gate = load(PROJECT / WORKFLOWS_DIR / "gate.yml")
-    assert set(gate["on"]) == {"pull_request_target", "workflow_run"}
+    assert set(gate["on"]) == {"pull_request_target", "issue_comment", "workflow_run"}
     checkout = gate["jobs"]["gate"]["steps"][0]
     assert checkout["with"]["ref"] == "${{ github.event.repository.default_branch }}"
     text = (PROJECT / WORKFLOWS_DIR / "gate.yml").read_text("utf-8")
@@ -69,14 +69,100 @@ def test_relay_on_github_has_no_permissions() -> None:
 
 def test_publish_never_cancels_a_run_in_progress() -> None:
     publish = load(PROJECT / WORKFLOWS_DIR / "publish.yml")
-    assert publish["concurrency"] == {"group": "gzh-publish", "cancel-in-progress": False}
+    assert publish["concurrency"]["cancel-in-progress"] is False
     assert publish["jobs"]["publish"]["environment"] == "wechat"
     assert set(publish["on"]) == {"push", "schedule", "workflow_dispatch"}
 
 
 def test_operations_and_emergency_workflows_use_the_protected_environment() -> None:
-    for name in ("patrol.yml", "emergency.yml"):
+    for name in ("patrol.yml", "inbox.yml", "emergency.yml"):
         workflow = load(PROJECT / WORKFLOWS_DIR / name)
         job = next(iter(workflow["jobs"].values()))
         assert job["environment"] == "wechat" and workflow["concurrency"]["cancel-in-progress"] is False
     assert set(load(PROJECT / WORKFLOWS_DIR / "emergency.yml")["on"]) == {"workflow_dispatch"}
+
+
+# -- defects found by auditing the workflows against the forges' documentation ----------------------------
+
+
+def fake_gzh(tmp_path: Path) -> dict[str, str]:
+    """A `gzh` on PATH that prints its arguments, one per line, so a step's command line can be read."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "gzh").write_text("#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n", "utf-8")
+    (folder / "gzh").chmod(0o755)
+    return {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+
+
+def run_script(workflow: str, job: str, step_id: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    from tests.support import workflow_step
+
+    script = workflow_step(workflow, job, step_id)["run"]
+    return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, **fake_gzh(tmp_path), **env}, timeout=60)
+
+
+@pytest.mark.parametrize("post", ["--mode=mass", "-h", "content/office/x --mode=mass", "content/../../etc",
+                                  "docs/x", "content/office/$(id)"])
+def test_a_dispatch_input_can_never_become_an_option(tmp_path: Path, post: str) -> None:
+    result = run_script("publish.yml", "publish", "publish", {"POST": post, "RETRY_FAILED": "false"}, tmp_path)
+    assert result.returncode == 2 and "要发布的文章要写成 content/<部门>/<文章文件夹>" in result.stderr
+    assert result.stdout == ""  # gzh never ran
+
+
+def test_a_valid_dispatch_input_comes_after_the_end_of_options(tmp_path: Path) -> None:
+    result = run_script("publish.yml", "publish", "publish", {"POST": "content/office/2026-11-28-meeting",
+                                                               "RETRY_FAILED": "true"}, tmp_path)
+    assert result.stdout.split("\n")[:-1] == ["publish", "--issue-on-failure", "--retry-failed", "--",
+                                               "content/office/2026-11-28-meeting"]
+
+
+def test_gzh_reads_a_post_after_the_end_of_options() -> None:
+    from pipeline.main import _parser
+
+    args = _parser().parse_args(["publish", "--issue-on-failure", "--", "content/office/x"])
+    assert args.paths == ["content/office/x"] and args.mode is None
+
+
+def test_a_manual_publish_is_never_replaced_by_a_queued_scheduled_run() -> None:
+    group = load(PROJECT / WORKFLOWS_DIR / "publish.yml")["concurrency"]["group"]
+    assert "github.event_name == 'workflow_dispatch' && github.run_id" in group
+
+
+def test_a_fork_review_finds_its_pull_request_by_the_head_commit(tmp_path: Path) -> None:
+    env = {"GZH_FORGE_TOKEN": "t", "PR_NUMBER": "", "HEAD_SHA": "abc123", "PREVIEW_URL": "u"}
+    result = run_script("gate.yml", "gate", "gate", env, tmp_path)
+    assert result.stdout.split("\n")[:-1] == ["gate", "--head-sha", "abc123", "--preview-url", "u"]
+
+
+def test_comments_and_edited_or_dismissed_reviews_rerun_the_gate() -> None:
+    gate = load(PROJECT / WORKFLOWS_DIR / "gate.yml")
+    assert gate["on"]["issue_comment"]["types"] == ["created", "edited", "deleted"]
+    assert "github.event.issue.pull_request" in gate["jobs"]["gate"]["if"]
+    relay = load(PROJECT / WORKFLOWS_DIR / "review-relay.yml")
+    assert relay["on"]["pull_request_review"]["types"] == ["submitted", "edited", "dismissed"]
+
+
+def test_forge_detection_works_for_github_enterprise_and_ghe_com() -> None:
+    """GitHub (github.com, GHES /api/v3, ghe.com) is told from Gitea by the API path, not the host."""
+    for path in WORKFLOWS:
+        assert "startsWith(github.server_url" not in json.dumps(load(path), ensure_ascii=False), path.name
+    relay = load(PROJECT / WORKFLOWS_DIR / "review-relay.yml")
+    assert relay["jobs"]["relay"]["if"] == "${{ !endsWith(github.api_url, '/api/v1') }}"
+    assert relay["jobs"]["gate-gitea"]["if"] == "${{ endsWith(github.api_url, '/api/v1') }}"
+
+
+def test_schedules_do_not_depend_on_the_schedule_string() -> None:
+    """Gitea before the fix of go-gitea#35452 leaves github.event.schedule empty: one task per file."""
+    for path in WORKFLOWS:
+        assert "github.event.schedule" not in json.dumps(load(path), ensure_ascii=False), path.name
+    assert [len(load(PROJECT / WORKFLOWS_DIR / name)["on"]["schedule"]) for name in ("patrol.yml", "inbox.yml")] == [1, 1]
+
+
+def test_every_workflow_holding_a_secret_reports_its_own_failure() -> None:
+    for path in WORKFLOWS:
+        if "secrets.WECHAT_SECRET" not in path.read_text("utf-8"):
+            continue
+        steps = next(iter(load(path)["jobs"].values()))["steps"]
+        assert steps[-1]["id"] == "alert" and "failure()" in steps[-1]["if"], path.name
+        assert steps[-1]["run"].startswith("gzh alert-failure"), path.name

@@ -61,7 +61,7 @@ _SERVICE_DOWN = Text("{url} 无法访问或未就绪：{error}", "{url} is unrea
 _SERVICE_SECRET = Text("用 GZH_WEBHOOK_SECRET 签名的测试投递被拒绝（{status}）：两边的密钥不一致",
                        "a test delivery signed with GZH_WEBHOOK_SECRET was refused ({status}): the secrets differ")
 _SERVICE_OPEN = Text("未签名的投递没有被拒绝（{status}）：服务没有验证签名", "an unsigned delivery was not refused ({status})")
-_SERVICE_FIX = Text("按 docs/setup.md 第 4 节检查服务是否在运行、反向代理地址，以及平台 Webhook 与服务的 GZH_WEBHOOK_SECRET 是否相同",
+_SERVICE_FIX = Text("按 docs/setup.md 第 7 节检查服务是否在运行、反向代理地址，以及平台 Webhook 与服务的 GZH_WEBHOOK_SECRET 是否相同",
                     "see docs/setup.md section 4: the service, the proxy address, and the same GZH_WEBHOOK_SECRET on both sides")
 _FORGE_STATUS = Text("gzh doctor 检查令牌权限", "gzh doctor token check")
 

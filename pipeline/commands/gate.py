@@ -41,29 +41,46 @@ _FOOTER = Text("只有对最新提交的“批准”审核才计入；评论（�
                "保密办复审请求只能由提出人（评论 /撤回保密复审）或保密委员会办公室撤回。",
                "Only an Approve review of the latest commit counts; comments do not. A department head unsure about secrecy adds the label '{label}' or writes /secrecy-review; "
                "only whoever made the referral (/withdraw-secrecy-review) or the secrecy office can withdraw it.")
+MAX_NOTES = 30
+_MORE_NOTES = Text("- ……另有 {count} 条未列出", "- … {count} more not listed")
 _SUMMARY = Text("拉取请求 #{number}：{state}", "Pull request #{number}: {state}")
 _REQUESTED = Text("已请求审核：{users}", "Review requested from: {users}")
+_NO_PR_FOR_HEAD = Text("没有头提交为 {sha} 的未关闭拉取请求（可能已经又推送了新的提交，或已关闭）",
+                       "No open pull request has head {sha} (pushed again since, or closed)")
 _NO_PR = Text("请用 --pr 指定拉取请求编号（在工作流中会从事件中读取）", "Pass --pr N (in a workflow it comes from the event)")
 
 
-def pull_number() -> int:
-    """The pull request of the workflow event (pull_request, pull_request_target, pull_request_review)."""
+def pull_number(pr: int | None = None, head_sha: str | None = None) -> int:
+    """The pull request to evaluate: `--pr`; else the open one whose head is `--head-sha` (a review
+    event relayed through workflow_run carries no number for a fork's pull request); else the
+    workflow event's (pull_request, pull_request_target, pull_request_review, issue_comment)."""
+    if pr:
+        return pr
+    if head_sha:
+        found = forge_module.from_environment().open_pull_with_head(head_sha)
+        if found is None:
+            raise UsageError(_NO_PR_FOR_HEAD(sha=head_sha[:12]))
+        return found
     path = os.environ.get("GITHUB_EVENT_PATH", "")
     try:
         event = json.loads(Path(path).read_text("utf-8")) if path else {}
     except (OSError, ValueError):
         event = {}
-    number = (event.get("pull_request") or {}).get("number") or event.get("number")
-    if not number:
+    issue = event.get("issue") if isinstance(event.get("issue"), dict) else {}
+    number = ((event.get("pull_request") or {}).get("number") or event.get("number")
+              or (issue.get("number") if issue.get("pull_request") else None))
+    if not isinstance(number, int) or number <= 0:
         raise UsageError(_NO_PR())
-    return int(number)
+    return number
 
 
 def gate_command(root: Path, number: int, *, preview_url: str | None = None, request_reviews: bool = True) -> int:
     forge = forge_module.from_environment()
     report, policy, comments = evaluate_pull(root, forge, number)
     result, pr = report.result, report.pr
-    if report.restore_label:  # the label is the lasting record of a referral (pipeline.referrals)
+    if report.restore_label:  # the gate's own label is the lasting record of a referral (pipeline.referrals)
+        if policy.secrecy_label in pr.labels:
+            forge.remove_label(number, policy.secrecy_label)  # someone else's: its owner could withdraw it
         forge.add_label(number, policy.secrecy_label)
     description = state_description(result)
     forge.set_status(pr.head_sha, result.state, description, preview_url or "")
@@ -110,7 +127,10 @@ def render_comment(report: GateReport, policy: Policy, preview_url: str | None) 
     if result.blockers:
         lines += ["", _BLOCKERS()] + [f"- {text}" for text in result.blockers]
     if result.notes:
-        lines += ["", _NOTES()] + [f"- {text}" for text in result.notes]
+        shown = result.notes[:MAX_NOTES]  # a flood of comments must not push the comment past the forge's size limit
+        lines += ["", _NOTES()] + [f"- {text}" for text in shown]
+        if len(result.notes) > MAX_NOTES:
+            lines.append(_MORE_NOTES(count=len(result.notes) - MAX_NOTES))
     if report.checks is not None:
         checks = report.checks
         lines += ["", _CHECKS(posts=len(checks.posts), errors=checks.count(Severity.ERROR),

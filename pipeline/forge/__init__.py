@@ -9,6 +9,7 @@ GitHub's states; GitHub's issue events and Gitea's timeline into one label histo
 """
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any, Iterator
 
@@ -82,6 +83,25 @@ class Forge:
     def repo_path(self, suffix: str) -> str:
         return f"/repos/{self.repository}{suffix}"
 
+    @functools.cached_property
+    def default_branch(self) -> str:
+        """The branch that publishes: only pull requests into it can be approved."""
+        return str(self.json("GET", self.repo_path(""))["default_branch"])
+
+    @functools.cached_property
+    def login(self) -> str:
+        """Who this token writes as, so the gate can tell its own labels and comments from people's.
+
+        A GitHub Actions or App installation token cannot read /user: then GZH_BOT_LOGIN, else
+        GitHub Actions' own name.
+        """
+        try:
+            return _login(self.json("GET", "/user"))
+        except ForgeError:
+            return os.environ.get("GZH_BOT_LOGIN") or self._default_login
+
+    _default_login = ""
+
     def readable(self) -> bool:
         """Whether this token can read the repository at all (what makes a 404 mean 'none')."""
         try:
@@ -108,6 +128,9 @@ class Forge:
         raise NotImplementedError
 
     def add_label(self, number: int, name: str) -> None:
+        raise NotImplementedError
+
+    def remove_label(self, number: int, name: str) -> None:
         raise NotImplementedError
 
     def upsert_comment(self, number: int, marker: str, body: str, existing: list[Comment] | None = None) -> None:
@@ -170,6 +193,21 @@ class Forge:
     def pull_for_commit(self, sha: str) -> PullRequest | None:
         raise NotImplementedError
 
+    def open_pull_with_head(self, sha: str) -> int | None:
+        """The open pull request whose head is `sha`: how a review event of a fork pull request, which
+        carries no number (GitHub's workflow_run, Gitea's too), finds its pull request."""
+        for item in self.paginate(self.repo_path("/pulls?state=open")):
+            if (item.get("head") or {}).get("sha") == sha:
+                return int(item["number"])
+        return None
+
+    def open_issue_titled(self, title: str) -> int | None:
+        """An open issue (not a pull request) with exactly this title, so repeated alerts update one issue."""
+        for item in self.paginate(self.repo_path("/issues?state=open")):
+            if item.get("title") == title and not item.get("pull_request"):
+                return int(item["number"])
+        return None
+
     # -- translation -------------------------------------------------------------------------------
 
     def _pull(self, data: dict[str, Any]) -> PullRequest:
@@ -180,7 +218,7 @@ class Forge:
             labels=tuple(label["name"] for label in data.get("labels") or []),
             merged=bool(data.get("merged") or data.get("merged_at")),
             merge_commit_sha=data.get("merge_commit_sha") or "", url=data.get("html_url", ""),
-            changed_files=int(changed) if isinstance(changed, int) else None)
+            changed_files=int(changed) if isinstance(changed, int) else None, merge_base=data.get("merge_base") or "")
 
     def _review(self, data: dict[str, Any]) -> Review:
         raise NotImplementedError

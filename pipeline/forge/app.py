@@ -48,16 +48,22 @@ class GitHubApp:
         except (ValueError, TypeError, jwt.PyJWTError):
             raise GzhError(_KEY_INVALID(path="（配置中的私钥）")) from None
 
-    def installation_token(self, api: str, *, timeout: float = 30.0) -> str:
-        url = f"{api.rstrip('/')}/app/installations/{self.installation_id}/access_tokens"
+    def installation_token(self, api: str) -> str:
+        return str(self._call("POST", f"{api.rstrip('/')}/app/installations/{self.installation_id}/access_tokens", 201)["token"])
+
+    def login(self, api: str) -> str:
+        """The name the App acts under ("<slug>[bot]"): how the gate recognises its own labels and comments."""
+        app = self._call("GET", f"{api.rstrip('/')}/app", 200)
+        return f"{app['slug']}[bot]"
+
+    def _call(self, method: str, url: str, expected: int) -> dict:
         headers = {"Authorization": f"Bearer {self.jwt()}", "Accept": "application/vnd.github+json",
                    "X-GitHub-Api-Version": "2022-11-28"}
         try:
-            response = requests.post(url, headers=headers, timeout=timeout)
+            response = requests.request(method, url, headers=headers, timeout=30)
         except requests.RequestException as error:
             raise GzhError(_UNREACHABLE(error=type(error).__name__)) from None
-        if response.status_code != 201:
-            message = redact(response.text[:200])
+        if response.status_code != expected:
             raise GzhError(_REFUSED(app_id=self.app_id, installation=self.installation_id,
-                                    status=response.status_code, message=message))
-        return str(response.json()["token"])
+                                    status=response.status_code, message=redact(response.text[:200])))
+        return response.json()

@@ -69,10 +69,16 @@ class Gitea(Forge):
 
     def add_label(self, number: int, name: str) -> None:
         """Gitea takes label ids: find the label by name, creating it the first time."""
-        label = next((item for item in self.paginate(self.repo_path("/labels")) if item.get("name") == name), None)
-        if label is None:
-            label = self.json("POST", self.repo_path("/labels"), json={"name": name, "color": LABEL_COLOR})
+        label = self._label(name) or self.json("POST", self.repo_path("/labels"), json={"name": name, "color": LABEL_COLOR})
         self.json("POST", self.repo_path(f"/issues/{number}/labels"), json={"labels": [int(label["id"])]})
+
+    def remove_label(self, number: int, name: str) -> None:
+        label = self._label(name)
+        if label is not None:
+            self.json("DELETE", self.repo_path(f"/issues/{number}/labels/{int(label['id'])}"))
+
+    def _label(self, name: str) -> dict[str, Any] | None:
+        return next((item for item in self.paginate(self.repo_path("/labels")) if item.get("name") == name), None)
 
     def version(self) -> tuple[int, int, int]:
         """The server's Gitea version; Forgejo reports its own number and the Gitea one after '+gitea-'."""
@@ -106,7 +112,7 @@ class Gitea(Forge):
         """Older Gitea: the merged pull request whose merge commit (or head, for a fast-forward) is `sha`."""
         for item in self.paginate(self.repo_path("/pulls?state=closed&sort=recentupdate"), pages=CLOSED_PULL_PAGES):
             pull = self._pull(item)
-            if pull.merged and sha in (pull.merge_commit_sha, pull.head_sha):
+            if pull.merged and sha in (pull.merge_commit_sha, pull.head_sha) and pull.base_ref == self.default_branch:
                 return pull
         raise ForgeError(_NOT_FOUND(version=".".join(map(str, version)), sha=sha[:12],
                                     count=CLOSED_PULL_PAGES * PAGE_SIZE))

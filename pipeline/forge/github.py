@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from typing import Any, Iterator
+from urllib.parse import quote
 
 from pipeline.approval import PullRequest, Review
 from pipeline.forge import Forge, _login
@@ -10,6 +11,7 @@ from pipeline.referrals import LabelEvent
 
 class GitHub(Forge):
     name = "github"
+    _default_login = "github-actions[bot]"
 
     def _auth(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json",
@@ -37,13 +39,15 @@ class GitHub(Forge):
     def add_label(self, number: int, name: str) -> None:
         self.json("POST", self.repo_path(f"/issues/{number}/labels"), json={"labels": [name]})
 
+    def remove_label(self, number: int, name: str) -> None:
+        self.json("DELETE", self.repo_path(f"/issues/{number}/labels/{quote(name, safe='')}"))
+
     def pull_for_commit(self, sha: str) -> PullRequest | None:
         """The merged pull request that brought the commit into the default branch, if any.
 
         The list holds "simple" pulls, which have `merged_at` but no `merged` field.
         """
-        for item in self.json("GET", self.repo_path(f"/commits/{sha}/pulls")) or []:
-            pull = self._pull(item)
-            if pull.merged:
-                return pull
-        return None
+        merged = [self._pull(item) for item in self.json("GET", self.repo_path(f"/commits/{sha}/pulls")) or []]
+        merged = [pull for pull in merged if pull.merged]
+        into_default = [pull for pull in merged if pull.base_ref == self.default_branch]
+        return (into_default or merged or [None])[0]  # one into another branch is returned, and refused

@@ -1,7 +1,6 @@
 """The two forge clients against their fakes: shapes, pagination, errors."""
 from __future__ import annotations
 
-from typing import Iterator
 
 import pytest
 
@@ -11,14 +10,6 @@ from pipeline.forge.gitea import Gitea
 from pipeline.forge.github import GitHub
 from tests.forge_fake import TOKEN, ForgeFake
 
-
-@pytest.fixture(params=["github", "gitea"])
-def fake(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[ForgeFake]:
-    forge = ForgeFake(request.param).start()
-    for key, value in forge.environment().items():
-        monkeypatch.setenv(key, value)
-    yield forge
-    forge.stop()
 
 
 def test_environment_picks_the_right_client(fake: ForgeFake) -> None:
