@@ -18,6 +18,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
+from pipeline.errors import listening
 from pipeline.inbox import route
 from pipeline.ledger import Event, Ledger
 from pipeline.policy import Policy
@@ -29,7 +30,7 @@ class CallbackServer:
         self.ledger, self.policy, self.token = ledger, policy, token
         self.crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer((host, port), _handler(self))
+        self.server = listening(lambda: ThreadingHTTPServer((host, port), _handler(self)), host, port)
         self.thread: threading.Thread | None = None
 
     @property

@@ -5,8 +5,12 @@ user's language) without a traceback. Anything else is a bug and goes to the err
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
+from typing import Callable, TypeVar
+
+Server = TypeVar("Server")
 
 
 class GzhError(Exception):
@@ -34,8 +38,22 @@ def redact(text: str) -> str:
     """Remove tokens and secrets from any text that may reach a terminal or a log."""
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(r"\1***", text)
-    for name in ("WECHAT_SECRET", "GITHUB_TOKEN", "GITEA_TOKEN", "GZH_FORGE_TOKEN"):
+    for name in ("WECHAT_SECRET", "GITHUB_TOKEN", "GITEA_TOKEN", "GZH_FORGE_TOKEN", "GZH_BOT_TOKEN", "GZH_WEBHOOK_SECRET"):
         secret = os.environ.get(name)
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def listening(open_server: Callable[[], Server], host: str, port: int) -> Server:
+    """A server bound to host:port, or a message saying why not (a busy port is a user's matter)."""
+    try:
+        return open_server()
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise UsageError(f"端口 {port} 已被占用：请换一个端口（-p 其他端口），或先停止正在使用它的程序 / "
+                             f"port {port} is in use: pick another (-p) or stop the program using it") from None
+        if error.errno in (errno.EACCES, errno.EADDRNOTAVAIL):
+            raise UsageError(f"无法在 {host}:{port} 上监听（{error.strerror}）：1024 以下的端口需要管理员权限，地址须是本机的 / "
+                             f"cannot listen on {host}:{port} ({error.strerror})") from None
+        raise

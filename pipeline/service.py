@@ -15,6 +15,7 @@ the worker runs, not shutting down). Logs are JSON lines on stderr, with secrets
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import fcntl
 import json
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from pipeline import webhooks, yamlsource
-from pipeline.errors import ConfigError, GzhError, redact
+from pipeline.errors import ConfigError, GzhError, listening, redact
 from pipeline.forge.app import GitHubApp
 from pipeline.i18n import Text
 from pipeline.posts import BEIJING
@@ -128,7 +129,8 @@ class JobQueue:
             return waiting[0] if waiting else None
 
     def done(self, path: Path) -> None:
-        path.unlink(missing_ok=True)
+        with self.changed:
+            path.unlink(missing_ok=True)
 
     def pending(self) -> list[Job]:
         with self.changed:
@@ -139,8 +141,11 @@ class JobQueue:
         for path in sorted(self.folder.glob("*.json")):
             try:
                 jobs.append((path, Job.from_json(json.loads(path.read_text("utf-8")))))
-            except (OSError, ValueError, KeyError):
-                path.rename(path.with_suffix(".broken"))  # keep it for a person to look at; never loop on it
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError, KeyError, TypeError):
+                with contextlib.suppress(OSError):
+                    path.rename(path.with_suffix(".broken"))  # kept for a person to look at; never looped on
         return jobs
 
 
@@ -184,7 +189,7 @@ class BotService:
         self.deliveries = Deliveries(config.state / "deliveries.txt")
         self.log = _logger()
         self.stopping = threading.Event()
-        self.server = ThreadingHTTPServer((config.host, config.port), _handler(self))
+        self.server = listening(lambda: ThreadingHTTPServer((config.host, config.port), _handler(self)), config.host, config.port)
         self.threads = [threading.Thread(target=self.server.serve_forever, name="http", daemon=True),
                         threading.Thread(target=self._work, name="worker", daemon=True),
                         threading.Thread(target=self._schedule, name="schedule", daemon=True)]
@@ -253,6 +258,8 @@ class BotService:
                 self.run(job)
             except GzhError as error:
                 self.log.error("任务失败", extra={"fields": {"job": job.key, "error": redact(str(error))}})
+            except Exception as error:  # noqa: BLE001 - the worker must outlive any one job
+                self.log.error("任务出错", extra={"fields": {"job": job.key, "error": redact(repr(error))[:500]}})
             finally:
                 self.running = None
             self.queue.done(path)

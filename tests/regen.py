@@ -29,9 +29,14 @@ def regen_render(tmp: Path) -> None:
 
 
 def regen_workflows() -> None:
-    """Record the shipped workflows' digests, which gzh doctor compares a repository against."""
+    """Write the Gitea copies, then record the shipped workflows' digests for gzh doctor."""
     from pipeline.commands.doctor import WORKFLOWS_DIR, workflow_digests
+    from pipeline.workflows import GITEA_DIR, GITEA_WORKFLOWS, GITHUB_DIR, gitea_copy
 
+    for name in GITEA_WORKFLOWS:
+        target = PROJECT / GITEA_DIR / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(gitea_copy(name, (PROJECT / GITHUB_DIR / name).read_text("utf-8")), "utf-8")
     digests = workflow_digests(PROJECT / WORKFLOWS_DIR)
     target = PROJECT / "pipeline" / "data" / "workflows.json"
     target.write_text(json.dumps(digests, indent=2, sort_keys=True) + "\n", "utf-8")

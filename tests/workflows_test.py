@@ -166,3 +166,20 @@ def test_every_workflow_holding_a_secret_reports_its_own_failure() -> None:
         steps = next(iter(load(path)["jobs"].values()))["steps"]
         assert steps[-1]["id"] == "alert" and "failure()" in steps[-1]["if"], path.name
         assert steps[-1]["run"].startswith("gzh alert-failure"), path.name
+
+
+def test_gitea_runs_only_the_secret_free_check_generated_from_the_github_file() -> None:
+    """Gitea reads .gitea/workflows and then ignores .github/workflows: nothing with a secret runs there."""
+    from pipeline.workflows import GITEA_DIR, GITEA_WORKFLOWS, GITHUB_DIR, gitea_copy
+
+    assert sorted(path.name for path in (PROJECT / GITEA_DIR).glob("*.yml")) == list(GITEA_WORKFLOWS)
+    for name in GITEA_WORKFLOWS:
+        text = (PROJECT / GITEA_DIR / name).read_text("utf-8")
+        assert text == gitea_copy(name, (PROJECT / GITHUB_DIR / name).read_text("utf-8"))  # python -m tests.regen workflows
+        assert "secrets." not in text and "actions/upload-artifact@v3" in text
+
+
+def test_no_file_github_reads_references_a_retired_action() -> None:
+    """GitHub resolves every action a job names before evaluating any `if:`, and fails jobs naming v3."""
+    for path in WORKFLOWS:
+        assert "upload-artifact@v3" not in path.read_text("utf-8") and "download-artifact@v3" not in path.read_text("utf-8")

@@ -9,7 +9,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
-from markdown_it import MarkdownIt
 
 from pipeline.i18n import Text
 from pipeline.policy import Policy
@@ -90,7 +89,6 @@ def rule(rule_id: str, severity: Severity, title: Text, *, secrecy: bool = False
 _URL = re.compile(r"https?://[^\s<>()\[\]\"'，。；！？、）】]+")
 _INLINE_CODE = re.compile(r"(`+)(?!`).+?(?<!`)\1")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_MARKDOWN = MarkdownIt("commonmark").enable("table")
 
 
 @dataclass(frozen=True)
@@ -125,8 +123,22 @@ class PostView:
         return Location(self.post.path, line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
 
     @cached_property
+    def parsed(self) -> tuple[list, dict]:
+        """The renderer's own tokens and parse facts (footnotes): checks see what will be rendered."""
+        from pipeline.render.markdown import parse  # the render stage imports the checks' records
+
+        return parse(self.post.body)
+
+    @property
     def tokens(self) -> list:
-        return _MARKDOWN.parse(self.post.body)
+        return self.parsed[0]
+
+    def body_find(self, needle: str, from_line: int = 0, at: int = 0) -> Location:
+        """Where character `at` of `needle` stands, at its first place in the body at or after the
+        0-based body line (else the start of that line)."""
+        start = self.body_line_start(from_line)
+        found = self.post.body.find(needle, start)
+        return self.location(self.body_offset + (found + at if found >= 0 else start))
 
     @cached_property
     def code_lines(self) -> frozenset[int]:

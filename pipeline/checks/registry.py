@@ -1,7 +1,7 @@
 """Every check rule, in report order. A rule id is stable: policies and ignore comments name it."""
 from __future__ import annotations
 
-from pipeline.checks import frontmatter, ignores, images, lifecycle, limits, secrecy, wording
+from pipeline.checks import frontmatter, ignores, images, lifecycle, limits, rendering, secrecy, wording
 from pipeline.checks.model import Rule
 
 RULES: tuple[Rule, ...] = (
@@ -16,6 +16,10 @@ RULES: tuple[Rule, ...] = (
     frontmatter.secrecy_review_requested,
     frontmatter.theme_unknown,
     frontmatter.raw_html,
+    # what the renderer cannot keep
+    rendering.emphasis_literal,
+    rendering.footnote_undefined,
+    rendering.footnote_unused,
     # WeChat limits that would otherwise fail at publish time
     limits.title_length,
     limits.author_length,

@@ -10,24 +10,17 @@ from pathlib import Path
 from pipeline import output
 from pipeline.commands.publish import publish_command
 from pipeline.commands.sandbox import SANDBOX_DIR, SANDBOX_PORT
-from pipeline.errors import GzhError
 from pipeline.i18n import Text
 from pipeline.sandbox import Sandbox
 
 _START = Text("演示：把 content/ 中的文章发布到本地微信沙盒 {url}", "Demo: publishing content/ into the local WeChat sandbox at {url}")
-_BUSY_PORT = Text("端口 {port} 被占用（可能另一个沙盒正在运行）。请先结束它，或用 --port 换一个端口",
-                  "Port {port} is in use (another sandbox?); stop it or pass --port")
 _AFTER = Text("沙盒已关闭。用 gzh sandbox serve 重新打开后，可以在浏览器里阅读上面的文章；再次运行 gzh demo 不会重复发布。",
               "The sandbox is closed. Run gzh sandbox serve to read the articles above; running gzh demo again publishes nothing.")
 DEMO_POLL_DELAYS = (0.4, 0.8, 1.6, 3.2)
 
 
 def demo_command(root: Path, *, port: int = SANDBOX_PORT) -> int:
-    try:
-        sandbox = Sandbox(root / SANDBOX_DIR, port=port)
-    except OSError:
-        raise GzhError(_BUSY_PORT(port=port)) from None
-    with sandbox:
+    with Sandbox(root / SANDBOX_DIR, port=port) as sandbox:  # a busy port is a clear message (errors.listening)
         sandbox.state.data["publish_seconds"] = 0.2
         output.write(_START(url=sandbox.url) + "\n")
         code = publish_command(root, [], credentials=sandbox.credentials, poll_delays=DEMO_POLL_DELAYS)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipeline import output, preview, render
 from pipeline.commands.check import load_checked_policy, select_posts
-from pipeline.errors import GzhError
+from pipeline.errors import GzhError, listening
 from pipeline.i18n import Text
 from pipeline.policy import POLICY_FILE
 
@@ -31,7 +31,7 @@ class PreviewServer:
         self.root, self.targets, self.out, self.interval = root, targets, out, interval
         self.out.mkdir(parents=True, exist_ok=True)
         handler = functools.partial(_QuietHandler, directory=str(out))
-        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server = listening(lambda: ThreadingHTTPServer((host, port), handler), host, port)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.builds = 0

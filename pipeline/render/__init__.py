@@ -23,7 +23,7 @@ from pipeline.i18n import Text
 from pipeline.policy import Policy
 from pipeline.yamlsource import Problem
 from pipeline.posts import Post
-from pipeline.render.markdown import render_markdown
+from pipeline.render.markdown import LINKS, render_markdown
 from pipeline.render.sanitize import sanitize
 
 TEMPLATES_DIR = "templates"
@@ -98,7 +98,7 @@ def render_post(post: Post, policy: Policy, root: Path, *, theme: str | None = N
         "post": post.meta,
         "department": policy.department_by_folder(post.department_folder),
         "body": Markup(body),
-        "references": _references_html(env["references"], labels["references"]),
+        "references": _references_html(env[LINKS], labels["references"]),
     }
     template = _template(root, "article.html.j2")
     try:
@@ -108,7 +108,7 @@ def render_post(post: Post, policy: Policy, root: Path, *, theme: str | None = N
     except jinja2.TemplateError as error:
         raise RenderError(_TEMPLATE_ERROR(path=f"{TEMPLATES_DIR}/{template.name}", line="?", error=error)) from None
     inlined = _INLINER.inline_fragment(html, _theme_css(root, name))
-    references = tuple((url, text) for url, (_, text) in env["references"].items())
+    references = tuple((url, text) for url, (_, text) in env[LINKS].items())
     return Rendered(sanitize(inlined).strip(), tuple(env["images"]), references, name)
 
 

@@ -4,10 +4,14 @@ What WeChat needs that plain Markdown-to-HTML does not do:
 - lists become <section>/<p> blocks with text markers: WeChat's editor adds a second bullet to
   nested <ul>/<ol> and drops list styles (peers' reports); task items get ☐/☑, never <input>;
 - external links are not clickable in articles, so each becomes a numbered reference, listed once
-  per URL under 参考链接; links to mp.weixin.qq.com articles stay links;
+  per URL under 参考链接 (http, https, mailto, tel, ftp); links to mp.weixin.qq.com articles stay links;
 - GFM footnotes become a 注释 section;
-- raw HTML never passes: comments (e.g. gzh-ignore) are dropped, anything else shows as text;
-- images are resolved through a mapping, so previews use local files and publishing WeChat URLs.
+- raw HTML never passes: comments (e.g. gzh-ignore) are dropped, anything else shows as text, and
+  text after a comment on the same line stays;
+- images are resolved through a mapping, so previews use local files and publishing WeChat URLs; an
+  image title becomes its caption (图注);
+- emphasis follows the CJK-friendly amendment (render/cjk.py), and paragraphs keep their leading
+  full-width-space indent. Every transformation is listed in docs/rendering.md.
 """
 from __future__ import annotations
 
@@ -24,12 +28,18 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from pipeline.render.cjk import cjk_friendly
 from pipeline.render.code import highlight_code
 
 WECHAT_ARTICLE_HOSTS = ("mp.weixin.qq.com",)
 WECHAT_IMAGE_HOSTS = ("mmbiz.qpic.cn", "mmbiz.qlogo.cn")
 BULLETS = ("•", "◦", "▪")
 TASK_OPEN, TASK_DONE = "☐", "☑"
+LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:", "ftp://")
+LINKS = "gzh_links"  # our numbered references; markdown-it keeps its link definitions under env["references"]
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_INDENT = re.compile(r"^(\u3000+)", re.M)
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 ImageResolver = Callable[[str], str]
 
@@ -62,12 +72,13 @@ class WeChatRenderer(RendererHTML):
     def list_item_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         kind = env["lists"][-1] if env["lists"] else ["bullet", 0]
         kind[1] += 1
-        if "task-list-item" in str(tokens[idx].attrs.get("class", "")):
+        if kind[0] == "ordered":
+            env["marker"] = f"{kind[1]}."
+        elif "task-list-item" in str(tokens[idx].attrs.get("class", "")):
             env["marker"] = ""  # the checkbox itself is the marker
-        elif kind[0] == "ordered":
-            env["marker"] = f"{kind[1]}. "
         else:
-            env["marker"] = BULLETS[min(len(env["lists"]), len(BULLETS)) - 1] + " "
+            env["marker"] = BULLETS[min(len(env["lists"]), len(BULLETS)) - 1]
+        env["marker_class"] = "li-num" if kind[0] == "ordered" else "li"
         return "<section>"
 
     def list_item_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
@@ -76,14 +87,17 @@ class WeChatRenderer(RendererHTML):
 
     def _flush_marker(self, env: EnvType) -> str:
         marker = env.pop("marker", None)
-        return "" if marker is None else f'<p class="li">{escape(marker)}</p>'
+        return "" if marker is None else f'<p class="{env.get("marker_class", "li")}">{_marker(marker)}</p>'
 
     def paragraph_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         marker = env.pop("marker", None)
         if marker is not None:
-            return f'<p class="{env.get("marker_class", "li")}">{escape(marker)}'
-        if env["lists"] or env.get("in_note"):
-            return '<p class="li-more">'
+            return f'<p class="{env.get("marker_class", "li")}">{_marker(marker)}'
+        if env["lists"]:
+            ordered = env["lists"][-1][0] == "ordered"
+            return '<p class="li-num-more">' if ordered else '<p class="li-more">'
+        if env.get("in_note"):
+            return '<p class="note-more">'
         return "<p>"
 
     def paragraph_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
@@ -97,7 +111,7 @@ class WeChatRenderer(RendererHTML):
         if host in WECHAT_ARTICLE_HOSTS or host.endswith("." + WECHAT_ARTICLE_HOSTS[0]):
             env["link_kinds"].append("wechat")
             return f'<a href="{escape(href)}">'
-        if href.startswith(("http://", "https://", "mailto:")):
+        if href.lower().startswith(LINK_SCHEMES):
             env["link_kinds"].append(href)
         else:
             env["link_kinds"].append("")  # in-page anchors and relative links go nowhere in WeChat
@@ -110,9 +124,9 @@ class WeChatRenderer(RendererHTML):
         if not kind:
             return ""
         text = _link_text(tokens, idx)
-        if text == kind or text == kind.removeprefix("mailto:"):
+        if text == kind or text in (kind.removeprefix("mailto:"), kind.removeprefix("tel:")):
             return ""  # a bare URL already shows itself
-        references: dict[str, tuple[int, str]] = env["references"]
+        references: dict[str, tuple[int, str]] = env[LINKS]
         number = references.setdefault(kind, (len(references) + 1, text))[0]
         return f"<sup>[{number}]</sup>"
 
@@ -129,7 +143,9 @@ class WeChatRenderer(RendererHTML):
         else:
             env["images"].append(src)
             url = env["resolve_image"](src)
-        return f'<img src="{escape(url)}" alt="{escape(alt)}">'
+        title = str(token.attrs.get("title") or "")
+        caption = f'<span class="caption">{escape(title)}</span>' if title else ""  # 图注 under the photo
+        return f'<img src="{escape(url)}" alt="{escape(alt)}">{caption}'
 
     # -- code ---------------------------------------------------------------------------------------
 
@@ -144,10 +160,9 @@ class WeChatRenderer(RendererHTML):
     # -- raw HTML never passes through -------------------------------------------------------------
 
     def html_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        content = tokens[idx].content
-        if content.lstrip().startswith("<!--"):
-            return ""
-        return f"<p>{escape(content.strip())}</p>"
+        """Comments go; whatever else the block holds (text after `-->`, tags) shows as text."""
+        content = _COMMENT.sub("", tokens[idx].content).strip()
+        return f"<p>{escape(content)}</p>" if content else ""
 
     def html_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         content = tokens[idx].content
@@ -189,19 +204,27 @@ class WeChatRenderer(RendererHTML):
         return "</section>"
 
     def footnote_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        env["marker"] = f"注{tokens[idx].meta['id'] + 1}："
-        env["marker_class"] = "note"
-        return "<section>"
+        label = f"注{tokens[idx].meta['id'] + 1}："
+        if idx + 1 < len(tokens) and tokens[idx + 1].type == "paragraph_open":
+            env["marker"], env["marker_class"] = label, "note"
+            return "<section>"
+        return f'<section><p class="note">{escape(label)}</p>'  # a note that starts with a list keeps its label
 
     def footnote_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        flushed = self._flush_marker(env)
         env["marker_class"] = "li"
-        return f"{self._flush_marker(env)}</section>"
+        return f"{flushed}</section>"
 
     def footnote_anchor(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         return ""  # back-links are in-page anchors, which WeChat does not follow
 
     def front_matter(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         return ""
+
+
+def _marker(marker: str) -> str:
+    """A list or note marker in a box of the hanging indent's width, so wrapped lines line up with the text."""
+    return f'<span class="marker">{escape(marker)}</span>' if marker else ""
 
 
 def _is_cjk(char: str) -> bool:
@@ -230,6 +253,7 @@ def parser() -> MarkdownIt:
         .use(front_matter_plugin)
         .use(footnote_plugin)
         .use(tasklists_plugin)
+        .use(cjk_friendly)
     )
     md.validateLink = lambda url: not url.lower().startswith(("javascript:", "vbscript:", "data:text"))  # type: ignore[method-assign]
     # Plugins install their own render rules over the renderer's methods; ours must win.
@@ -243,11 +267,36 @@ _PARSER = parser()
 _BLOCK_GAPS = re.compile(r">\n+<")  # newlines markdown-it leaves between blocks: bytes WeChat would count
 
 
+def new_env(resolve_image: ImageResolver, labels: dict[str, str]) -> dict[str, Any]:
+    return {"lists": [], "link_kinds": [], LINKS: {}, "images": [], "resolve_image": resolve_image, "labels": labels}
+
+
+def keep_indents(markdown: str) -> str:
+    """Leading full-width spaces (a paragraph indent) as entities, which markdown-it does not strip;
+    fenced code is left alone, where an entity would show as written."""
+    if "\u3000" not in markdown:
+        return markdown
+    lines, fence = markdown.split("\n"), ""
+    for index, line in enumerate(lines):
+        opening = _FENCE.match(line)
+        if fence:
+            fence = "" if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence) else fence
+        elif opening:
+            fence = opening.group(1)
+        else:
+            lines[index] = _INDENT.sub(lambda match: "&#12288;" * len(match.group(1)), line)
+    return "\n".join(lines)
+
+
+def parse(markdown: str) -> tuple[list[Token], dict[str, Any]]:
+    """The tokens gzh renders, with the same parser configuration (footnotes, tasks, CJK emphasis),
+    so the checks see exactly what will be rendered."""
+    env = new_env(lambda src: src, {})
+    return _PARSER.parse(keep_indents(markdown), env), env
+
+
 def render_markdown(markdown: str, resolve_image: ImageResolver, labels: dict[str, str]) -> tuple[str, dict[str, Any]]:
-    """HTML for a Markdown body, and the render's side facts: images used, references."""
-    env: dict[str, Any] = {
-        "lists": [], "link_kinds": [], "references": {}, "images": [],
-        "resolve_image": resolve_image, "labels": labels,
-    }
-    html = _BLOCK_GAPS.sub("><", _PARSER.render(markdown, env))
+    """HTML for a Markdown body, and the render's side facts: images used, references, footnotes."""
+    env = new_env(resolve_image, labels)
+    html = _BLOCK_GAPS.sub("><", _PARSER.render(keep_indents(markdown), env))
     return html, env

@@ -26,7 +26,7 @@ ATTRIBUTES = {
 STYLE_PROPERTIES = {
     "color", "background-color", "font-size", "font-weight", "font-style", "font-family",
     "line-height", "letter-spacing", "text-align", "text-indent", "text-decoration", "word-break",
-    "white-space", "vertical-align", "display", "width", "max-width", "height", "overflow-x",
+    "white-space", "vertical-align", "display", "width", "min-width", "max-width", "height", "overflow-x",
     "margin", "margin-top", "margin-right", "margin-bottom", "margin-left",
     "padding", "padding-top", "padding-right", "padding-bottom", "padding-left",
     "border", "border-top", "border-right", "border-bottom", "border-left", "border-radius", "border-collapse",

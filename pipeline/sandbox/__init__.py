@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import listening
 from pipeline.sandbox.server import SandboxServer
 from pipeline.sandbox.state import SandboxState
 from pipeline.wechat import Credentials
@@ -25,7 +26,7 @@ class Sandbox:
 
     def __init__(self, folder: Path, port: int = 0, host: str = "127.0.0.1") -> None:
         self.state = SandboxState(folder, SANDBOX_APPID, SANDBOX_SECRET)
-        self.server = SandboxServer((host, port), self.state)
+        self.server = listening(lambda: SandboxServer((host, port), self.state), host, port)
         self.state.base_url = self.url.rstrip("/")
         self._thread: threading.Thread | None = None
 

@@ -59,3 +59,27 @@ def test_a_broken_front_matter_still_gets_its_body_scanned(tmp_path: Path) -> No
 
 def test_post_text_helper_round_trips() -> None:
     assert post_text("a\n").startswith("---\ntitle: 市总工会召开全委会议\n")
+
+
+def test_links_in_a_post_folder_are_errors_naming_the_path(tmp_path: Path) -> None:
+    from tests.support import make_root, rule_hits, write_post
+
+    root = make_root(tmp_path)
+    file = write_post(root, "正文。\n")
+    (root / "outside.png").write_bytes(b"x")
+    (file.parent / "photo.png").symlink_to(root / "outside.png")
+    found = rule_hits(root, file, "non-regular-file")
+    assert [(finding.location.path, finding.message.split("，")[0]) for finding in found] == [
+        ("content/office/2026-11-28-meeting/photo.png", "“content/office/2026-11-28-meeting/photo.png”是符号链接（或其他特殊文件）")]
+
+
+def test_a_linked_post_folder_is_reported_once(tmp_path: Path) -> None:
+    from tests.support import make_root, rule_hits, write_post
+
+    root = make_root(tmp_path)
+    file = write_post(root, "正文。\n", slug="real")
+    (root / "content" / "office" / "linked").symlink_to("real")
+    linked = root / "content" / "office" / "linked" / "index.md"
+    found = rule_hits(root, linked, "non-regular-file")
+    assert [finding.location.path for finding in found] == ["content/office/linked"]
+    assert rule_hits(root, file, "non-regular-file") == []

@@ -28,3 +28,19 @@ def test_serves_the_site_and_rebuilds_when_a_post_changes(tmp_path: Path) -> Non
         assert "第二版正文" in fetch(page) and server.builds >= 2
     finally:
         server.stop()
+
+
+def test_a_busy_port_is_a_clear_message_not_a_crash(tmp_path: Path, capsys) -> None:
+    import socket
+
+    from pipeline.main import main
+
+    root = make_root(tmp_path)
+    write_post(root, "正文。\n")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for command in (["serve", "-p", str(port)], ["sandbox", "serve", "-p", str(port)]):
+            assert main(["--root", str(root), *command]) == 2
+            assert f"端口 {port} 已被占用：请换一个端口" in capsys.readouterr().err
