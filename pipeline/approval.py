@@ -17,6 +17,7 @@ Art. 6), each written because the forges' own mechanisms get it wrong:
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -213,10 +214,19 @@ def _protected_roles(policy: Policy, changed: Sequence[str]) -> list[str]:
     return list(roles)
 
 
+def moment(text: str) -> dt.datetime:
+    """An ISO 8601 time from a forge as an aware instant (offsets differ between servers; bad text sorts first)."""
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+
+
 def latest_reviews(reviews: Sequence[Review]) -> dict[str, Review]:
     """Each person's latest deciding review: comments do not change a decision; a dismissal withdraws it."""
     latest: dict[str, Review] = {}
-    for review in sorted(reviews, key=lambda item: item.submitted_at):
+    for review in sorted(reviews, key=lambda item: moment(item.submitted_at)):
         if review.state in (APPROVED, CHANGES_REQUESTED, DISMISSED):
             latest[review.user] = review
     return {user: review for user, review in latest.items() if review.state != DISMISSED}
@@ -284,7 +294,7 @@ def assign_people(policy: Policy, tiers: Sequence[Tier], people: Sequence[str]) 
 
 def _assign(policy: Policy, tiers: Sequence[Tier], current: dict[str, Review]) -> dict[str, Review]:
     """Approvers to tiers, earliest approval first: one person, one tier (or their combined tiers)."""
-    people = sorted(current, key=lambda name: current[name].submitted_at)
+    people = sorted(current, key=lambda name: moment(current[name].submitted_at))
     return {key: current[user] for key, user in assign_people(policy, tiers, people).items()}
 
 
@@ -296,8 +306,9 @@ def _assign_in_order(policy: Policy, tiers: Sequence[Tier], current: dict[str, R
     approval also fills their earlier tier, without holding up the tiers in between.
     """
     used: dict[str, set[str]] = {}  # person -> kinds of the tiers they filled
-    after = ""
+    after = moment("")
     assignment: dict[str, Review] = {}
+    deferred_tiers: dict[str, str] = {}  # person -> the earlier tier their later approval also fills
 
     def free(user: str, tier: Tier) -> bool:
         allowed = policy.combined_tiers(user)
@@ -310,13 +321,14 @@ def _assign_in_order(policy: Policy, tiers: Sequence[Tier], current: dict[str, R
 
     for index, tier in enumerate(tiers):
         candidates = sorted((review for user, review in current.items() if user in tier.members and free(user, tier)),
-                            key=lambda review: review.submitted_at)
+                            key=lambda review: moment(review.submitted_at))
         deferred = [review for review in candidates if later_in_combination(review.user, index)]
         if deferred:  # counted now, timed at their later tier
             assignment[tier.key] = deferred[0]
             used.setdefault(deferred[0].user, set()).add(tier.kind)
+            deferred_tiers[deferred[0].user] = tier.key
             continue
-        timely = [review for review in candidates if review.submitted_at >= after]
+        timely = [review for review in candidates if moment(review.submitted_at) >= after]
         if not timely:
             if candidates:
                 notes.append(_ORDER(tier=tier.name))
@@ -324,8 +336,8 @@ def _assign_in_order(policy: Policy, tiers: Sequence[Tier], current: dict[str, R
         chosen = timely[0]
         assignment[tier.key] = chosen
         used.setdefault(chosen.user, set()).add(tier.kind)
-        after = chosen.submitted_at
-    return {key: review for key, review in assignment.items()  # a deferred tier counts only with its later half
-            if len([tier for tier in tiers if assignment.get(tier.key) is review]) > 1
-            or not policy.combined_tiers(review.user)
-            or not later_in_combination(review.user, next(i for i, tier in enumerate(tiers) if tier.key == key))}
+        after = moment(chosen.submitted_at)
+    for user, key in deferred_tiers.items():  # an earlier tier counts only if the later one did too
+        if sum(1 for review in assignment.values() if review.user == user) < 2:
+            del assignment[key]
+    return assignment

@@ -14,7 +14,7 @@ from pipeline import approval, forge as forge_module, posts, referrals
 from pipeline.approval import GateResult, PullRequest, Review
 from pipeline.checks import Report, Severity, check_posts
 from pipeline.errors import ConfigError
-from pipeline.gitrefs import (GITLINK_MODE, SYMLINK_MODE, Changes, changed_paths, ensure_commit, export,
+from pipeline.gitrefs import (GITLINK_MODE, SYMLINK_MODE, Changes, OddTree, changed_paths, ensure_commit, export,
                               is_file, non_regular, open_repo, read_text)
 from pipeline.i18n import Text
 from pipeline.policy import POLICY_FILE, Policy, parse_policy
@@ -72,11 +72,16 @@ def evaluate_pull(root: Path, forge: forge_module.Forge, number: int, pr: PullRe
     # forge's recorded fork point, since Gitea's base.sha has moved past the merge by then.
     fork_point = ensure_commit(repo, pr.merge_base, pr.base_ref) if pr.merged and pr.merge_base else None
     changes = changed_paths(repo, base, head, fork_point)
-    checks, flagged = _check_head(policy_commit, head, changes.paths, policy)
+    try:
+        checks, flagged = _check_head(policy_commit, head, changes.paths, policy)
+    except OddTree as odd:  # a name git refuses: a failing status that names it, not a crash
+        checks, flagged, odd_names = None, [], [str(odd)]
+    else:
+        odd_names = []
     referrals = _referrals(forge, number, pr, policy, changes.paths, reviews, comments)
     reasons = ((_FINDING_REASON(rules="、".join(flagged)),) if flagged else ()) + referrals.reasons
     needed = approval.needs(policy, changes.paths, secrecy=bool(reasons))
-    problems = _integrity_problems(pr, changes, head, checks)
+    problems = odd_names + _integrity_problems(pr, changes, head, checks)
     if pr.base_ref != forge.default_branch:  # another branch's policy, and a status its head would share
         problems.insert(0, _NOT_DEFAULT(base=pr.base_ref, default=forge.default_branch))
     needed = replace(needed, problems=needed.problems + tuple(problems))
@@ -102,7 +107,9 @@ def _referrals(forge: forge_module.Forge, number: int, pr: PullRequest, policy: 
                reviews: list[Review], comments: list[Comment]) -> referrals.Referrals:
     heads = [user for folder in approval.post_folders(paths)
              if (department := policy.department_by_folder(folder)) for user in department.heads]
-    said = [Said(review.user, review.body, review.submitted_at) for review in reviews]
+    # Neither forge says whether a review's summary was edited, and writers can edit it: a review body
+    # can refer, never withdraw (read as edited).
+    said = [Said(review.user, review.body, review.submitted_at, edited=True) for review in reviews]
     bot = forge.login
     said += [Said(comment.user, comment.body, comment.created_at, comment.edited)
              for comment in comments if not _own(comment, bot)]

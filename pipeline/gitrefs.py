@@ -7,6 +7,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import git
 
@@ -15,6 +16,8 @@ from pipeline.i18n import Text
 
 _NO_MERGE_BASE = Text("提交 {head} 与目标分支 {base} 没有共同的历史，无法确定改动了哪些文件",
                       "Commits {head} and {base} share no history; the changed files cannot be determined")
+_ODD_NAME = Text("{sha}:{path} 下有 git 不允许检出的文件名（例如 ..、.git 或与它们相似的名字）。请改成普通的文件名后重新提交",
+                 "{sha}:{path} holds a name git refuses to check out (.., .git or a look-alike); rename it and commit again")
 _NOT_UTF8 = Text("{sha}:{path} 不是 UTF-8 编码的文本。请用 UTF-8 保存（记事本“另存为”时选择 UTF-8）后重新提交",
                  "{sha}:{path} is not UTF-8 text; save it as UTF-8 and commit again")
 _MISSING = Text("本地仓库中没有提交 {sha}，也无法从 origin 取得。请在工作流中用 fetch-depth: 0 检出（见 docs/setup.md）",
@@ -32,27 +35,37 @@ def ensure_commit(repo: git.Repo, sha: str, *refs: str) -> git.Commit:
     except (ValueError, git.BadName, git.GitCommandError):
         pass
     for ref in refs + (sha,):
-        try:
-            repo.git.fetch("origin", ref)
+        try:  # a branch name comes from the forge, and could look like an option: never let git read it as one
+            repo.git.fetch("--end-of-options", "origin", ref)
             return repo.commit(sha)
         except (ValueError, git.BadName, git.GitCommandError):
             continue
     raise GzhError(_MISSING(sha=sha[:12]))
 
 
-def is_file(commit: git.Commit, path: str) -> bool:
+class OddTree(GzhError):
+    """A tree entry git itself refuses to check out (`..`, `.git` look-alikes): a status, not a crash."""
+
+
+def _entry(commit: git.Commit, path: str) -> Any:
     try:
-        item = commit.tree / path
+        return commit.tree / path
     except KeyError:
-        return False
-    return item.type == "blob" and item.mode != SYMLINK_MODE
+        return None
+    except ValueError:  # gitpython refuses names such as ".." or ".git\u200c" inside a tree
+        raise OddTree(_ODD_NAME(path=path, sha=commit.hexsha[:7])) from None
+
+
+def is_file(commit: git.Commit, path: str) -> bool:
+    item = _entry(commit, path)
+    return item is not None and item.type == "blob" and item.mode != SYMLINK_MODE
 
 
 def read_text(commit: git.Commit, path: str) -> str | None:
     """A file's text at `commit`; None if there is no file (a folder of that name is no file either)."""
     if not is_file(commit, path):
         return None
-    data = (commit.tree / path).data_stream.read()
+    data = _entry(commit, path).data_stream.read()
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -61,13 +74,19 @@ def read_text(commit: git.Commit, path: str) -> str | None:
 
 def export(commit: git.Commit, folder: str, target: Path) -> bool:
     """Write the files under `folder` at `commit` into `target/folder`; False if it does not exist there."""
-    try:
-        tree = commit.tree / folder
-    except KeyError:
+    tree = _entry(commit, folder)
+    if tree is None:
         return False
-    for item in tree.traverse():
+    try:
+        items = list(tree.traverse())
+    except ValueError:
+        raise OddTree(_ODD_NAME(path=folder, sha=commit.hexsha[:7])) from None
+    for item in items:
         if item.type == "blob" and item.mode != SYMLINK_MODE:  # links are refused by the gate, never followed
-            destination = target / PurePosixPath(item.path)
+            relative = PurePosixPath(item.path)
+            if ".." in relative.parts or relative.is_absolute():
+                raise OddTree(_ODD_NAME(path=item.path, sha=commit.hexsha[:7]))
+            destination = target / relative
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_bytes(item.data_stream.read())
     return True

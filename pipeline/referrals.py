@@ -19,6 +19,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from pipeline.approval import moment
 from pipeline.i18n import Text
 
 GATE_MARKER = "<!-- gzh-gate -->"  # the gate's own sticky comment, which quotes the commands in its footer
@@ -91,8 +92,11 @@ def standing(label: str, current_labels: Iterable[str], office: Iterable[str], r
         elif kind == "refer-comment" and user in referrers:
             holders.setdefault(user, _BY_COMMENT(user=user))
         elif kind in ("unlabel", "withdraw") and holders and user != bot:
-            if user in office:
+            if user in office:  # a comment clears the people's referrals; only removing the label clears gzh's record
+                recorded = holders.get(bot) if kind == "withdraw" and bot else None
                 holders.clear()
+                if recorded:
+                    holders[bot] = recorded
             elif user in holders:
                 del holders[user]
             else:
@@ -106,7 +110,7 @@ def standing(label: str, current_labels: Iterable[str], office: Iterable[str], r
 
 
 def _timeline(label: str, events: Sequence[LabelEvent], said: Sequence[Said]) -> list[tuple[dt.datetime, str, str]]:
-    timeline = [(_when(event.created_at), "refer-label" if event.added else "unlabel", event.actor)
+    timeline = [(moment(event.created_at), "refer-label" if event.added else "unlabel", event.actor)
                 for event in events if event.label == label and event.actor]
     for item in said:
         if not item.user:
@@ -115,15 +119,9 @@ def _timeline(label: str, events: Sequence[LabelEvent], said: Sequence[Said]) ->
                         if not line.lstrip().startswith(">"))  # but not quotes
         if any(command in own for command in WITHDRAW_COMMANDS):
             if not item.edited:  # an edited comment may have been rewritten by someone else
-                timeline.append((_when(item.at), "withdraw", item.user))
+                timeline.append((moment(item.at), "withdraw", item.user))
         elif any(command in own for command in REFER_COMMANDS):
-            timeline.append((_when(item.at), "refer-comment", item.user))
+            timeline.append((moment(item.at), "refer-comment", item.user))
     return sorted(timeline, key=lambda entry: entry[0])
 
 
-def _when(text: str) -> dt.datetime:
-    try:
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return dt.datetime.min.replace(tzinfo=dt.timezone.utc)
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)

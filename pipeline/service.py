@@ -39,6 +39,7 @@ from pipeline.webhooks import GATE, INBOX, PATROL, PUBLISH, Job
 
 SECRET_VARIABLES = ("GZH_WEBHOOK_SECRET", "GZH_BOT_TOKEN", "WECHAT_APPID", "WECHAT_SECRET")
 MAX_BODY = 25 * 1024 * 1024             # GitHub caps webhook payloads at 25 MB
+REQUEST_SECONDS = 10                     # per socket operation of one request
 REMEMBERED_DELIVERIES = 20_000
 JOB_TIMEOUT = 30 * 60                    # seconds; a hung job must not stop the queue for ever
 
@@ -50,6 +51,7 @@ _NO_TOKEN = Text("没有设置环境变量 GZH_BOT_TOKEN（服务专用账号的
                  "Neither GZH_BOT_TOKEN (the service account's token) nor github_app is configured")
 _JOB_NAMES = {GATE: Text("可信服务：审批门禁", "service: gate"), PUBLISH: Text("可信服务：发布", "service: publish"),
               PATROL: Text("可信服务：日常巡查", "service: patrol"), INBOX: Text("可信服务：读者留言", "service: inbox")}
+_TIMED_OUT = Text("超过 {seconds} 秒没有结束，已停止", "did not finish within {seconds} s; stopped")
 _CLONE_FAILED = Text("无法克隆或更新仓库 {url}：{error}", "Cannot clone or update {url}: {error}")
 
 
@@ -111,6 +113,7 @@ class JobQueue:
         folder.mkdir(parents=True, exist_ok=True)
         self.changed = threading.Condition()
         self._sequence = max((int(path.stem.split("-")[0]) for path in folder.glob("*.json")), default=0)
+        self.resume()
 
     def put(self, job: Job) -> bool:
         with self.changed:
@@ -123,14 +126,26 @@ class JobQueue:
             self.changed.notify_all()
             return True
 
-    def next(self) -> tuple[Path, Job] | None:
+    def take(self) -> tuple[Path, Job] | None:
+        """The oldest waiting job, marked running: an event arriving now queues a new job after it,
+        instead of merging into work that has already read the pull request."""
         with self.changed:
             waiting = self._waiting()
-            return waiting[0] if waiting else None
+            if not waiting:
+                return None
+            path, job = waiting[0]
+            running = path.with_suffix(".running")
+            path.rename(running)
+            return running, job
 
     def done(self, path: Path) -> None:
         with self.changed:
             path.unlink(missing_ok=True)
+
+    def resume(self) -> None:
+        """After a restart, a job that was running when the service died waits again, first in line."""
+        for path in self.folder.glob("*.running"):
+            path.rename(path.with_suffix(".json"))
 
     def pending(self) -> list[Job]:
         with self.changed:
@@ -156,16 +171,18 @@ class Deliveries:
         self.file = file
         self.lock = threading.Lock()
         lines = file.read_text("utf-8").split() if file.exists() else []
-        self.seen = set(lines[-REMEMBERED_DELIVERIES:])
+        self.ids = set(lines[-REMEMBERED_DELIVERIES:])
 
-    def first_time(self, delivery: str) -> bool:
+    def seen(self, delivery: str) -> bool:
         with self.lock:
-            if delivery in self.seen:
-                return False
-            self.seen.add(delivery)
-            with self.file.open("a", encoding="utf-8") as handle:
-                handle.write(delivery + "\n")
-            return True
+            return delivery in self.ids
+
+    def remember(self, delivery: str) -> None:
+        with self.lock:
+            if delivery not in self.ids:
+                self.ids.add(delivery)
+                with self.file.open("a", encoding="utf-8") as handle:
+                    handle.write(delivery + "\n")
 
 
 # -- the service -----------------------------------------------------------------------------------
@@ -233,12 +250,17 @@ class BotService:
             return 400, {"result": "bad payload"}
         if not delivery.id:
             return 400, {"result": "no delivery id"}
-        if not self.deliveries.first_time(delivery.id):
+        if delivery.repository and delivery.repository.lower() != self.config.repository.lower():
+            self.log.warning("其他仓库的投递，忽略", extra={"fields": {"delivery": delivery.id, "repository": delivery.repository}})
+            return 200, {"result": "ignored", "repository": delivery.repository}
+        if self.deliveries.seen(delivery.id):
             self.log.info("重复投递，忽略", extra={"fields": {"delivery": delivery.id}})
             return 200, {"result": "duplicate"}
         if delivery.job is None:
+            self.deliveries.remember(delivery.id)
             return 200, {"result": "ignored", "event": delivery.event}
         queued = self.queue.put(delivery.job)
+        self.deliveries.remember(delivery.id)  # only once the job is safely on disk
         self.log.info("收到投递", extra={"fields": {"delivery": delivery.id, "event": delivery.event,
                                                    "job": delivery.job.key, "queued": queued}})
         return 202, {"result": "queued" if queued else "merged", "job": delivery.job.key}
@@ -248,7 +270,7 @@ class BotService:
     def _work(self) -> None:
         while not self.stopping.is_set():
             with self.queue.changed:
-                item = self.queue.next()
+                item = self.queue.take()
                 if item is None:
                     self.queue.changed.wait(timeout=5)
                     continue
@@ -284,9 +306,12 @@ class BotService:
 
     def _gzh(self, arguments: list[str], env: dict[str, str], lock: Any) -> subprocess.CompletedProcess[str]:
         # -I: neither the working folder nor PYTHONPATH is searched, so no file of the clone can be imported
-        return subprocess.run([sys.executable, "-I", "-m", "pipeline", "--root", str(self.clone), *arguments],
-                              cwd=self.config.state, env=env, capture_output=True, text=True, timeout=JOB_TIMEOUT,
-                              pass_fds=(lock.fileno(),))
+        command = [sys.executable, "-I", "-m", "pipeline", "--root", str(self.clone), *arguments]
+        try:
+            return subprocess.run(command, cwd=self.config.state, env=env, capture_output=True, text=True,
+                                  timeout=JOB_TIMEOUT, pass_fds=(lock.fileno(),))
+        except subprocess.TimeoutExpired:  # a hung job is a failed job (and alerted), never a dead worker
+            return subprocess.CompletedProcess(command, 124, "", _TIMED_OUT(seconds=JOB_TIMEOUT))
 
     def _app_login(self) -> str:
         if not hasattr(self, "_login"):
@@ -330,8 +355,11 @@ class BotService:
         self._git(["clean", "--quiet", "-ffdx"], env)
 
     def _git(self, arguments: list[str], env: dict[str, str], *, cwd: Path | None = None, optional: bool = False) -> None:
-        result = subprocess.run(["git", *arguments], cwd=cwd or self.clone, env=env, capture_output=True, text=True,
-                                timeout=600)
+        try:
+            result = subprocess.run(["git", *arguments], cwd=cwd or self.clone, env=env, capture_output=True,
+                                    text=True, timeout=600)
+        except subprocess.TimeoutExpired:
+            raise GzhError(_CLONE_FAILED(url=self.config.clone_url, error=_TIMED_OUT(seconds=600))) from None
         if result.returncode != 0 and not optional:
             raise GzhError(_CLONE_FAILED(url=self.config.clone_url, error=redact(result.stderr.strip()[-300:])))
 
@@ -394,13 +422,17 @@ def _handler(service: BotService) -> type[BaseHTTPRequestHandler]:
                                                           "running": service.running.key if service.running else None})
             self._send(404, {"result": "not found"})
 
+        timeout = REQUEST_SECONDS  # a client that sends a partial body and waits is cut off
+
         def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
             if self.path != "/webhook":
                 return self._send(404, {"result": "not found"})
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
+            declared = self.headers.get("Content-Length", "")
+            if not declared.isdigit():  # missing, negative or not a number: never read "until the end"
+                return self._send(411, {"result": "length required"})
+            if int(declared) > MAX_BODY:
                 return self._send(413, {"result": "too large"})
-            body = self.rfile.read(length)
+            body = self.rfile.read(int(declared))
             status, answer = service.receive(dict(self.headers.items()), body)
             self._send(status, answer)
 

@@ -19,12 +19,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from pipeline.referrals import GATE_MARKER
 
 GATE, PUBLISH, PATROL, INBOX = "gate", "publish", "patrol", "inbox"
+_HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 JOB_KINDS = (GATE, PUBLISH, PATROL, INBOX)
 
 
@@ -54,6 +56,7 @@ class Delivery:
     id: str
     event: str
     job: Job | None         # None: nothing to do (a ping, another branch, an event gzh ignores)
+    repository: str = ""    # the payload's repository.full_name: the service serves one repository
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
@@ -74,7 +77,7 @@ def verified(flavour: str, secret: str, headers: Mapping[str, str], body: bytes)
     given = github.removeprefix("sha256=") if github.startswith("sha256=") else ""
     if flavour == "gitea":
         given = _header(headers, "X-Gitea-Signature") or given
-    return bool(given) and hmac.compare_digest(given.lower(), expected)
+    return _HEX_DIGEST.fullmatch(given) is not None and hmac.compare_digest(given.lower(), expected)
 
 
 def delivery_id(flavour: str, headers: Mapping[str, str]) -> str:
@@ -87,7 +90,9 @@ def read(flavour: str, headers: Mapping[str, str], body: bytes, default_branch: 
     if not isinstance(payload, dict):
         raise ValueError("the payload is not a JSON object")
     event = _header(headers, "X-Gitea-Event" if flavour == "gitea" else "X-GitHub-Event") or _header(headers, "X-GitHub-Event")
-    return Delivery(delivery_id(flavour, headers), event, job_for(event, payload, default_branch))
+    repository = payload.get("repository")
+    full_name = str(repository.get("full_name") or "") if isinstance(repository, dict) else ""
+    return Delivery(delivery_id(flavour, headers), event, job_for(event, payload, default_branch), full_name)
 
 
 def job_for(event: str, payload: Mapping[str, Any], default_branch: str) -> Job | None:

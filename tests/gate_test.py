@@ -479,3 +479,46 @@ def test_a_flood_of_comments_keeps_the_sticky_comment_small(pr: PullScenario) ->
         pr.forge.comment(1, PullScenario.AUTHOR, "/撤回保密复审")
     pr.gate()
     assert len(pr.comment()) < 20_000 and "另有 270 条未列出" in pr.comment()
+
+
+# -- second red-team round ----------------------------------------------------------------------------------
+
+
+def test_an_edited_review_summary_never_withdraws_a_referral(pr: PullScenario) -> None:
+    pr.forge.comment(1, "li-na", "/保密复审")
+    pr.gate()
+    review = pr.forge.review(1, "wu-fang", "COMMENTED", body="请问会议时间能公开吗？")
+    review["body"] = "/撤回保密复审"  # rewritten by someone with write access; the forges do not say so
+    pr.forge.label(1, PullScenario.AUTHOR, "需保密办复审", added=False)
+    pr.approve()
+    assert pr.gate()["description"].endswith("保密委员会办公室复审")
+
+
+def test_a_base_branch_named_like_an_option_runs_nothing(pr: PullScenario, tmp_path: Path) -> None:
+    marker = tmp_path / "injected"
+    pr.repo.create_remote("origin", str(pr.root))
+    pull = pr.forge.pulls[1]
+    pull.base_ref = "--upload-pack=touch${IFS}" + str(marker)
+    pull.base_sha = "0123456789abcdef0123456789abcdef01234567"  # not here yet: the gate tries to fetch it
+    from pipeline.main import main
+
+    assert main(["--root", str(pr.root), "gate", "--pr", "1"]) == 1  # a clear error: the commit is missing
+    assert not marker.exists()
+
+
+def test_a_name_git_refuses_to_check_out_fails_the_gate_by_name(pr: PullScenario) -> None:
+    (pr.post.parent / ".git\u200c").write_text("x\n", "utf-8")
+    pr.repo.git.add(A=True)
+    pr.repo.git.commit("-q", "-m", "附件")
+    pr.forge.push(1, pr.repo.git.rev_parse("HEAD"), ["content/office/2026-11-28-news/index.md",
+                                                       "content/office/2026-11-28-news/.git\u200c"])
+    pr.approve()
+    status = pr.gate()
+    assert status["state"] == "failure" and "git 不允许检出的文件名" in status["description"]
+
+
+def test_the_gate_edits_only_its_own_sticky_comment(pr: PullScenario) -> None:
+    theirs = pr.forge.comment(1, "li-na", "我的意见 <!-- gzh-gate -->")
+    pr.gate()
+    assert theirs["body"] == "我的意见 <!-- gzh-gate -->"
+    assert [c["user"]["login"] for c in pr.forge.pulls[1].comments if "<!-- gzh-gate -->" in c["body"]] == ["li-na", "gzh-bot"]

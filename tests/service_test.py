@@ -268,3 +268,53 @@ def test_the_shipped_example_configuration_loads() -> None:
     assert (config.forge, config.port, config.patrol_at, config.app) == ("gitea", 8088, "08:30", None)
     unit = (PROJECT / "deploy" / "gzh-bot.service").read_text("utf-8")
     assert "KillSignal=SIGTERM" in unit and "EnvironmentFile=" in unit  # graceful stop, secrets outside the config
+
+
+# -- second red-team round ----------------------------------------------------------------------------------
+
+
+def test_an_event_during_a_running_job_queues_another_run(tmp_path: Path) -> None:
+    from pipeline.service import JobQueue
+
+    queue = JobQueue(tmp_path / "queue")
+    assert queue.put(Job(GATE, 1)) and not queue.put(Job(GATE, 1))  # a waiting twin absorbs it
+    running = queue.take()
+    assert running is not None and queue.put(Job(GATE, 1))  # but the running one has read the PR already
+    restarted = JobQueue(tmp_path / "queue")  # a killed service: the running job waits again, first
+    assert restarted.pending() == [Job(GATE, 1), Job(GATE, 1)]
+
+
+@pytest.mark.parametrize(("headers", "status"), [
+    ({"Content-Length": "-1"}, 411), ({"Content-Length": "abc"}, 411), ({}, 411),
+    ({"Content-Length": "2", "X-Hub-Signature-256": "sha256=\u00e9\u00e9"}, 401),
+])
+def test_malformed_requests_get_an_answer_not_a_crash(rehearsal: Rehearsal, service: BotService,
+                                                       headers: dict[str, str], status: int) -> None:
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", service.server.server_address[1], timeout=10)
+    connection.putrequest("POST", "/webhook", skip_accept_encoding=True)
+    for name, value in headers.items():
+        connection.putheader(name, value.encode("utf-8"))
+    connection.endheaders(b"{}" if headers.get("Content-Length") == "2" else None)
+    assert connection.getresponse().status == status
+    assert service.ready() or not (service.config.state / "repo").exists()  # still serving
+
+
+def test_a_delivery_for_another_repository_is_ignored(rehearsal: Rehearsal, service: BotService) -> None:
+    payload = {"ref": "refs/heads/main", "repository": {"full_name": "someone/else"}}
+    status, answer = rehearsal.forge.deliver(service.url + "webhook", SECRET, "push", payload)
+    assert (status, answer["result"]) == (200, "ignored") and service.queue.pending() == []
+
+
+def test_a_hung_job_is_a_failure_not_a_dead_worker(rehearsal: Rehearsal, service: BotService,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    def hang(*args: Any, **kwargs: Any) -> None:
+        raise subprocess.TimeoutExpired(args[0], 1)
+
+    monkeypatch.setattr(subprocess, "run", hang)
+    with (service.config.state / "job.lock").open("w") as lock:
+        result = service._gzh(["gate", "--pr", "1"], {}, lock)
+    assert result.returncode == 124 and "没有结束" in result.stderr

@@ -134,9 +134,11 @@ class Forge:
         raise NotImplementedError
 
     def upsert_comment(self, number: int, marker: str, body: str, existing: list[Comment] | None = None) -> None:
-        """One sticky comment per pull request, found by its hidden marker and edited in place."""
+        """One sticky comment per pull request, found by its hidden marker and edited in place; only a
+        comment this token wrote is ever edited (anyone can paste the marker into their own)."""
+        mine = self.login
         for comment in existing if existing is not None else self.comments(number):
-            if marker in comment.body:
+            if marker in comment.body and (comment.user == mine if mine else True):
                 self.json("PATCH", self.repo_path(f"/issues/comments/{comment.id}"), json={"body": body})
                 return
         self.json("POST", self.repo_path(f"/issues/{number}/comments"), json={"body": body})
