@@ -238,12 +238,7 @@ def test_gate_needs_tiers_from_the_shipped_policy() -> None:
 
 def test_a_post_hidden_behind_3000_files_still_needs_every_tier(pr: PullScenario) -> None:
     """GitHub lists at most 3,000 files; the gate takes the changed paths from git instead."""
-    filler = pr.root / "docs" / "filler"
-    filler.mkdir(parents=True)
-    for index in range(3001):
-        (filler / f"{index:04}.txt").write_text(f"{index}\n", "utf-8")
-    pr.forge.push(1, pr.commit("3001 个无关文件"),
-                  [f"docs/filler/{index:04}.txt" for index in range(3001)] + ["content/office/2026-11-28-news/index.md"])
+    pr.hide_post_behind_files(3001)
     pr.approve("sun-hao")
     status = pr.gate()
     assert status["state"] == "pending" and "部门负责人（办公室" in status["description"]

@@ -196,6 +196,15 @@ class PullScenario:
         for user in users or tuple(self.APPROVERS.values()):
             self.forge.review(1, user, "APPROVED", commit)
 
+    def hide_post_behind_files(self, count: int = 3001) -> None:
+        """Push `count` unrelated files listed before the post: past the forges' file-list caps."""
+        filler = self.root / "docs" / "filler"
+        filler.mkdir(parents=True)
+        for index in range(count):
+            (filler / f"{index:04}.txt").write_text(f"{index}\n", "utf-8")
+        self.forge.push(1, self.commit(f"{count} 个无关文件"),
+                        [f"docs/filler/{index:04}.txt" for index in range(count)] + ["content/office/2026-11-28-news/index.md"])
+
     def gate(self) -> dict[str, Any]:
         from pipeline.main import main
 

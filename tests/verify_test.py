@@ -94,12 +94,7 @@ def test_real_account_without_forge_settings_is_refused(tmp_path: Path, monkeypa
 
 def test_a_post_hidden_behind_3000_files_is_not_published(merged, capsys) -> None:
     scenario, sandbox = merged
-    filler = scenario.root / "docs" / "filler"
-    filler.mkdir(parents=True)
-    for index in range(3001):
-        (filler / f"{index:04}.txt").write_text(f"{index}\n", "utf-8")
-    scenario.forge.push(1, scenario.commit("3001 个无关文件"),
-                        [f"docs/filler/{index:04}.txt" for index in range(3001)] + ["content/office/2026-11-28-news/index.md"])
+    scenario.hide_post_behind_files(3001)
     scenario.approve("sun-hao")  # all the forge's capped list would have asked for
     merge(scenario)
     assert main(["--root", str(scenario.root), "publish", "--dry-run"]) == 1

@@ -62,6 +62,8 @@ def front_matter(view: PostView) -> Iterator[Hit]:
 @rule("non-regular-file", Severity.ERROR, Text("文章文件夹里只有普通文件（没有符号链接）",
                                                 "Post folders hold plain files only (no symbolic links)"))
 def non_regular_file(view: PostView) -> Iterator[Hit]:
+    if (view.root / posts.CONTENT_DIR) not in view.post.folder.parents:
+        return  # not a post on disk (a live article or a reply re-checked as text): no files to look at
     for path in posts.non_regular_entries(view.post.folder, view.root):
         yield Hit(Location(path), NON_REGULAR_FILE(path=path))
 
