@@ -113,6 +113,7 @@ def _referrals(forge: forge_module.Forge, number: int, pr: PullRequest, policy: 
     bot = forge.login
     said += [Said(comment.user, comment.body, comment.created_at, comment.edited)
              for comment in comments if not _own(comment, bot)]
+    said += [item for item in referrals.received(number) if item.user != bot]  # as the service received them
     office = policy.members("secrecy_office")
     return referrals.standing(policy.secrecy_label, pr.labels, office, heads + list(office),
                               forge.label_events(number), said, bot=bot, author=pr.author)

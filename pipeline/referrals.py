@@ -16,7 +16,10 @@ referral made by a comment survives that comment being deleted or edited later.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable, Sequence
 
 from pipeline.approval import moment
@@ -125,3 +128,38 @@ def _timeline(label: str, events: Sequence[LabelEvent], said: Sequence[Said]) ->
     return sorted(timeline, key=lambda entry: entry[0])
 
 
+# -- what the trusted service received -------------------------------------------------------------------
+
+RECEIVED_ENV = "GZH_RECEIVED_COMMENTS"  # the service's folder of comments as their webhooks carried them
+
+
+def record_received(folder: Path, number: int, said: Said) -> None:
+    """Keep a comment that carries a command exactly as the forge's signed webhook delivered it.
+
+    Deleting or editing the comment later changes the forge's copy, never this one; the gate reads
+    both (pipeline.gate), so a referral made while no gate ran yet still stands.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    entry = {"user": said.user, "body": said.body, "at": said.at}
+    with (folder / f"{number}.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def received(number: int) -> list[Said]:
+    """The comments the service recorded for pull request `number` (none outside the service)."""
+    folder = os.environ.get(RECEIVED_ENV, "")
+    file = Path(folder) / f"{number}.jsonl" if folder else None
+    if file is None or not file.is_file():
+        return []
+    said = []
+    for line in file.read_text("utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+            said.append(Said(str(entry["user"]), str(entry["body"]), str(entry["at"])))
+        except (ValueError, KeyError, TypeError):
+            continue  # a torn last line after a crash
+    return said
+
+
+def carries_command(body: str) -> bool:
+    return any(command in body.replace("／", "/") for command in REFER_COMMANDS + WITHDRAW_COMMANDS)

@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from pipeline import webhooks, yamlsource
+from pipeline import referrals, webhooks, yamlsource
 from pipeline.errors import ConfigError, GzhError, listening, redact
 from pipeline.forge.app import GitHubApp
 from pipeline.i18n import Text
@@ -259,6 +259,8 @@ class BotService:
         if delivery.job is None:
             self.deliveries.remember(delivery.id)
             return 200, {"result": "ignored", "event": delivery.event}
+        if delivery.said is not None and delivery.job.kind == GATE and referrals.carries_command(delivery.said.body):
+            referrals.record_received(self.config.state / "comments", delivery.job.pr or 0, delivery.said)
         queued = self.queue.put(delivery.job)
         self.deliveries.remember(delivery.id)  # only once the job is safely on disk
         self.log.info("收到投递", extra={"fields": {"delivery": delivery.id, "event": delivery.event,
@@ -330,6 +332,7 @@ class BotService:
         env = {name: self.environ[name] for name in keep if name in self.environ}
         env.update(GITHUB_REPOSITORY=self.config.repository, GZH_FORGE=self.config.forge,
                    GZH_FORGE_API=self.config.api, GZH_FORGE_TOKEN=token, GZH_LEDGER_REMOTE="origin")
+        env[referrals.RECEIVED_ENV] = str(self.config.state / "comments")
         env.update(_git_auth(self.config.clone_url, token))
         if self.app is not None:  # an installation token cannot ask who it is
             env["GZH_BOT_LOGIN"] = self._app_login()

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from pipeline.referrals import GATE_MARKER
+from pipeline.referrals import GATE_MARKER, Said
 
 GATE, PUBLISH, PATROL, INBOX = "gate", "publish", "patrol", "inbox"
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
@@ -57,6 +57,7 @@ class Delivery:
     event: str
     job: Job | None         # None: nothing to do (a ping, another branch, an event gzh ignores)
     repository: str = ""    # the payload's repository.full_name: the service serves one repository
+    said: Said | None = None  # a new comment on a pull request, as the forge signed it
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
@@ -92,7 +93,17 @@ def read(flavour: str, headers: Mapping[str, str], body: bytes, default_branch: 
     event = _header(headers, "X-Gitea-Event" if flavour == "gitea" else "X-GitHub-Event") or _header(headers, "X-GitHub-Event")
     repository = payload.get("repository")
     full_name = str(repository.get("full_name") or "") if isinstance(repository, dict) else ""
-    return Delivery(delivery_id(flavour, headers), event, job_for(event, payload, default_branch), full_name)
+    return Delivery(delivery_id(flavour, headers), event, job_for(event, payload, default_branch), full_name,
+                    _new_comment(payload))
+
+
+def _new_comment(payload: Mapping[str, Any]) -> Said | None:
+    """A comment as written (action "created"); an edit is the forge's copy changing, never a new record."""
+    comment = payload.get("comment")
+    if payload.get("action") != "created" or not isinstance(comment, dict):
+        return None
+    user = comment.get("user") if isinstance(comment.get("user"), dict) else {}
+    return Said(str(user.get("login") or ""), str(comment.get("body") or ""), str(comment.get("created_at") or ""))
 
 
 def job_for(event: str, payload: Mapping[str, Any], default_branch: str) -> Job | None:

@@ -318,3 +318,31 @@ def test_a_hung_job_is_a_failure_not_a_dead_worker(rehearsal: Rehearsal, service
     with (service.config.state / "job.lock").open("w") as lock:
         result = service._gzh(["gate", "--pr", "1"], {}, lock)
     assert result.returncode == 124 and "没有结束" in result.stderr
+
+
+def test_a_referral_deleted_before_any_gate_ran_still_stands(rehearsal: Rehearsal) -> None:
+    """The service keeps each command comment as the signed webhook carried it: deleting it later changes nothing."""
+    service = BotService(load_config(write_config(rehearsal)), service_environment(rehearsal))
+    forge = rehearsal.forge
+    head = rehearsal.open_pull_request()
+    for user in PullScenario.APPROVERS.values():
+        forge.review(1, user, "APPROVED")
+    comment = forge.comment(1, "li-na", "/保密复审")
+    assert service.receive(*_signed(forge, "issue_comment", forge.comment_payload(1, comment)))[0] == 202
+    forge.delete_comment(comment["id"])  # before the worker has even started
+    service.start()
+    try:
+        idle(service)
+        assert forge.status(head)["description"] == "待审批：还差 保密委员会办公室复审"
+    finally:
+        service.stop()
+
+
+def _signed(forge: Any, event: str, payload: dict[str, Any]) -> tuple[dict[str, str], bytes]:
+    from pipeline.webhooks import sign
+
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    delivery = f"direct-{event}-{len(body)}"
+    if forge.flavour == "gitea":
+        return {"X-Gitea-Delivery": delivery, "X-Gitea-Event": event, "X-Gitea-Signature": sign(SECRET, body)}, body
+    return {"X-GitHub-Delivery": delivery, "X-GitHub-Event": event, "X-Hub-Signature-256": "sha256=" + sign(SECRET, body)}, body

@@ -64,3 +64,12 @@ def test_gitea_names_the_event_in_its_own_header() -> None:
 def test_a_body_that_is_not_a_json_object_is_an_error(body: bytes) -> None:
     with pytest.raises(ValueError):
         read("github", {"X-GitHub-Event": "push"}, body, "main")
+
+
+def test_a_new_comment_is_read_as_written_and_an_edit_is_not() -> None:
+    comment = {"user": {"login": "li-na"}, "body": "/保密复审", "created_at": "2026-11-28T08:00:00Z"}
+    base = {"issue": {"number": 7, "pull_request": {"url": "x"}}, "comment": comment}
+    created = read("github", {"X-GitHub-Event": "issue_comment"}, json.dumps({**base, "action": "created"}).encode(), "main")
+    edited = read("github", {"X-GitHub-Event": "issue_comment"}, json.dumps({**base, "action": "edited"}).encode(), "main")
+    assert created.said is not None and (created.said.user, created.said.body) == ("li-na", "/保密复审")
+    assert edited.said is None and edited.job == created.job == Job(GATE, 7)
