@@ -10,6 +10,8 @@ import os
 import re
 from typing import Callable, TypeVar
 
+from pipeline.i18n import Text
+
 Server = TypeVar("Server")
 
 
@@ -45,15 +47,19 @@ def redact(text: str) -> str:
     return text
 
 
+_PORT_IN_USE = Text("端口 {port} 已被占用：请换一个端口（-p 其他端口），或先停止正在使用它的程序",
+                    "Port {port} is in use: pick another (-p) or stop the program using it")
+_CANNOT_LISTEN = Text("无法在 {host}:{port} 上监听（{reason}）：1024 以下的端口需要管理员权限，地址须是本机的",
+                      "Cannot listen on {host}:{port} ({reason}): ports below 1024 need root, and the address must be this machine's")
+
+
 def listening(open_server: Callable[[], Server], host: str, port: int) -> Server:
     """A server bound to host:port, or a message saying why not (a busy port is a user's matter)."""
     try:
         return open_server()
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
-            raise UsageError(f"端口 {port} 已被占用：请换一个端口（-p 其他端口），或先停止正在使用它的程序 / "
-                             f"port {port} is in use: pick another (-p) or stop the program using it") from None
+            raise UsageError(_PORT_IN_USE(port=port)) from None
         if error.errno in (errno.EACCES, errno.EADDRNOTAVAIL):
-            raise UsageError(f"无法在 {host}:{port} 上监听（{error.strerror}）：1024 以下的端口需要管理员权限，地址须是本机的 / "
-                             f"cannot listen on {host}:{port} ({error.strerror})") from None
+            raise UsageError(_CANNOT_LISTEN(host=host, port=port, reason=error.strerror)) from None
         raise

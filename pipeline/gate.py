@@ -72,22 +72,21 @@ def evaluate_pull(root: Path, forge: forge_module.Forge, number: int, pr: PullRe
     # forge's recorded fork point, since Gitea's base.sha has moved past the merge by then.
     fork_point = ensure_commit(repo, pr.merge_base, pr.base_ref) if pr.merged and pr.merge_base else None
     changes = changed_paths(repo, base, head, fork_point)
+    odd_names: list[str] = []
     try:
         checks, flagged = _check_head(policy_commit, head, changes.paths, policy)
     except OddTree as odd:  # a name git refuses: a failing status that names it, not a crash
         checks, flagged, odd_names = None, [], [str(odd)]
-    else:
-        odd_names = []
-    referrals = _referrals(forge, number, pr, policy, changes.paths, reviews, comments)
-    reasons = ((_FINDING_REASON(rules="、".join(flagged)),) if flagged else ()) + referrals.reasons
+    referred = _referrals(forge, number, pr, policy, changes.paths, reviews, comments)
+    reasons = ((_FINDING_REASON(rules="、".join(flagged)),) if flagged else ()) + referred.reasons
     needed = approval.needs(policy, changes.paths, secrecy=bool(reasons))
     problems = odd_names + _integrity_problems(pr, changes, head, checks)
     if pr.base_ref != forge.default_branch:  # another branch's policy, and a status its head would share
         problems.insert(0, _NOT_DEFAULT(base=pr.base_ref, default=forge.default_branch))
     needed = replace(needed, problems=needed.problems + tuple(problems))
     result = approval.evaluate(policy, pr, needed, reviews)
-    result = replace(result, notes=result.notes + referrals.notes)
-    restore = bool(reasons) and not referrals.recorded
+    result = replace(result, notes=result.notes + referred.notes)
+    restore = bool(reasons) and not referred.recorded
     return GateReport(pr, result, checks, reasons, restore), policy, comments
 
 

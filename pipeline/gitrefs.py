@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import git
 
+from pipeline import posts
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
 
+# Git's file modes for what is not a plain file: a symbolic link, and a submodule (a "gitlink").
+SYMLINK_MODE, GITLINK_MODE = 0o120000, 0o160000
 _NO_MERGE_BASE = Text("提交 {head} 与目标分支 {base} 没有共同的历史，无法确定改动了哪些文件",
                       "Commits {head} and {base} share no history; the changed files cannot be determined")
 _ODD_NAME = Text("{sha}:{path} 下有 git 不允许检出的文件名（例如 ..、.git 或与它们相似的名字）。请改成普通的文件名后重新提交",
@@ -56,16 +58,20 @@ def _entry(commit: git.Commit, path: str) -> Any:
         raise OddTree(_ODD_NAME(path=path, sha=commit.hexsha[:7])) from None
 
 
-def is_file(commit: git.Commit, path: str) -> bool:
-    item = _entry(commit, path)
+def _plain_blob(item: Any) -> bool:
     return item is not None and item.type == "blob" and item.mode != SYMLINK_MODE
+
+
+def is_file(commit: git.Commit, path: str) -> bool:
+    return _plain_blob(_entry(commit, path))
 
 
 def read_text(commit: git.Commit, path: str) -> str | None:
     """A file's text at `commit`; None if there is no file (a folder of that name is no file either)."""
-    if not is_file(commit, path):
+    item = _entry(commit, path)
+    if not _plain_blob(item):
         return None
-    data = _entry(commit, path).data_stream.read()
+    data = item.data_stream.read()
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -82,7 +88,7 @@ def export(commit: git.Commit, folder: str, target: Path) -> bool:
     except ValueError:
         raise OddTree(_ODD_NAME(path=folder, sha=commit.hexsha[:7])) from None
     for item in items:
-        if item.type == "blob" and item.mode != SYMLINK_MODE:  # links are refused by the gate, never followed
+        if _plain_blob(item):  # links are refused by the gate, never followed
             relative = PurePosixPath(item.path)
             if ".." in relative.parts or relative.is_absolute():
                 raise OddTree(_ODD_NAME(path=item.path, sha=commit.hexsha[:7]))
@@ -90,10 +96,6 @@ def export(commit: git.Commit, folder: str, target: Path) -> bool:
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_bytes(item.data_stream.read())
     return True
-
-
-# Git's file modes for what is not a plain file: a symbolic link, and a submodule (a "gitlink").
-SYMLINK_MODE, GITLINK_MODE = 0o120000, 0o160000
 
 
 @dataclass(frozen=True)
@@ -151,35 +153,17 @@ def worktree_matches(repo: git.Repo, sha: str, folder: str, root: Path) -> bool:
     without following any link: a symbolic link, a missing or extra file, or a changed byte fails.
     """
     try:
-        tree = repo.commit(sha).tree / folder
+        entries = [item for item in (repo.commit(sha).tree / folder).traverse() if item.type != "tree"]
     except (KeyError, ValueError):
         return False
-    approved = {item.path: item.hexsha for item in tree.traverse()
-                if item.type == "blob" and item.mode != SYMLINK_MODE}
-    if len(approved) != sum(1 for item in tree.traverse() if item.type != "tree"):
+    if not all(_plain_blob(item) for item in entries):
         return False  # links or submodules in the approved tree are never publishable
-    on_disk: dict[str, str] = {}
-    for current, folders, files in os.walk(root / folder):
-        for name in folders + files:
-            path = Path(current) / name
-            mode = path.lstat().st_mode
-            if stat.S_ISDIR(mode):
-                continue
-            if not stat.S_ISREG(mode):
-                return False
-            on_disk[path.relative_to(root).as_posix()] = _blob_id(path.read_bytes())
-    return on_disk == approved and not _has_link_above(root, folder)
+    if posts.non_regular_entries(root / folder, root):
+        return False  # a link on disk, in the folder or above it, is never read through
+    on_disk = {path.relative_to(root).as_posix(): _blob_id(path.read_bytes())
+               for current, _, files in os.walk(root / folder) for path in (Path(current) / name for name in files)}
+    return on_disk == {item.path: item.hexsha for item in entries}
 
 
 def _blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # noqa: S324 - git's object id, not security
-
-
-def _has_link_above(root: Path, folder: str) -> bool:
-    """A linked parent folder (content/office -> elsewhere) would swap every post below it."""
-    path = root
-    for part in PurePosixPath(folder).parts:
-        path = path / part
-        if path.is_symlink():
-            return True
-    return False

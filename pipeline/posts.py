@@ -244,8 +244,8 @@ def non_regular_entries(folder: Path, root: Path) -> list[str]:
     if not folder.is_dir():
         return found
     for current, folders, files in os.walk(folder):
-        folders.sort()
-        for name in sorted(folders) + sorted(files):
+        folders.sort()  # walked in order, so the report is stable
+        for name in folders + sorted(files):
             entry = Path(current) / name
             mode = entry.lstat().st_mode
             if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):

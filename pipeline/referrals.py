@@ -116,16 +116,21 @@ def _timeline(label: str, events: Sequence[LabelEvent], said: Sequence[Said]) ->
     timeline = [(moment(event.created_at), "refer-label" if event.added else "unlabel", event.actor)
                 for event in events if event.label == label and event.actor]
     for item in said:
-        if not item.user:
-            continue
-        own = "\n".join(line for line in item.body.replace("／", "/").splitlines()  # a full-width slash too
-                        if not line.lstrip().startswith(">"))  # but not quotes
-        if any(command in own for command in WITHDRAW_COMMANDS):
-            if not item.edited:  # an edited comment may have been rewritten by someone else
-                timeline.append((moment(item.at), "withdraw", item.user))
-        elif any(command in own for command in REFER_COMMANDS):
+        command = _command(item.body) if item.user else None
+        if command == "withdraw" and not item.edited:  # an edited comment may have been rewritten by someone else
+            timeline.append((moment(item.at), "withdraw", item.user))
+        elif command == "refer":
             timeline.append((moment(item.at), "refer-comment", item.user))
     return sorted(timeline, key=lambda entry: entry[0])
+
+
+def _command(body: str) -> str | None:
+    """"withdraw", "refer" or None: the command a comment gives, written with a full-width slash too,
+    but not in a quote (a line starting with >)."""
+    own = "\n".join(line for line in body.replace("／", "/").splitlines() if not line.lstrip().startswith(">"))
+    if any(command in own for command in WITHDRAW_COMMANDS):
+        return "withdraw"
+    return "refer" if any(command in own for command in REFER_COMMANDS) else None
 
 
 # -- what the trusted service received -------------------------------------------------------------------
@@ -162,4 +167,4 @@ def received(number: int) -> list[Said]:
 
 
 def carries_command(body: str) -> bool:
-    return any(command in body.replace("／", "/") for command in REFER_COMMANDS + WITHDRAW_COMMANDS)
+    return _command(body) is not None

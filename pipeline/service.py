@@ -18,6 +18,7 @@ import base64
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -315,11 +316,11 @@ class BotService:
         except subprocess.TimeoutExpired:  # a hung job is a failed job (and alerted), never a dead worker
             return subprocess.CompletedProcess(command, 124, "", _TIMED_OUT(seconds=JOB_TIMEOUT))
 
+    @functools.cached_property
     def _app_login(self) -> str:
-        if not hasattr(self, "_login"):
-            assert self.app is not None
-            self._login = self.app.login(self.config.api)
-        return self._login
+        """The App's "<slug>[bot]", asked once: it does not change while the service runs."""
+        assert self.app is not None
+        return self.app.login(self.config.api)
 
     def _forge_token(self) -> str:
         if self.app is not None:
@@ -335,7 +336,7 @@ class BotService:
         env[referrals.RECEIVED_ENV] = str(self.config.state / "comments")
         env.update(_git_auth(self.config.clone_url, token))
         if self.app is not None:  # an installation token cannot ask who it is
-            env["GZH_BOT_LOGIN"] = self._app_login()
+            env["GZH_BOT_LOGIN"] = self._app_login
         if job.kind in (PUBLISH, PATROL, INBOX):
             for name in ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_API_BASE"):
                 if self.environ.get(name):

@@ -62,7 +62,7 @@ _SERVICE_SECRET = Text("用 GZH_WEBHOOK_SECRET 签名的测试投递被拒绝（
                        "a test delivery signed with GZH_WEBHOOK_SECRET was refused ({status}): the secrets differ")
 _SERVICE_OPEN = Text("未签名的投递没有被拒绝（{status}）：服务没有验证签名", "an unsigned delivery was not refused ({status})")
 _SERVICE_FIX = Text("按 docs/setup.md 第 7 节检查服务是否在运行、反向代理地址，以及平台 Webhook 与服务的 GZH_WEBHOOK_SECRET 是否相同",
-                    "see docs/setup.md section 4: the service, the proxy address, and the same GZH_WEBHOOK_SECRET on both sides")
+                    "see docs/setup.md section 7: the service, the proxy address, and the same GZH_WEBHOOK_SECRET on both sides")
 _FORGE_STATUS = Text("gzh doctor 检查令牌权限", "gzh doctor token check")
 
 
@@ -171,15 +171,15 @@ def _service(root: Path) -> Item:
     base = os.environ.get("GZH_BOT_URL", "").rstrip("/")
     if not base:
         return Item(_SERVICE(), "skip", _NO_SERVICE())
-    secret = os.environ.get("GZH_WEBHOOK_SECRET", "")
     body = json.dumps({"zen": "gzh doctor"}).encode("utf-8")
+    signature = webhooks.sign(os.environ.get("GZH_WEBHOOK_SECRET", ""), body)
+    delivery = f"doctor-{os.getpid()}-{time.time()}"  # a new one each time, or the service answers "duplicate"
     try:
         ready = _http("GET", f"{base}/readyz")
         signed = _http("POST", f"{base}/webhook", body, {"X-GitHub-Event": "ping", "X-Gitea-Event": "ping",
-                                                          "X-GitHub-Delivery": f"doctor-{os.getpid()}-{time.time()}",
-                                                          "X-Gitea-Delivery": f"doctor-{os.getpid()}-{time.time()}",
-                                                          "X-Hub-Signature-256": "sha256=" + webhooks.sign(secret, body),
-                                                          "X-Gitea-Signature": webhooks.sign(secret, body)})
+                                                          "X-GitHub-Delivery": delivery, "X-Gitea-Delivery": delivery,
+                                                          "X-Hub-Signature-256": f"sha256={signature}",
+                                                          "X-Gitea-Signature": signature})
         unsigned = _http("POST", f"{base}/webhook", body, {"X-GitHub-Event": "ping", "X-GitHub-Delivery": "doctor-unsigned"})
     except OSError as error:
         return Item(_SERVICE(), "fail", _SERVICE_DOWN(url=base, error=type(error).__name__), _SERVICE_FIX())

@@ -29,6 +29,8 @@ _UNREACHABLE = Text("无法连接代码托管平台 {url}：{error}", "Cannot re
 _FORBIDDEN = Text("令牌没有权限执行 {method} {path}（{status}）。请检查工作流的 permissions 或令牌的权限范围（见 docs/setup.md）",
                   "The token may not {method} {path} ({status}); check the workflow permissions or token scopes")
 
+_NO_DEFAULT_BRANCH = Text("代码托管平台没有告诉 {repository} 的默认分支，无法判断拉取请求是否合并到发布分支，按不通过处理",
+                          "The forge did not say {repository}'s default branch; the pull request is not approved")
 _UNASSIGNABLE = Text("（{mentions}：平台拒绝把此事项指派给你们——可能不是仓库成员，或 gzh.yml 中的用户名有误——请管理员核对。）",
                      "({mentions}: the forge refused to assign this to you, perhaps not a collaborator or a misspelt "
                      "username in gzh.yml; the administrator should check.)")
@@ -86,7 +88,11 @@ class Forge:
     @functools.cached_property
     def default_branch(self) -> str:
         """The branch that publishes: only pull requests into it can be approved."""
-        return str(self.json("GET", self.repo_path(""))["default_branch"])
+        data = self.json("GET", self.repo_path(""))
+        branch = data.get("default_branch") if isinstance(data, dict) else None
+        if not isinstance(branch, str) or not branch:  # never guess: the gate's verdict depends on it
+            raise ForgeError(_NO_DEFAULT_BRANCH(repository=self.repository))
+        return branch
 
     @functools.cached_property
     def login(self) -> str:

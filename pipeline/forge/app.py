@@ -31,6 +31,7 @@ class GitHubApp:
     app_id: int
     installation_id: int
     private_key: str    # PEM text, read from a file only the service's user can read
+    key_file: str = ""  # where it came from, for messages
 
     @classmethod
     def from_key_file(cls, app_id: int, installation_id: int, path: Path) -> "GitHubApp":
@@ -38,7 +39,7 @@ class GitHubApp:
             key = path.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise GzhError(_KEY_UNREADABLE(path=path, error=type(error).__name__)) from None
-        return cls(app_id, installation_id, key)
+        return cls(app_id, installation_id, key, str(path))
 
     def jwt(self, now: float | None = None) -> str:
         issued = int(now if now is not None else time.time()) - 60
@@ -46,7 +47,7 @@ class GitHubApp:
             return jwt.encode({"iat": issued, "exp": issued + 600, "iss": str(self.app_id)}, self.private_key,
                               algorithm="RS256")
         except (ValueError, TypeError, jwt.PyJWTError):
-            raise GzhError(_KEY_INVALID(path="（配置中的私钥）")) from None
+            raise GzhError(_KEY_INVALID(path=self.key_file)) from None
 
     def installation_token(self, api: str) -> str:
         return str(self._call("POST", f"{api.rstrip('/')}/app/installations/{self.installation_id}/access_tokens", 201)["token"])

@@ -82,7 +82,8 @@ class Gitea(Forge):
 
     def version(self) -> tuple[int, int, int]:
         """The server's Gitea version; Forgejo reports its own number and the Gitea one after '+gitea-'."""
-        text = str((self.json("GET", "/version") or {}).get("version", ""))
+        data = self.json("GET", "/version")
+        text = str(data.get("version", "")) if isinstance(data, dict) else ""
         gitea = text.split("+gitea-", 1)[1] if "+gitea-" in text else text
         numbers = [int(part) for part in re.findall(r"\d+", gitea)[:3]]
         return tuple(numbers + [0] * (3 - len(numbers)))  # type: ignore[return-value]

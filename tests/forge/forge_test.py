@@ -126,3 +126,10 @@ def test_simple_pulls_for_a_commit_count_as_merged(fake: ForgeFake) -> None:
     fake.merge(1, "m1")
     pull = from_environment().pull_for_commit("m1")
     assert pull is not None and pull.merged and pull.number == 1
+
+
+def test_a_reply_without_the_default_branch_is_a_clear_error(fake: ForgeFake, monkeypatch: pytest.MonkeyPatch) -> None:
+    forge = from_environment()
+    monkeypatch.setattr(forge, "json", lambda method, path, **kwargs: {"full_name": fake.repository})
+    with pytest.raises(ForgeError, match="没有告诉 yzzgh/gzh-content 的默认分支"):
+        forge.default_branch
