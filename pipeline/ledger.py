@@ -107,10 +107,25 @@ class Ledger:
             else:
                 repo = git.Repo(self.workdir)
                 repo.remote("ledger").set_url(self.remote)
-            with repo.config_writer() as config:  # the checkout's credentials, e.g. actions/checkout's header
-                for (section, option), value in self._auth.items():
-                    config.set_value(section, option, value)
+            _forget_credentials(repo)
             return repo
+
+    @contextmanager
+    def _credentials(self) -> Iterator[None]:
+        """The checkout's HTTP auth (e.g. actions/checkout's header) for one fetch or push.
+
+        Handed to git through its environment (GIT_CONFIG_COUNT), so it is never written into the
+        clone's config, which on a self-hosted runner outlives the job, and never shows in `ps`.
+        """
+        settings = {}
+        for index, ((section, option), value) in enumerate(self._auth.items()):
+            settings[f"GIT_CONFIG_KEY_{index}"] = f"{_config_key(section)}.{option}"
+            settings[f"GIT_CONFIG_VALUE_{index}"] = value
+        if not settings:
+            yield
+            return
+        with self._repo.git.custom_environment(GIT_CONFIG_COUNT=str(len(self._auth)), **settings):
+            yield
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -125,7 +140,8 @@ class Ledger:
     def _fetch(self) -> bool:
         """Fetch the branch; False when the remote has no ledger yet."""
         try:
-            self._repo.git.fetch("ledger", f"+refs/heads/{self.branch}:refs/remotes/ledger/{self.branch}")
+            with self._credentials():
+                self._repo.git.fetch("ledger", f"+refs/heads/{self.branch}:refs/remotes/ledger/{self.branch}")
             return True
         except git.GitCommandError as error:
             if "couldn't find remote ref" in str(error).lower() or "could not find remote ref" in str(error).lower():
@@ -199,7 +215,8 @@ class Ledger:
         rebased = False
         for attempt in range(PUSH_ATTEMPTS):
             try:
-                self._repo.git.push("ledger", f"HEAD:refs/heads/{self.branch}")
+                with self._credentials():
+                    self._repo.git.push("ledger", f"HEAD:refs/heads/{self.branch}")
                 return rebased
             except git.GitCommandError as error:  # someone else pushed first: put ours on top, retry
                 last_error = error
@@ -314,6 +331,21 @@ def _remote(main: git.Repo, name_or_url: str) -> tuple[str, dict[tuple[str, str]
         if section.startswith("http") and reader.has_option(section, "extraheader"):
             auth[(section, "extraheader")] = reader.get_value(section, "extraheader")
     return url, auth
+
+
+def _config_key(section: str) -> str:
+    """`http "https://github.com/"` as git's config reader names it → `http.https://github.com/`."""
+    name, _, subsection = section.partition(" ")
+    return ".".join(part for part in (name, subsection.strip('"')) if part)
+
+
+def _forget_credentials(repo: git.Repo) -> None:
+    """Remove auth headers and credential helpers a clone of an earlier gzh may have kept on disk."""
+    with repo.config_writer() as config:
+        for section in config.sections():
+            for option in ("extraheader", "helper"):
+                if section.startswith(("http", "credential")) and config.has_option(section, option):
+                    config.remove_option(section, option)
 
 
 def read_branch(root: Path, branch: str = BRANCH) -> list[Event]:

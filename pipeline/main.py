@@ -10,7 +10,6 @@ import argparse
 import datetime as dt
 import os
 import sys
-import tempfile
 import traceback
 from pathlib import Path
 from typing import NoReturn, Sequence
@@ -349,12 +348,29 @@ def _dispatch(args: argparse.Namespace, root: Path) -> int:
 
 
 def _write_crash_log(error: BaseException) -> str:
-    """Tracebacks go to a file, never to the terminal or CI log, where they could expose secrets."""
-    folder = Path(os.environ.get("GZH_LOG_DIR", tempfile.gettempdir()))
-    log = folder / f"gzh-crash-{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    """Tracebacks go to a private file, never to the terminal or CI log, where they could expose secrets.
+
+    The file sits in the user's cache folder (not a shared /tmp), readable by the user alone, and
+    is created fresh: a name planted in advance (a link, say) makes the write fail, not follow it.
+    """
+    folder = Path(os.environ.get("GZH_LOG_DIR") or _cache_folder())
+    log = folder / _crash_log_name()
     text = redact("".join(traceback.format_exception(error)))
     try:
-        log.write_text(f"gzh {__version__}\n{text}", "utf-8")
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(f"gzh {__version__}\n{text}")
     except OSError:
         return "(无法写入日志 / log not written)"
     return str(log)
+
+
+def _crash_log_name() -> str:
+    return f"gzh-crash-{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+
+
+def _cache_folder() -> Path:
+    """$XDG_CACHE_HOME/gzh, else ~/.cache/gzh: the user's own, per the XDG base directory convention."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gzh"

@@ -7,7 +7,6 @@ its problems attached, so the checker can report them next to everything else in
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import re
 import stat
@@ -31,7 +30,8 @@ _UNCLOSED = Text("元数据块没有结束：请在字段后面加一行 ---", "
 _NOT_MAPPING = Text("元数据块应是“字段: 值”的形式", "Front matter must be 'key: value' lines")
 _BAD_DATE = Text("“{value}”不是有效的日期或时间", "'{value}' is not a valid date or time")
 _UNREADABLE = Text("无法读取文件：{error}", "Cannot read the file: {error}")
-_LINKED = Text("index.md 是符号链接，gzh 不读取链接指向的内容", "index.md is a symbolic link; gzh does not read through it")
+_LINKED = Text("index.md 或它所在的文件夹是符号链接，gzh 不读取链接指向的内容。请把文章文件夹和 index.md 作为普通文件提交",
+               "index.md or a folder above it is a symbolic link; gzh does not read through it. Commit them as plain files")
 
 
 @dataclass(frozen=True)
@@ -96,14 +96,6 @@ class Post:
         """The post's folder, repository-relative: how the ledger names a post."""
         return str(PurePosixPath(self.path).parent)
 
-    def version(self) -> str:
-        """A digest of everything in the post's folder: a changed word or image is a new version."""
-        digest = hashlib.sha256()
-        for file in sorted(path for path in self.folder.rglob("*") if path.is_file()):
-            digest.update(file.relative_to(self.folder).as_posix().encode("utf-8") + b"\0")
-            digest.update(file.read_bytes() + b"\0")
-        return digest.hexdigest()
-
     def body_location(self, body_offset: int) -> Location:
         """The file location of a character offset into the body."""
         line = self.body.count("\n", 0, body_offset)
@@ -116,13 +108,23 @@ def load_post(file: Path, root: Path) -> Post:
     display = str(rel)
     department = rel.parts[1] if len(rel.parts) > 2 and rel.parts[0] == CONTENT_DIR else ""
     try:
-        if file.is_symlink():
+        if _linked_on_the_way(file, root):
             raise OSError(_LINKED())
         text = file.read_text("utf-8-sig").replace("\r\n", "\n")
     except (OSError, UnicodeDecodeError) as error:
         problem = Problem(Location(display), "", _UNREADABLE(error=error))
         return Post(display, file.parent, department, "", "", 1, None, None, (problem,))
     return parse_post(text, display, file.parent, department)
+
+
+def _linked_on_the_way(file: Path, root: Path) -> bool:
+    """Whether the file, or any folder between the repository root and it, is a symbolic link."""
+    path = root
+    for part in file.relative_to(root).parts:
+        path = path / part
+        if path.is_symlink():
+            return True
+    return False
 
 
 def parse_post(text: str, display: str, folder: Path, department: str) -> Post:

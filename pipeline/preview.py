@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 import jinja2
 from markupsafe import Markup
 
-from pipeline import posts, render
+from pipeline import assets, posts, render
 from pipeline.checks import PostReport, Severity, check_posts
 from pipeline.i18n import Text
 from pipeline.policy import Policy
@@ -106,11 +106,10 @@ def _write_post(root: Path, policy: Policy, post: posts.Post, report: PostReport
 
 
 def _copy_images(post: posts.Post, rendered: render.Rendered, folder: Path) -> None:
-    source_folder = post.folder.resolve()
     for image in dict.fromkeys(rendered.images):
-        source = (post.folder / image).resolve()
-        # only files inside the post folder: the check reports the others, the page shows them broken
-        if source.is_relative_to(source_folder) and source.is_file():
+        source = assets.resolve(post.folder, image).path
+        # only regular files inside the post folder: the check reports the others, the page shows them broken
+        if source is not None:
             target = folder / image
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(source, target)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from pipeline import media, render
+from pipeline import assets, media, render
 from pipeline.render.sanitize import fingerprint
 from pipeline.checks import Severity, check_post
 from pipeline.i18n import Text
@@ -106,7 +106,7 @@ class Publisher:
     def _publish_one(self, post: Post) -> Outcome:
         title = post.meta.title if post.meta else post.path
         state = self.states().get(post.bundle, PostState())
-        version = post.version()
+        version = assets.version(post)
         skip = self._reason_to_skip(post, state, version)
         if skip is not None:
             return skip
@@ -130,6 +130,8 @@ class Publisher:
                                Event("release", post.bundle))
             released = True
             return Outcome(post.bundle, title, "failed", str(error), calls=tuple(self.wechat.calls))
+        except (assets.AssetRefused, media.ImageRefused) as refused:  # the checks said so; never read it anyway
+            return Outcome(post.bundle, title, "refused", str(refused), calls=tuple(self.wechat.calls))
         finally:
             if not released:
                 self.ledger.append(Event("release", post.bundle))
@@ -228,9 +230,9 @@ class Publisher:
         cache = upload_cache(self.ledger.events)
         new_uploads: list[dict[str, Any]] = []
         rendered = render.render_post(post, self.policy, self.root)
-        urls = {src: self._upload(media.body_image(post.folder / src), cache, new_uploads)["url"]
+        urls = {src: self._upload(self._body_image(post, src), cache, new_uploads)["url"]
                 for src in dict.fromkeys(rendered.images)}
-        cover = self._upload(media.cover_image(self._cover_path(post, rendered.images)), cache, new_uploads)
+        cover = self._upload(self._cover_image(post, rendered.images), cache, new_uploads)
         if new_uploads:
             self.ledger.append(Event("upload", post.bundle, "result", {"uploads": new_uploads}))
         html = render.render_post(post, self.policy, self.root, image_urls=urls).html
@@ -238,13 +240,18 @@ class Publisher:
         content_sha = fingerprint(html)
         return self._ensure_draft(post, state, version, article), content_sha
 
-    def _cover_path(self, post: Post, images: tuple[str, ...]) -> Path:
+    def _body_image(self, post: Post, src: str) -> media.Upload:
+        return media.body_image(assets.local_file(post.folder, src, post.path), assets.shown(src))
+
+    def _cover_image(self, post: Post, images: tuple[str, ...]) -> media.Upload:
+        """The `cover` field, else the first body image, else the repository's default cover."""
         assert post.meta is not None
-        if post.meta.cover:
-            return post.folder / post.meta.cover
-        if images:
-            return post.folder / images[0]
-        return self.root / render.TEMPLATES_DIR / DEFAULT_COVER
+        src = post.meta.cover or (images[0] if images else None)
+        if src is None:
+            folder, src, shown_as = self.root / render.TEMPLATES_DIR, DEFAULT_COVER, render.TEMPLATES_DIR
+        else:
+            folder, shown_as = post.folder, post.path
+        return media.cover_image(assets.local_file(folder, src, shown_as), assets.shown(src))
 
     def _upload(self, upload: media.Upload, cache: dict[tuple[str, bool], dict[str, str]],
                 new_uploads: list[dict[str, Any]]) -> dict[str, str]:
@@ -413,10 +420,10 @@ class Publisher:
         rendered = render.render_post(post, self.policy, self.root)
         calls = []
         for src in dict.fromkeys(rendered.images):
-            upload = media.body_image(post.folder / src)
+            upload = self._body_image(post, src)
             if (upload.sha256, upload.via_material) not in cache:
                 calls.append("material/add_material" if upload.via_material else "media/uploadimg")
-        cover = media.cover_image(self._cover_path(post, rendered.images))
+        cover = self._cover_image(post, rendered.images)
         if (cover.sha256, True) not in cache:
             calls.append("material/add_material")
         calls.append("draft/update" if state.draft_id and state.status == "draft" else "draft/add")

@@ -67,6 +67,12 @@ _UNKNOWN = Text("微信接口 {endpoint} 返回错误 {code}：{message}", "WeCh
 _NETWORK = Text("无法连接微信接口 {endpoint}（网络错误）。请检查网络或 WECHAT_API_BASE 设置", "Cannot reach WeChat {endpoint} (network error); check the network or WECHAT_API_BASE")
 _AMBIGUOUS = Text("调用 {endpoint} 时连接中断，无法确定微信是否已执行。重新运行时会先核对再继续，不会重复发布",
                   "The connection dropped during {endpoint}; whether WeChat acted is unknown. A re-run reconciles first")
+_MALFORMED = Text(
+    "微信接口 {endpoint} 的回答不是预期的格式（{detail}），可能是中转服务器或网关返回的错误页。请检查 WECHAT_API_BASE 指向的地址是否可用，稍后重新运行",
+    "WeChat {endpoint} answered in an unexpected shape ({detail}), perhaps a relay's or gateway's error page. "
+    "Check the address WECHAT_API_BASE points to, then run again")
+_NOT_AN_OBJECT = Text("不是 JSON 对象", "not a JSON object")
+_MISSING_FIELD = Text("缺少字段 {field}", "no field {field}")
 _NO_CREDENTIALS = Text("没有微信公众号凭据：请设置环境变量（CI 中为密钥）WECHAT_APPID 和 WECHAT_SECRET；本地演示可用 gzh demo",
                        "No WeChat credentials: set WECHAT_APPID and WECHAT_SECRET (CI secrets); for a local demo use gzh demo")
 
@@ -81,6 +87,28 @@ class WeChatError(GzhError):
 
 class AmbiguousWrite(WeChatError):
     """A write was sent but its answer was lost: WeChat may or may not have acted."""
+
+
+class Answer(dict):  # type: ignore[type-arg]
+    """A JSON object WeChat answered: a missing field is a WeChatError that names it, not a KeyError.
+
+    Objects nested inside are Answers too, so `item["content"]["news_item"]` fails the same way.
+    """
+
+    endpoint = ""
+
+    def __missing__(self, key: str) -> Any:
+        raise WeChatError(self.endpoint, None, _MALFORMED(endpoint=self.endpoint, detail=_MISSING_FIELD(field=key)))
+
+
+def _answer(value: Any, endpoint: str) -> Any:
+    if isinstance(value, dict):
+        answer = Answer((key, _answer(item, endpoint)) for key, item in value.items())
+        answer.endpoint = endpoint
+        return answer
+    if isinstance(value, list):
+        return [_answer(item, endpoint) for item in value]
+    return value
 
 
 def message_for(endpoint: str, code: int | None, errmsg: str = "") -> str:
@@ -122,9 +150,13 @@ class _StableTokenClient(WeChatClient):
         )
         response.raise_for_status()
         result = response.json()
+        if not isinstance(result, dict):
+            raise WeChatError("stable_token", None, _MALFORMED(endpoint="stable_token", detail=_NOT_AN_OBJECT()))
         if result.get("errcode", 0) != 0:
             raise WeChatClientException(result["errcode"], result.get("errmsg"), client=self)
-        expires_in = int(result.get("expires_in", 7200))
+        expires_in = result.get("expires_in", 7200)
+        if not isinstance(result.get("access_token"), str) or not isinstance(expires_in, int):
+            raise WeChatError("stable_token", None, _MALFORMED(endpoint="stable_token", detail=_MISSING_FIELD(field="access_token")))
         self.session.set(self.access_token_key, result["access_token"], expires_in)
         self.expires_at = int(time.time()) + expires_in
         return result
@@ -150,7 +182,7 @@ class WeChat:
             # wechatpy writes the token into `params` and encodes `data` in place: copy per attempt
             fresh = {key: dict(value) if isinstance(value, dict) else value for key, value in kwargs.items()}
             try:
-                return self._client._request(method, endpoint, **fresh)
+                result = self._client._request(method, endpoint, **fresh)
             except WeChatClientException as error:
                 code = error.errcode
                 if code in TOKEN_ERRORS and attempt < self._attempts:
@@ -166,6 +198,15 @@ class WeChat:
                 if write or attempt == self._attempts:
                     raise self._network_error(endpoint, write, error, attempt) from None
                 self._sleep(self._backoff * 2 ** (attempt - 1))
+                continue
+            if isinstance(result, dict):
+                return _answer(result, endpoint)
+            # wechatpy hands back the raw response when the body is not JSON: a relay's error page
+            if write:  # the relay may have forwarded the write before failing: reconcile, never repeat
+                raise AmbiguousWrite(endpoint, None, _AMBIGUOUS(endpoint=endpoint))
+            if attempt == self._attempts:
+                raise WeChatError(endpoint, None, _MALFORMED(endpoint=endpoint, detail=_NOT_AN_OBJECT()))
+            self._sleep(self._backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def _network_error(self, endpoint: str, write: bool, error: Exception, attempt: int) -> WeChatError:

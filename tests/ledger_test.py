@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
@@ -72,3 +73,35 @@ def test_not_a_repository_is_explained(tmp_path: Path) -> None:
 
     with pytest.raises(GzhError, match="不是 git 仓库"):
         Ledger(tmp_path)
+
+
+def test_the_clone_never_keeps_the_checkouts_credentials(tmp_path: Path, monkeypatch) -> None:
+    """actions/checkout leaves an auth header in the checkout's config; git gets it per command, the
+    ledger clone (which outlives the job on a self-hosted runner) never stores it."""
+    root = repository(tmp_path)
+    remote = tmp_path / "remote.git"
+    git.Repo.init(remote, bare=True)
+    main_repo = git.Repo(root)
+    main_repo.create_remote("origin", str(remote))
+    header = "AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46c2VjcmV0"
+    with main_repo.config_writer() as config:
+        config.set_value('http "https://github.com/"', "extraheader", header)
+    workdir = tmp_path / "clone"
+    git.Repo.init(workdir).create_remote("ledger", str(remote))  # an earlier gzh's clone, header and helper on disk
+    with git.Repo(workdir).config_writer() as config:
+        config.set_value('http "https://github.com/"', "extraheader", header)
+        config.set_value("credential", "helper", "store")
+    seen = []
+    original = Ledger._credentials
+
+    def spy(self):  # what git itself reads while a fetch or push runs
+        with original(self):
+            seen.append(self._repo.git.config("--get", "http.https://github.com/.extraheader"))
+            yield
+
+    monkeypatch.setattr(Ledger, "_credentials", contextlib.contextmanager(spy))
+    Ledger(root, remote="origin", workdir=workdir).append(Event("draft", "content/office/a", "intent"))
+    assert seen and set(seen) == {header}
+    on_disk = (workdir / ".git" / "config").read_text("utf-8")
+    assert "extraheader" not in on_disk and "helper" not in on_disk and "eC1h" not in on_disk
+    assert [event.kind for event in Ledger(root, remote="origin", workdir=tmp_path / "again").events] == ["draft"]

@@ -53,3 +53,28 @@ def test_root_is_found_by_walking_up_to_the_policy(tmp_path: Path, monkeypatch: 
     monkeypatch.chdir(root / "content")
     assert main(["check"]) == 0
     assert "检查了 1 篇文章" in capsys.readouterr().out
+
+
+def test_crash_logs_are_private_and_never_follow_a_planted_link(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import stat
+
+    def broken(*args: object, **kwargs: object) -> int:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(main_module, "_dispatch", broken)
+    monkeypatch.delenv("GZH_LOG_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert main(["check"]) == 3
+    log = next((tmp_path / "cache" / "gzh").glob("gzh-crash-*.log"))
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    assert stat.S_IMODE(log.parent.stat().st_mode) == 0o700
+    assert str(log) in capsys.readouterr().err
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep", "utf-8")
+    monkeypatch.setattr(main_module, "_crash_log_name", lambda: "gzh-crash-planted.log")
+    os.symlink(victim, tmp_path / "cache" / "gzh" / "gzh-crash-planted.log")
+    assert main(["check"]) == 3
+    assert victim.read_text("utf-8") == "keep" and "无法写入日志" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -235,3 +236,30 @@ def test_ledger_records_every_step_in_order(account: Account) -> None:
                      ("submit", "intent"), ("submit", "result"), ("publish", "result"), ("release", "")]
     state = fold(events)["content/office/2026-11-28-meeting"]
     assert state.status == "published" and state.url.startswith(account.sandbox.url) and len(state.content_sha256) == 64
+
+
+@pytest.mark.parametrize("body, cover", [
+    ("正文[^1]。\n\n[^1]: ![x](../../../../outside/secret.jpg)\n", None),  # an image inside a footnote
+    ("正文。\n\n![x][ref]\n\n[ref]: ../../../../outside/secret.jpg\n", None),  # a reference definition
+    ("正文。\n", "../../../../outside/secret.jpg"),
+    ("正文。\n", "link.jpg"),
+])
+def test_no_outside_file_is_ever_uploaded(account: Account, body: str, cover: str | None) -> None:
+    secret = write_image(account.tmp_path / "outside" / "secret.jpg", fmt="JPEG")
+    file = write_post(account.root, body, meta=front_matter(cover=cover))
+    os.symlink(secret, file.parent / "link.jpg")
+    outcome = account.publish(file)[0]
+    assert outcome.status == "refused" and "未通过发布前检查" in outcome.message
+    assert account.writes() == []
+
+
+def test_publishing_reads_images_only_through_the_resolver(account: Account, monkeypatch) -> None:
+    """Even with the checks bypassed, publishing refuses a file outside the post: defence in depth."""
+    from pipeline.publish import Publisher
+
+    write_image(account.tmp_path / "outside" / "secret.jpg", fmt="JPEG")
+    file = write_post(account.root, "正文[^1]。\n\n[^1]: ![x](../../../../outside/secret.jpg)\n")
+    monkeypatch.setattr(Publisher, "_check_errors", lambda self, post: [])
+    outcome = account.publish(file)[0]
+    assert outcome.status == "refused" and "在文章文件夹之外" in outcome.message
+    assert account.writes() == []

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import io
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
 
@@ -109,3 +112,75 @@ def test_credentials_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WECHAT_SECRET")
     with pytest.raises(GzhError, match="WECHAT_SECRET"):
         Credentials.from_environment()
+
+
+class _Relay(ThreadingHTTPServer):
+    """A fixed-IP relay in front of WeChat that answers with whatever `body` holds (a gateway's error page)."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _RelayHandler)
+        self.body, self.token_body, self.requests = b"", json.dumps({"access_token": "T", "expires_in": 7200}).encode(), 0
+
+
+class _RelayHandler(BaseHTTPRequestHandler):
+    server: _Relay
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.server.requests += "stable_token" not in self.path
+        body = self.server.token_body if "stable_token" in self.path else self.server.body
+        self.send_response(200)
+        self.send_header("content-type", "text/html")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def relay() -> Iterator[_Relay]:
+    server = _Relay()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def relayed(relay: _Relay) -> WeChat:
+    return WeChat(Credentials("wx", "s", f"http://127.0.0.1:{relay.server_address[1]}/cgi-bin/"), sleep=lambda seconds: None)
+
+
+@pytest.mark.parametrize("body", [b"<html><body>502 Bad Gateway</body></html>", b"[]", b"42", b"\xff\xfe", b""])
+def test_a_relays_error_page_is_explained_and_reads_are_retried(relay: _Relay, body: bytes) -> None:
+    relay.body = body
+    with pytest.raises(WeChatError, match="不是预期的格式（不是 JSON 对象）.*WECHAT_API_BASE"):
+        relayed(relay).upload_image("a.png", png())
+    assert relay.requests == 3  # a read: retried like a network error
+
+
+def test_a_write_answered_by_an_error_page_is_ambiguous_and_sent_once(relay: _Relay) -> None:
+    relay.body = b"<html>504 Gateway Timeout</html>"
+    with pytest.raises(AmbiguousWrite):
+        relayed(relay).draft_add({"title": "x"})
+    assert relay.requests == 1
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda wechat: wechat.upload_image("a.png", png()), "url"),
+    (lambda wechat: wechat.submit("M"), "publish_id"),
+    (lambda wechat: next(iter(wechat.all_published()))["content"]["news_item"], "content"),
+])
+def test_an_empty_object_names_the_missing_field(relay: _Relay, call, field: str) -> None:
+    relay.body = b'{"total_count": 1, "item": [{}]}' if field == "content" else b"{}"
+    with pytest.raises(WeChatError, match=f"缺少字段 {field}"):
+        call(relayed(relay))
+
+
+@pytest.mark.parametrize("token_body", [b"<html>blocked</html>", b"{}", b'{"access_token": 5}', b"[1]"])
+def test_a_malformed_token_answer_is_explained(relay: _Relay, token_body: bytes) -> None:
+    relay.token_body = token_body
+    with pytest.raises(WeChatError) as raised:
+        relayed(relay).check_credentials()
+    assert "stable_token" in str(raised.value) and "Traceback" not in str(raised.value)

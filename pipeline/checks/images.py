@@ -5,12 +5,12 @@ through media/uploadimg (jpg/png under 1 MB), the cover as permanent material (u
 """
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
 
-from PIL import Image, UnidentifiedImageError
-
+from pipeline import assets, media
+from pipeline.assets import Refusal, shown
 from pipeline.checks.model import Hit, ImageRef, PostView, Severity, rule
 from pipeline.i18n import Text
 
@@ -29,10 +29,12 @@ _OUTSIDE = Text(
     "(no '..', no leading '/', no symbolic links)")
 _MISSING = Text("找不到图片文件“{src}”。请检查文件名（区分大小写）是否与文件夹中的一致",
                 "Image file '{src}' not found. Check the file name (case-sensitive)")
+_NOT_FILE = Text("“{src}”不是图片文件（可能是文件夹）。请引用文件夹里的图片文件本身",
+                 "'{src}' is not an image file (perhaps a folder); reference the image file itself")
+_INVALID_NAME = Text("图片路径“{src}”含有控制字符或系统无法使用的名称。请把图片改成普通文件名（字母、数字或中文）再引用",
+                     "Image path '{src}' holds control characters or an unusable name; rename the file plainly")
 _FORMAT = Text("图片“{src}”是 {found} 格式，微信只接受 jpg、png 或 gif。请另存为 jpg 或 png",
                "Image '{src}' is {found}; WeChat takes jpg, png or gif. Save it as jpg or png")
-_UNREADABLE = Text("图片“{src}”无法识别，可能已损坏。请重新导出为 jpg 或 png",
-                   "Image '{src}' cannot be read; it may be damaged. Export it again as jpg or png")
 _OVERSIZE = Text(
     "图片“{src}”有 {size} KB，超过微信{kind}的上限 {limit} KB。发布时会自动压缩，可能降低清晰度；建议先缩小到 {limit} KB 以内",
     "Image '{src}' is {size} KB, over WeChat's {kind} limit of {limit} KB. Publishing will compress it; "
@@ -42,67 +44,51 @@ _COVER_KIND = Text("封面", "cover")
 
 
 def _local_images(view: PostView) -> Iterator[tuple[ImageRef, Path]]:
-    """Images that are plain relative paths resolving to a file inside the post folder."""
-    folder = view.post.folder.resolve()
+    """Images that resolve to a regular file inside the post folder (see pipeline.assets)."""
     for ref in view.images:
-        if _is_remote(ref.src) or not _is_plain_relative(ref.src):
-            continue
-        path = (view.post.folder / ref.src).resolve()
-        if path.is_relative_to(folder) and path.is_file():
-            yield ref, path
+        asset = assets.resolve(view.post.folder, ref.src)
+        if asset.path is not None:
+            yield ref, asset.path
 
 
-def _is_remote(src: str) -> bool:
-    return src.startswith("//") or bool(urlsplit(src).scheme)
-
-
-def _is_plain_relative(src: str) -> bool:
-    parts = PurePosixPath(src.replace("\\", "/")).parts
-    return bool(parts) and not src.startswith(("/", "\\")) and ".." not in parts
+def _refused(view: PostView, reasons: frozenset[Refusal]) -> Iterator[tuple[ImageRef, Refusal]]:
+    for ref in view.images:
+        refusal = assets.resolve(view.post.folder, ref.src).refusal
+        if refusal in reasons:
+            yield ref, refusal
 
 
 @rule("image-remote", Severity.ERROR, Text("图片不引用外部网站", "No images from other sites"))
 def image_remote(view: PostView) -> Iterator[Hit]:
-    for ref in view.images:
-        if _is_remote(ref.src) and urlsplit(ref.src).hostname not in WECHAT_HOSTED:
-            yield Hit(ref.location, _REMOTE(src=ref.src[:80]))
+    for ref, _ in _refused(view, frozenset({Refusal.REMOTE})):
+        if urlsplit(ref.src).hostname not in WECHAT_HOSTED:
+            yield Hit(ref.location, _REMOTE(src=shown(ref.src)))
 
 
 @rule("image-outside-post", Severity.ERROR, Text("图片在文章自己的文件夹内", "Images stay inside the post folder"))
 def image_outside_post(view: PostView) -> Iterator[Hit]:
-    folder = view.post.folder.resolve()
-    for ref in view.images:
-        if _is_remote(ref.src):
-            continue
-        escapes = not _is_plain_relative(ref.src)
-        if not escapes:  # a symbolic link inside the folder may still point outside it
-            escapes = not (view.post.folder / ref.src).resolve().is_relative_to(folder)
-        if escapes:
-            yield Hit(ref.location, _OUTSIDE(src=ref.src))
+    for ref, _ in _refused(view, frozenset({Refusal.OUTSIDE, Refusal.LINKED})):
+        yield Hit(ref.location, _OUTSIDE(src=shown(ref.src)))
 
 
 @rule("image-missing", Severity.ERROR, Text("引用的图片文件存在", "Referenced image files exist"))
 def image_missing(view: PostView) -> Iterator[Hit]:
-    folder = view.post.folder.resolve()
-    for ref in view.images:
-        if _is_remote(ref.src) or not _is_plain_relative(ref.src):
-            continue
-        path = (view.post.folder / ref.src).resolve()
-        if path.is_relative_to(folder) and not path.is_file():
-            yield Hit(ref.location, _MISSING(src=ref.src))
+    messages = {Refusal.MISSING: _MISSING, Refusal.NOT_FILE: _NOT_FILE, Refusal.INVALID: _INVALID_NAME}
+    for ref, refusal in _refused(view, frozenset(messages)):
+        yield Hit(ref.location, messages[refusal](src=shown(ref.src)))
 
 
-@rule("image-format", Severity.ERROR, Text("图片是 jpg、png 或 gif", "Images are jpg, png or gif"))
+@rule("image-format", Severity.ERROR, Text("图片是 jpg、png 或 gif，像素在处理上限内",
+                                             "Images are jpg, png or gif within the pixel budget"))
 def image_format(view: PostView) -> Iterator[Hit]:
     for ref, path in _local_images(view):
         try:
-            with Image.open(path) as image:
-                found = image.format or "?"
-        except (UnidentifiedImageError, OSError):
-            yield Hit(ref.location, _UNREADABLE(src=ref.src))
+            found = media.inspect(path, shown(ref.src)).format
+        except media.ImageRefused as refused:
+            yield Hit(ref.location, str(refused))
             continue
         if found not in ACCEPTED_FORMATS:
-            yield Hit(ref.location, _FORMAT(src=ref.src, found=found.lower()))
+            yield Hit(ref.location, _FORMAT(src=shown(ref.src), found=found.lower()))
 
 
 @rule("image-oversize", Severity.WARNING, Text("图片不超过微信的大小上限", "Images within WeChat's size limits"))
@@ -112,4 +98,4 @@ def image_oversize(view: PostView) -> Iterator[Hit]:
         size = path.stat().st_size
         if size > limit:
             kind = _COVER_KIND() if ref.is_cover else _BODY_KIND()
-            yield Hit(ref.location, _OVERSIZE(src=ref.src, size=size // 1024, kind=kind, limit=limit // 1024))
+            yield Hit(ref.location, _OVERSIZE(src=shown(ref.src), size=size // 1024, kind=kind, limit=limit // 1024))

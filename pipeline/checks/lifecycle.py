@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from pipeline import assets
 from pipeline.checks.model import Hit, PostView, Severity, rule
 from pipeline.i18n import Text
 
@@ -15,5 +16,5 @@ _CHANGED = Text(
 @rule("published-changed", Severity.ERROR, Text("已发布的文章不再修改", "Published posts stay unchanged"))
 def published_changed(view: PostView) -> Iterator[Hit]:
     published = view.published.get(view.post.bundle)
-    if published and published[0] != view.post.version():
+    if published and published[0] != assets.version(view.post):
         yield Hit(view.location(0), _CHANGED(url=published[1] or "—"))

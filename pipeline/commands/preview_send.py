@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline import output, posts
+from pipeline import assets, output, posts
 from pipeline.commands.check import load_checked_policy
 from pipeline.commands.common import connect
 from pipeline.commands.render import post_file
@@ -30,7 +30,7 @@ def preview_send_command(root: Path, target: str, to: list[str], credentials: Cr
     if state.status == "published":
         output.write(_PUBLISHED(url=state.url) + "\n")
         return 0
-    draft_id, _ = publisher.prepare_draft(post, state, post.version())
+    draft_id, _ = publisher.prepare_draft(post, state, assets.version(post))
     for wechat_id in to:
         wechat.mass_preview(draft_id, wechat_id)
         ledger.append(Event("preview", post.bundle, data={"to": wechat_id, "media_id": draft_id}))

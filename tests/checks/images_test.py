@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import front_matter, line_of, make_root, rule_hits, write_image, write_post
+from tests.support import front_matter, line_of, make_root, png_header_only, rule_hits, write_image, write_post
 
 
 @pytest.fixture
@@ -69,3 +69,23 @@ def test_oversize_body_image_is_a_warning_with_the_figure(root: Path) -> None:
     found = hits(root, "![图](big.png)\n", "image-oversize")
     assert len(found) == 1 and found[0].severity.value == "warning" and "上限 1024 KB" in found[0].message
     assert hits(root, "正文。\n", "image-oversize", cover="big.png") == []  # covers may be up to 10 MB
+
+
+@pytest.mark.parametrize("width, height", [(20_000, 20_000), (13_000, 13_000), (8_000, 7_000)])
+def test_images_over_the_pixel_budget_are_errors_not_crashes(root: Path, width: int, height: int) -> None:
+    png_header_only(post_folder(root) / "bomb.png", width, height)
+    found = hits(root, "![图](bomb.png)\n", "image-format")
+    assert len(found) == 1 and "超过 gzh 能安全处理的 5000 万像素" in found[0].message and "4000 像素" in found[0].message
+
+
+def test_control_characters_in_image_paths_are_errors(root: Path) -> None:
+    found = hits(root, "![图](a%00b.png)\n", "image-missing", cover="c\x00.png")
+    assert len(found) == 2 and all("控制字符" in finding.message for finding in found)
+    assert "c\\x00.png" in found[0].message  # shown escaped, never as a raw control character
+
+
+def test_a_folder_or_fifo_named_as_an_image(root: Path) -> None:
+    (post_folder(root) / "folder.png").mkdir(parents=True)
+    os.mkfifo(post_folder(root) / "pipe.png")
+    found = hits(root, "![a](folder.png)\n\n![b](pipe.png)\n", "image-missing")
+    assert len(found) == 2 and all("不是图片文件" in finding.message for finding in found)
