@@ -78,6 +78,7 @@ class ForgeFake:
         self.tokens: set[str] = {TOKEN}  # what the API accepts: the bot's token, and App installation tokens
         self.app: tuple[int, int, str] | None = None  # GitHub App: id, installation id, public key (PEM)
         self.status_tokens: list[str] = []  # who wrote each status, to show which identity the gate used
+        self.tampered: list[tuple[str, bytes]] = []  # (path regex, raw body): a proxy answering in place of the API
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -300,6 +301,9 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
                     return self._json(401, {"message": "Bad credentials"})
                 self._token = given.split(" ", 1)[1]
                 path = url.path.removeprefix(fake.prefix)
+                for pattern, raw in fake.tampered:
+                    if method == "GET" and re.search(pattern, path):
+                        return self._raw(200, raw)
                 if method == "GET" and path == "/user":  # installation tokens are no user: GitHub says 403
                     if self._token != TOKEN:
                         return self._json(403, {"message": "Resource not accessible by integration"})
@@ -549,7 +553,9 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
             raise LookupError
 
         def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-            body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            self._raw(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), headers)
+
+        def _raw(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

@@ -517,3 +517,25 @@ def test_the_gate_edits_only_its_own_sticky_comment(pr: PullScenario) -> None:
     pr.gate()
     assert theirs["body"] == "我的意见 <!-- gzh-gate -->"
     assert [c["user"]["login"] for c in pr.forge.pulls[1].comments if "<!-- gzh-gate -->" in c["body"]] == ["li-na", "gzh-bot"]
+
+
+@pytest.mark.parametrize("path, raw", [
+    (r"/pulls/1$", b"<html><body>502 Bad Gateway</body></html>"),
+    (r"/pulls/1$", b"{}"),
+    (r"/pulls/1$", b'{"number": 1, "head": null, "base": {"ref": "main"}}'),
+    (r"/pulls/1/reviews", b'{"message": "not a list"}'),
+    (r"/pulls/1/reviews", b'[{"user": "li-na", "state": 5}, 7]'),
+    (r"/issues/1/(comments|events|timeline)", b"[null, 3]"),
+    (r"^/repos/[^/]+/[^/]+$", b"[]"),  # the repository itself: no default branch
+])
+def test_odd_forge_replies_are_failures_not_crashes(pr: PullScenario, capsys: pytest.CaptureFixture[str],
+                                                      path: str, raw: bytes) -> None:
+    from pipeline.main import main
+
+    pr.approve()
+    pr.forge.tampered.append((path, raw))
+    code = main(["--root", str(pr.root), "gate", "--pr", "1"])
+    err = capsys.readouterr().err
+    assert code in (1, 2) and "内部错误" not in err and "Traceback" not in err, err
+    status = pr.forge.status(pr.head)
+    assert status is None or status["state"] != "success"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import requests
 
@@ -21,6 +21,7 @@ from pipeline.i18n import Text
 from pipeline.referrals import Comment, LabelEvent
 
 STATUS_CONTEXT = "gzh/approval"
+T = TypeVar("T")
 
 _NO_CONFIG = Text("没有代码托管平台的连接信息：请设置 GITHUB_REPOSITORY（owner/repo）和令牌 GITHUB_TOKEN（或 GZH_FORGE_TOKEN）；Gitea 另设 GZH_FORGE=gitea",
                   "No forge settings: set GITHUB_REPOSITORY and GITHUB_TOKEN (or GZH_FORGE_TOKEN); GZH_FORGE=gitea for Gitea")
@@ -29,6 +30,10 @@ _UNREACHABLE = Text("无法连接代码托管平台 {url}：{error}", "Cannot re
 _FORBIDDEN = Text("令牌没有权限执行 {method} {path}（{status}）。请检查工作流的 permissions 或令牌的权限范围（见 docs/setup.md）",
                   "The token may not {method} {path} ({status}); check the workflow permissions or token scopes")
 
+_MALFORMED = Text(
+    "代码托管平台接口的回答不是预期的格式（{detail}），可能是代理或网关返回的错误页，或平台版本不受支持。按失败处理，请稍后重试；反复出现请管理员检查 GZH_FORGE_API",
+    "The forge API answered in an unexpected shape ({detail}), perhaps a proxy's error page or an unsupported "
+    "version. Treated as a failure; retry later, and have the administrator check GZH_FORGE_API if it recurs")
 _NO_DEFAULT_BRANCH = Text("代码托管平台没有告诉 {repository} 的默认分支，无法判断拉取请求是否合并到发布分支，按不通过处理",
                           "The forge did not say {repository}'s default branch; the pull request is not approved")
 _UNASSIGNABLE = Text("（{mentions}：平台拒绝把此事项指派给你们——可能不是仓库成员，或 gzh.yml 中的用户名有误——请管理员核对。）",
@@ -42,6 +47,20 @@ class ForgeError(GzhError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+def replies(method: Callable[..., T]) -> Callable[..., T]:
+    """Mark a method that reads the forge's JSON: a reply of the wrong shape (a proxy's HTML, `{}`, a
+    null where an object belongs) becomes a ForgeError, never a crash in the gate."""
+
+    @functools.wraps(method)
+    def translated(self: "Forge", *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+            raise ForgeError(_MALFORMED(detail=type(error).__name__)) from None
+
+    return translated
 
 
 class Forge:
@@ -76,8 +95,7 @@ class Forge:
         return response
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.request(method, path, **kwargs)
-        return response.json() if response.content else None
+        return decoded(self.request(method, path, **kwargs))
 
     def paginate(self, path: str) -> Iterator[Any]:
         raise NotImplementedError
@@ -86,6 +104,7 @@ class Forge:
         return f"/repos/{self.repository}{suffix}"
 
     @functools.cached_property
+    @replies
     def default_branch(self) -> str:
         """The branch that publishes: only pull requests into it can be approved."""
         data = self.json("GET", self.repo_path(""))
@@ -118,14 +137,17 @@ class Forge:
 
     # -- the interface -----------------------------------------------------------------------------
 
+    @replies
     def pull_request(self, number: int) -> PullRequest:
         return self._pull(self.json("GET", self.repo_path(f"/pulls/{number}")))
 
+    @replies
     def reviews(self, number: int) -> list[Review]:
         """Submitted reviews; drafts and (on Gitea) review requests are not reviews."""
         reviews = [self._review(item) for item in self.paginate(self.repo_path(f"/pulls/{number}/reviews"))]
         return [review for review in reviews if review.state != "PENDING"]
 
+    @replies
     def comments(self, number: int) -> list[Comment]:
         return [_comment(item) for item in self.paginate(self.repo_path(f"/issues/{number}/comments"))]
 
@@ -155,6 +177,7 @@ class Forge:
             data["target_url"] = target_url
         self.json("POST", self.repo_path(f"/statuses/{sha}"), json=data)
 
+    @replies
     def statuses(self, sha: str) -> list[tuple[str, str]]:
         """(context, state) of a commit's statuses, newest first (Gitea names the state `status`)."""
         return [(item.get("context", ""), item.get("state") or item.get("status") or "")
@@ -164,6 +187,7 @@ class Forge:
         if users:
             self.json("POST", self.repo_path(f"/pulls/{number}/requested_reviewers"), json={"reviewers": users})
 
+    @replies
     def create_issue(self, title: str, body: str, assignees: list[str] | None = None, due: str | None = None) -> int:
         """Open an issue; `due` (YYYY-MM-DD) is a field on Gitea and a line of the body on GitHub.
 
@@ -201,6 +225,7 @@ class Forge:
     def pull_for_commit(self, sha: str) -> PullRequest | None:
         raise NotImplementedError
 
+    @replies
     def open_pull_with_head(self, sha: str) -> int | None:
         """The open pull request whose head is `sha`: how a review event of a fork pull request, which
         carries no number (GitHub's workflow_run, Gitea's too), finds its pull request."""
@@ -209,6 +234,7 @@ class Forge:
                 return int(item["number"])
         return None
 
+    @replies
     def open_issue_titled(self, title: str) -> int | None:
         """An open issue (not a pull request) with exactly this title, so repeated alerts update one issue."""
         for item in self.paginate(self.repo_path("/issues?state=open")):
@@ -234,7 +260,7 @@ class Forge:
 
 def _login(user: dict[str, Any] | None) -> str:
     """A user's login; "" for a deleted account (GitHub sends null, or the 'ghost' user)."""
-    return str((user or {}).get("login") or "")
+    return str(user.get("login") or "") if isinstance(user, dict) else ""
 
 
 def _comment(item: dict[str, Any]) -> Comment:
@@ -248,6 +274,16 @@ def _message(response: requests.Response) -> str:
         return str(response.json().get("message", ""))[:200]
     except ValueError:
         return response.text[:200]
+
+
+def decoded(response: requests.Response) -> Any:
+    """The JSON of a reply (None when empty); anything else, such as a proxy's HTML page, is a ForgeError."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise ForgeError(_MALFORMED(detail="JSON")) from None
 
 
 def _short(path: str) -> str:

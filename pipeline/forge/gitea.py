@@ -18,7 +18,7 @@ import re
 from typing import Any, Iterator
 
 from pipeline.approval import APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING, PullRequest, Review
-from pipeline.forge import Forge, ForgeError, _comment, _login
+from pipeline.forge import Forge, ForgeError, _comment, _login, decoded, replies
 from pipeline.i18n import Text
 from pipeline.referrals import Comment, LabelEvent
 
@@ -49,17 +49,19 @@ class Gitea(Forge):
         while pages is None or page <= pages:
             separator = "&" if "?" in path else "?"
             response = self.request("GET", f"{path}{separator}page={page}&limit={PAGE_SIZE}")
-            items = response.json() or []
+            items = decoded(response) or []
             yield from items
             total = response.headers.get("X-Total-Count", "")
             if (page * PAGE_SIZE >= int(total)) if total.isdigit() else not items:
                 return  # a page emptied by hidden drafts is not the end while the total says more follow
             page += 1
 
+    @replies
     def comments(self, number: int) -> list[Comment]:
         """One request: this endpoint has no page or limit parameter and always answers in full."""
         return [_comment(item) for item in self.json("GET", self.repo_path(f"/issues/{number}/comments")) or []]
 
+    @replies
     def label_events(self, number: int) -> list[LabelEvent]:
         """From the issue timeline: `label` rows whose body is "1" when added and "" when removed."""
         return [LabelEvent(_login(item.get("user")), (item.get("label") or {}).get("name", ""),
@@ -67,11 +69,13 @@ class Gitea(Forge):
                 for item in self.paginate(self.repo_path(f"/issues/{number}/timeline"))
                 if item.get("type") == "label"]
 
+    @replies
     def add_label(self, number: int, name: str) -> None:
         """Gitea takes label ids: find the label by name, creating it the first time."""
         label = self._label(name) or self.json("POST", self.repo_path("/labels"), json={"name": name, "color": LABEL_COLOR})
         self.json("POST", self.repo_path(f"/issues/{number}/labels"), json={"labels": [int(label["id"])]})
 
+    @replies
     def remove_label(self, number: int, name: str) -> None:
         label = self._label(name)
         if label is not None:
@@ -80,6 +84,7 @@ class Gitea(Forge):
     def _label(self, name: str) -> dict[str, Any] | None:
         return next((item for item in self.paginate(self.repo_path("/labels")) if item.get("name") == name), None)
 
+    @replies
     def version(self) -> tuple[int, int, int]:
         """The server's Gitea version; Forgejo reports its own number and the Gitea one after '+gitea-'."""
         data = self.json("GET", "/version")
@@ -97,6 +102,7 @@ class Gitea(Forge):
                       commit_id=data.get("commit_id") or "", submitted_at=data.get("submitted_at") or "",
                       body=data.get("body") or "", stale=bool(data.get("stale")))
 
+    @replies
     def pull_for_commit(self, sha: str) -> PullRequest | None:
         version = self.version()
         if version < COMMIT_PULL_FIXED:
@@ -109,6 +115,7 @@ class Gitea(Forge):
             raise
         return pull if pull.merged else None
 
+    @replies
     def _closed_pull_merging(self, sha: str, version: tuple[int, int, int]) -> PullRequest:
         """Older Gitea: the merged pull request whose merge commit (or head, for a fast-forward) is `sha`."""
         for item in self.paginate(self.repo_path("/pulls?state=closed&sort=recentupdate"), pages=CLOSED_PULL_PAGES):

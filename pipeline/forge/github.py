@@ -5,7 +5,7 @@ from typing import Any, Iterator
 from urllib.parse import quote
 
 from pipeline.approval import PullRequest, Review
-from pipeline.forge import Forge, _login
+from pipeline.forge import Forge, _login, decoded, replies
 from pipeline.referrals import LabelEvent
 
 
@@ -21,7 +21,7 @@ class GitHub(Forge):
         url: str | None = f"{path}{'&' if '?' in path else '?'}per_page=100"
         while url:
             response = self.request("GET", url)
-            yield from response.json()
+            yield from decoded(response) or []
             url = response.links.get("next", {}).get("url")
 
     def _review(self, data: dict[str, Any]) -> Review:
@@ -29,6 +29,7 @@ class GitHub(Forge):
                       commit_id=data.get("commit_id") or "", submitted_at=data.get("submitted_at") or "",
                       body=data.get("body") or "")
 
+    @replies
     def label_events(self, number: int) -> list[LabelEvent]:
         """From the issue events (`labeled`/`unlabeled` with their `actor`), which nobody can edit."""
         return [LabelEvent(_login(item.get("actor")), (item.get("label") or {}).get("name", ""),
@@ -42,6 +43,7 @@ class GitHub(Forge):
     def remove_label(self, number: int, name: str) -> None:
         self.json("DELETE", self.repo_path(f"/issues/{number}/labels/{quote(name, safe='')}"))
 
+    @replies
     def pull_for_commit(self, sha: str) -> PullRequest | None:
         """The merged pull request that brought the commit into the default branch, if any.
 
