@@ -6,10 +6,16 @@ is allowed from here, so a mistake in the file must be reported precisely and ne
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
+
+import jsonschema
+import yaml
 
 from pipeline import yamlsource
 from pipeline.errors import ConfigError
@@ -161,6 +167,34 @@ _COMBINED_PERSON = Text("兼任环节的人", "Person combining tiers")
 _FOLDER = Text("部门文件夹", "Department folder")
 _CATEGORY = Text("类别", "Category")
 _CATEGORY_NAME = Text("类别名称", "Category name")
+_NOT_A_DATE = Text(
+    "“{value}”不是有效的日期。请按“年-月-日”写成四位年、两位月（01～12）、两位日（不超过当月天数），"
+    "并加英文引号，例如 \"2026-10-01\"",
+    "'{value}' is not a valid date. Write year-month-day with a two-digit month (01-12) and a day that exists "
+    "in that month, quoted, e.g. \"2026-10-01\"")
+_ODD_INTEGER = Text(
+    "“{text}”不是普通的十进制整数：YAML 会把它读成 {value}（0 开头、0x、0b、“_”和“:”都是特殊写法）。"
+    "请只用数字 0～9 书写、不以 0 开头，例如 {value}",
+    "'{text}' is not a plain decimal integer: YAML reads it as {value} (a leading 0, 0x, 0b, '_' and ':' "
+    "are special notations). Write digits only, without a leading zero, e.g. {value}")
+_FRACTION = Text("“{text}”是小数，这里应为整数（不带小数点，不用科学计数法）{example}",
+                 "'{text}' is a fraction; write an integer (no decimal point or exponent){example}")
+_FRACTION_EXAMPLE = Text("，例如 {value}", ", e.g. {value}")
+_WARN_NOT_BEFORE_FAIL = Text(
+    "提醒天数 warn_days（{warn}{warn_default}）必须小于不合格天数 fail_days（{fail}{fail_default}），"
+    "否则巡查来不及提醒就直接判为不合格。请把 warn_days 改小或把 fail_days 改大，例如 10 和 14",
+    "warn_days ({warn}{warn_default}) must be less than fail_days ({fail}{fail_default}), or the patrol fails "
+    "before it ever warns. Lower warn_days or raise fail_days, e.g. 10 and 14")
+_MASS_NEVER = Text(
+    "默认发布方式 mode 为 mass（群发），但每天群发次数 mass_per_day 为 0：群发类文章将永远只存为草稿。"
+    "请把 mass_per_day 改为至少 1（认证订阅号为 1），或把 mode 改为 publish 或 draft",
+    "mode is mass but mass_per_day is 0: mass posts would only ever be saved as drafts. Set mass_per_day "
+    "to at least 1 (1 for a verified subscription account), or mode to publish or draft")
+_DEFAULT = Text("，未填写时的默认值", ", the default")
+_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
 
 
 def load_policy(path: Path, display: str | None = None) -> Policy:
@@ -188,9 +222,11 @@ def parse_policy(text: str, path: str) -> Policy:
         document = yamlsource.parse(text, path)
     except yamlsource.YamlSyntaxError as error:
         raise ConfigError(format_problems(path, [error.problem])) from None
-    problems = yamlsource.validate(document, yamlsource.load_schema("policy"))
+    notation, dates = _value_problems(document)
+    problems = _merge(notation, dates, yamlsource.validate(document, yamlsource.load_schema("policy")))
     if not problems:
-        problems = _cross_reference_problems(document)
+        problems = sorted(_cross_reference_problems(document) + _order_problems(document),
+                          key=lambda problem: problem.location)
     policy = _build(document) if not problems else None
     if policy is not None:
         problems = _liveness_problems(document, policy)
@@ -205,6 +241,129 @@ def format_problems(path: str, problems: list[Problem]) -> str:
         where = f"{problem.key_path}：" if problem.key_path else ""
         lines.append(f"  {problem.location}: {where}{problem.message}")
     return "\n".join(lines)
+
+
+def _merge(*groups: list[Problem]) -> list[Problem]:
+    """All problems in file order; a later group says nothing where an earlier one already spoke
+    (`report_hours: 1:30` is about the notation, not about 90 being over the limit)."""
+    merged: list[Problem] = []
+    taken: set[Location] = set()
+    for group in groups:
+        fresh = [problem for problem in group if problem.location not in taken]
+        taken |= {problem.location for problem in fresh}
+        merged += fresh
+    return sorted(merged, key=lambda problem: problem.location)
+
+
+# --- what one field cannot say through the shared schema validator ------------------------------
+
+def _real_date(value: object) -> bool:
+    """A `YYYY-MM-DD` text naming a day that exists (not 2026-13-45, not 2026-02-30)."""
+    if not isinstance(value, str) or not _DATE_TEXT.fullmatch(value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+_FORMATS = jsonschema.FormatChecker(formats=())
+_FORMATS.checks("date")(_real_date)
+
+
+@lru_cache(maxsize=None)
+def _format_validator() -> jsonschema.protocols.Validator:
+    """The policy schema again, this time asserting `format` (the shared validator ignores it)."""
+    shared = yamlsource.load_schema("policy")
+    return type(shared)(shared.schema, format_checker=_FORMATS)
+
+
+def _value_problems(document: yamlsource.YamlDocument) -> tuple[list[Problem], list[Problem]]:
+    """Numbers not written in plain decimal, and `format: date` values (or mapping keys, under
+    `propertyNames`) that are not real dates, each reported at the value or key itself.
+
+    A notation problem is left to the schema where the schema wants another type there: `name: 1.5`
+    is text written as a number, not an integer written as a fraction."""
+    dates, mistyped = [], set()
+    for error in _format_validator().iter_errors(document.data):
+        key_path = tuple(error.absolute_path)
+        if error.validator == "type":
+            mistyped.add(document.locate(key_path))
+        if error.validator != "format":
+            continue
+        is_key = len(error.relative_schema_path) >= 2 and error.relative_schema_path[-2] == "propertyNames"
+        if is_key:
+            key_path += (str(error.instance),)
+        dates.append(Problem(document.locate(key_path, key=is_key), yamlsource.format_key_path(key_path),
+                             _NOT_A_DATE(value=error.instance)))
+    notation = [problem for problem in _notation_problems(document) if problem.location not in mistyped]
+    return notation, dates
+
+
+def _scalars(node: yaml.Node | None, key_path: tuple[str | int, ...] = ()
+             ) -> Iterator[tuple[tuple[str | int, ...], yaml.ScalarNode]]:
+    """Every scalar value node with its key path (keys are names, never numbers, and are checked as
+    names); aliases are visited once."""
+    stack: list[tuple[yaml.Node | None, tuple[str | int, ...]]] = [(node, key_path)]
+    visited: set[int] = set()
+    while stack:
+        current, path = stack.pop()
+        if current is None or id(current) in visited:
+            continue
+        visited.add(id(current))
+        if isinstance(current, yaml.ScalarNode):
+            yield path, current
+        elif isinstance(current, yaml.MappingNode):
+            stack += [(value_node, (*path, str(key_node.value))) for key_node, value_node in current.value
+                      if isinstance(key_node, yaml.ScalarNode)]
+        elif isinstance(current, yaml.SequenceNode):
+            stack += [(item, (*path, index)) for index, item in enumerate(current.value)]
+
+
+def _notation_problems(document: yamlsource.YamlDocument) -> list[Problem]:
+    """Numbers are written as plain decimal integers. YAML 1.1 reads `010` as 8, `0x10` as 16 and
+    `1:30` as 90, and JSON Schema takes 10.0 for an integer; none of that belongs in a policy."""
+    constructor = yaml.constructor.SafeConstructor()
+    problems = []
+    for key_path, node in _scalars(document.node):
+        if node.tag == _INT_TAG and not _DECIMAL.fullmatch(node.value):
+            message = _ODD_INTEGER(text=node.value, value=constructor.construct_yaml_int(node))
+        elif node.tag == _FLOAT_TAG:
+            value = constructor.construct_yaml_float(node)
+            whole = math.isfinite(value) and value.is_integer()
+            message = _FRACTION(text=node.value, example=_FRACTION_EXAMPLE(value=int(value)) if whole else "")
+        else:
+            continue
+        mark = node.start_mark
+        location = Location(document.path, document.line_offset + mark.line + 1, mark.column + 1)
+        problems.append(Problem(location, yamlsource.format_key_path(key_path), message))
+    return problems
+
+
+def _default(name: str) -> Any:
+    """A field's default as the Policy dataclass declares it: the one place defaults are written."""
+    return Policy.__dataclass_fields__[name].default
+
+
+def _order_problems(document: yamlsource.YamlDocument) -> list[Problem]:
+    """Fields that must agree, reported at the later of the two (the one written, when only one is)."""
+    data = document.data
+    problems = []
+    patrol = data.get("patrol", {})
+    warn, fail = patrol.get("warn_days", _default("warn_days")), patrol.get("fail_days", _default("fail_days"))
+    if warn >= fail:
+        key_path = ("patrol", "fail_days" if "fail_days" in patrol else "warn_days")
+        message = _WARN_NOT_BEFORE_FAIL(warn=warn, fail=fail,
+                                        warn_default="" if "warn_days" in patrol else _DEFAULT(),
+                                        fail_default="" if "fail_days" in patrol else _DEFAULT())
+        problems.append(Problem(document.locate(key_path), yamlsource.format_key_path(key_path), message))
+    publish = data.get("publish", {})
+    mode, per_day = publish.get("mode", _default("publish_mode")), publish.get("mass_per_day", _default("mass_per_day"))
+    if mode == "mass" and per_day < 1:
+        key_path = ("publish", "mass_per_day")
+        problems.append(Problem(document.locate(key_path), yamlsource.format_key_path(key_path), _MASS_NEVER()))
+    return problems
 
 
 def _cross_reference_problems(document: yamlsource.YamlDocument) -> list[Problem]:
@@ -328,13 +487,13 @@ def _build(document: yamlsource.YamlDocument) -> Policy:
         other_roles=tuple(data.get("approval", {}).get("other_roles", ["administrator"])),
         combined=tuple(CombinedTiers(item["person"], frozenset(item["tiers"]), item["reason"])
                        for item in data.get("approval", {}).get("combined_tiers", [])),
-        warn_days=data.get("patrol", {}).get("warn_days", 10),
-        fail_days=data.get("patrol", {}).get("fail_days", 14),
-        due_days=data.get("patrol", {}).get("due_days", 3),
-        reply_within_days=data.get("inbox", {}).get("reply_within_days", 5),
+        warn_days=data.get("patrol", {}).get("warn_days", _default("warn_days")),
+        fail_days=data.get("patrol", {}).get("fail_days", _default("fail_days")),
+        due_days=data.get("patrol", {}).get("due_days", _default("due_days")),
+        reply_within_days=data.get("inbox", {}).get("reply_within_days", _default("reply_within_days")),
         routes=tuple(Route(tuple(item["keywords"]), item["department"]) for item in data.get("inbox", {}).get("routes", [])),
-        report_hours=data.get("emergency", {}).get("report_hours", 24),
-        publish_mode=data.get("publish", {}).get("mode", "publish"),
-        mass_per_day=data.get("publish", {}).get("mass_per_day", 1),
+        report_hours=data.get("emergency", {}).get("report_hours", _default("report_hours")),
+        publish_mode=data.get("publish", {}).get("mode", _default("publish_mode")),
+        mass_per_day=data.get("publish", {}).get("mass_per_day", _default("mass_per_day")),
         theme_location=document.locate(("render", "theme")) if "theme" in data.get("render", {}) else None,
     )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,143 @@ def test_one_person_combines_exactly_two_tiers_in_one_entry() -> None:
       tiers: [administrator, principal_leader]
       reason: 第二条理由""")
     assert "approval.combined_tiers[1].person：兼任环节的人“zhou-yan”与前面的重复" in problems_of(twice)
+
+
+# --- bounds, cross-field rules, real dates and plain numbers -------------------------------------
+
+@pytest.mark.parametrize(("line", "value", "key_path", "message", "hint"), [
+    ("report_hours: 24", "100000000000000000000000000", "emergency.report_hours", "不能大于 168", "填 1～168 的整数"),
+    ("report_hours: 24", "0", "emergency.report_hours", "不能小于 1", "填 1～168 的整数"),
+    ("reply_within_days: 5 ", "1000000000", "inbox.reply_within_days", "不能大于 30", "填 1～30 的整数"),
+    ("warn_days: 10 ", "91", "patrol.warn_days", "不能大于 90", "填 1～90 的整数"),
+    ("fail_days: 14 ", "365", "patrol.fail_days", "不能大于 90", "填 1～90 的整数"),
+    ("due_days: 3 ", "61", "patrol.due_days", "不能大于 60", "填 1～60 的整数"),
+    ("mass_per_day: 1", "101", "publish.mass_per_day", "不能大于 100", "填 0～100 的整数"),
+])
+def test_every_number_has_an_upper_bound_reported_at_its_line(line: str, value: str, key_path: str, message: str,
+                                                               hint: str) -> None:
+    key = line.split(":")[0]
+    text = POLICY_TEXT.replace(line, f"{key}: {value} ", 1)
+    report = problems_of(text).splitlines()
+    assert len(report) == 2
+    assert report[1].startswith(f"  gzh.yml:{line_of(text, f'{key}: {value}')}:")
+    assert f"{key_path}：{message}。" in report[1] and hint in report[1]
+
+
+def test_the_upper_bounds_themselves_are_allowed() -> None:
+    text = (POLICY_TEXT.replace("report_hours: 24", "report_hours: 168")
+            .replace("reply_within_days: 5 ", "reply_within_days: 30 ")
+            .replace("warn_days: 10 ", "warn_days: 89 ").replace("fail_days: 14 ", "fail_days: 90 ")
+            .replace("due_days: 3 ", "due_days: 60 ").replace("mass_per_day: 1", "mass_per_day: 100"))
+    policy = parse_policy(text, "gzh.yml")
+    assert (policy.report_hours, policy.reply_within_days, policy.warn_days, policy.fail_days, policy.due_days,
+            policy.mass_per_day) == (168, 30, 89, 90, 60, 100)
+
+
+@pytest.mark.parametrize(("warn", "fail"), [("20", "14"), ("14", "14")])
+def test_warn_days_must_come_before_fail_days(warn: str, fail: str) -> None:
+    text = POLICY_TEXT.replace("warn_days: 10 ", f"warn_days: {warn} ").replace("fail_days: 14 ", f"fail_days: {fail} ")
+    assert problems_of(text).splitlines()[1] == (
+        f"  gzh.yml:{line_of(text, 'fail_days:')}:14: patrol.fail_days：提醒天数 warn_days（{warn}）必须小于不合格天数 "
+        f"fail_days（{fail}），否则巡查来不及提醒就直接判为不合格。请把 warn_days 改小或把 fail_days 改大，例如 10 和 14")
+
+
+def test_warn_days_is_compared_with_the_default_fail_days_too() -> None:
+    text = POLICY_TEXT.replace("  fail_days: 14      # 超过 14 天没有发布即不合格\n", "").replace("warn_days: 10 ", "warn_days: 20 ")
+    line = problems_of(text).splitlines()[1]
+    assert line.startswith(f"  gzh.yml:{line_of(text, 'warn_days: 20')}:14: patrol.warn_days：")
+    assert "fail_days（14，未填写时的默认值）" in line
+
+
+def test_mass_as_the_default_mode_needs_a_mass_send_a_day() -> None:
+    text = POLICY_TEXT.replace("  mode: publish", "  mode: mass").replace("mass_per_day: 1", "mass_per_day: 0")
+    assert (f"gzh.yml:{line_of(text, 'mass_per_day: 0')}:17: publish.mass_per_day："
+            "默认发布方式 mode 为 mass（群发），但每天群发次数 mass_per_day 为 0") in problems_of(text)
+    assert parse_policy(text.replace("  mode: mass", "  mode: publish"), "gzh.yml").mass_per_day == 0
+
+
+@pytest.mark.parametrize("key", ['"2026-13-45"', '"2026-02-30"', '"2026-1-2"', "2026-10-32", "20261002"])
+def test_a_duty_date_must_be_a_real_date_reported_at_its_own_line(key: str) -> None:
+    text = POLICY_TEXT.replace('    "2026-10-01": wang-jun', f'    "2026-10-01": wang-jun\n    {key}: qian-li')
+    shown = key.strip('"')
+    assert problems_of(text).splitlines()[1] == (
+        f"  gzh.yml:{line_of(text, f'{key}: qian-li')}:5: duty_roster.dates.{shown}：“{shown}”不是有效的日期。"
+        "请按“年-月-日”写成四位年、两位月（01～12）、两位日（不超过当月天数），并加英文引号，例如 \"2026-10-01\"")
+
+
+def test_a_leap_day_is_a_real_date() -> None:
+    text = POLICY_TEXT.replace('    "2026-10-01": wang-jun', '    "2028-02-29": wang-jun')
+    assert parse_policy(text, "gzh.yml").duty_leader(dt.date(2028, 2, 29)) == "wang-jun"
+
+
+@pytest.mark.parametrize(("written", "message"), [
+    ("0x10", "“0x10”不是普通的十进制整数：YAML 会把它读成 16"),
+    ("010", "“010”不是普通的十进制整数：YAML 会把它读成 8"),
+    ("0b11", "“0b11”不是普通的十进制整数：YAML 会把它读成 3"),
+    ("1_0", "“1_0”不是普通的十进制整数：YAML 会把它读成 10"),
+    ("1:30", "“1:30”不是普通的十进制整数：YAML 会把它读成 90"),
+    ("10.0", "“10.0”是小数，这里应为整数（不带小数点，不用科学计数法），例如 10"),
+    ("1.0e+1", "“1.0e+1”是小数，这里应为整数（不带小数点，不用科学计数法），例如 10"),
+])
+def test_numbers_are_written_in_plain_decimal(written: str, message: str) -> None:
+    text = POLICY_TEXT.replace("due_days: 3 ", f"due_days: {written} ")
+    assert problems_of(text).splitlines()[1:] == [
+        f"  gzh.yml:{line_of(text, f'due_days: {written}')}:13: patrol.due_days：{message}" + (
+            "（0 开头、0x、0b、“_”和“:”都是特殊写法）。请只用数字 0～9 书写、不以 0 开头，例如 "
+            + message.rsplit(" ", 1)[1] if "十进制" in message else "")]
+
+
+def test_version_written_as_a_fraction_is_reported() -> None:
+    assert "version：“1.0”是小数" in problems_of(POLICY_TEXT.replace("version: 1", "version: 1.0"))
+
+
+@pytest.mark.parametrize(("written", "actual"), [("true", "true 或 false"), ("yes", "文本"), ("1e3", "文本"),
+                                                 ('"10"', "文本")])
+def test_booleans_and_text_are_not_integers(written: str, actual: str) -> None:
+    text = POLICY_TEXT.replace("due_days: 3 ", f"due_days: {written} ")
+    assert f"patrol.due_days：应为整数，实际是{actual}。" in problems_of(text)
+
+
+def test_bounds_and_order_messages_have_english_twins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    assert "Must be at most 168. Hours until the written incident report is due, 1-168" in problems_of(
+        POLICY_TEXT.replace("report_hours: 24", "report_hours: 1000"))
+    assert "warn_days (20) must be less than fail_days (14)" in problems_of(
+        POLICY_TEXT.replace("warn_days: 10 ", "warn_days: 20 "))
+    assert "'2026-13-45' is not a valid date" in problems_of(POLICY_TEXT.replace("2026-10-01", "2026-13-45"))
+    assert "'0x10' is not a plain decimal integer: YAML reads it as 16" in problems_of(
+        POLICY_TEXT.replace("due_days: 3 ", "due_days: 0x10 "))
+
+
+def test_every_policy_loader_runs_the_bounds(tmp_path: Path) -> None:
+    from pipeline import gate
+    from pipeline.commands.check import load_checked_policy
+    from pipeline.policy import load_repository_policy
+
+    text = POLICY_TEXT.replace("report_hours: 24", "report_hours: 100000000000000000000000000")
+    (tmp_path / "gzh.yml").write_text(text, "utf-8")
+    for load in (lambda: load_repository_policy(tmp_path), lambda: load_checked_policy(tmp_path),
+                 lambda: gate.parse_policy(text, "abc1234:gzh.yml")):
+        with pytest.raises(ConfigError, match="emergency.report_hours：不能大于 168"):
+            load()
+
+
+def test_every_number_in_the_schema_is_bounded_and_its_range_documented() -> None:
+    from pipeline.yamlsource import load_schema
+    from tests.support import PROJECT
+
+    guide = (PROJECT / "docs" / "policy.md").read_text("utf-8")
+
+    def integers(schema: dict, path: str) -> list[tuple[str, dict]]:
+        found = [(path, schema)] if schema.get("type") == "integer" else []
+        for name, child in schema.get("properties", {}).items():
+            found += integers(child, f"{path}.{name}" if path else name)
+        return found
+
+    fields = integers(load_schema("policy").schema, "")
+    assert {name for name, _ in fields} == {"patrol.warn_days", "patrol.fail_days", "patrol.due_days",
+                                            "inbox.reply_within_days", "emergency.report_hours", "publish.mass_per_day"}
+    for name, schema in fields:
+        low, high = schema["minimum"], schema["maximum"]
+        assert f"{low}～{high}" in schema["x-hint-zh"] and f"{low}-{high}" in schema["x-hint-en"], name
+        assert re.search(rf"^\| `{re.escape(name)}` \| {low}～{high}[ （]", guide, re.M), name
