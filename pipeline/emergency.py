@@ -80,8 +80,13 @@ def leaders(policy: Policy, today: dt.date) -> list[str]:
     return list(dict.fromkeys(person for person in people if person))
 
 
+def report_due(policy: Policy, now: dt.datetime) -> str:
+    """When the written report is due (Art. 9(3))."""
+    return (now + dt.timedelta(hours=policy.report_hours)).strftime("%Y-%m-%d %H:%M")
+
+
 def record(incident: str, target: Target, reason: str, policy: Policy, now: dt.datetime, detected: str) -> str:
-    due = (now + dt.timedelta(hours=policy.report_hours)).strftime("%Y-%m-%d %H:%M")
+    due = report_due(policy, now)
     notified = "、".join(f"{policy.person(user).name}（@{user}）" for user in leaders(policy, now.date()))
     return _RECORD(incident=incident, reason=reason, title=target.title, url=target.url or "—", detected=detected,
                    when=now.strftime("%Y-%m-%d %H:%M"), who=actor(), notified=notified, due=due)

@@ -25,14 +25,15 @@ def takedown_command(root: Path, target: str, reason: str, *, credentials: Crede
     now = now or dt.datetime.now(BEIJING)
     found = emergency.find_target(ledger, target)
     emergency.check_quota(ledger, now.date())
-    wechat.delete_article(found.article_id, 1)  # act first (Art. 9(2)); index 1: only this article
+    # Everything that could fail is worked out before the delete: after it, only recording is left.
     incident = emergency.incident_id(now, found)
     path = f"incidents/{incident}.md"
+    due = emergency.report_due(policy, now)
     text = emergency.record(incident, found, reason, policy, now, detected=now.strftime("%Y-%m-%d %H:%M"))
+    wechat.delete_article(found.article_id, 1)  # act first (Art. 9(2)); index 1: only this article
     ledger.append(emergency.takedown_event(found, reason),
                   Event("incident", found.post, data={"id": incident, "path": path, "reason": reason}),
                   files={path: text})
-    due = (now + dt.timedelta(hours=policy.report_hours)).strftime("%Y-%m-%d %H:%M")
     output.write(_DONE(title=found.title, record=f"{ledger.branch}:{path}", due=due) + "\n")
     _notify(policy, found, reason, now, f"{ledger.branch}:{path}", due)
     return 0
