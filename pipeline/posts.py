@@ -255,6 +255,16 @@ def non_regular_entries(folder: Path, root: Path) -> list[str]:
     return found
 
 
+def inside(root: Path, target: str | Path) -> Path | None:
+    """`target` (absolute, or relative to `root`) as an absolute path inside the repository, or None.
+
+    Normalised without following links (`..` is resolved by name), so a link is loaded as the link
+    it is, and refused there, rather than silently replaced by whatever it points at.
+    """
+    path = Path(os.path.abspath(root / target))
+    return path if path.is_relative_to(root) else None
+
+
 def bundle_of(path: PurePosixPath, root: Path) -> Path | None:
     """The post folder a changed file belongs to (index.md or one of its images), if any."""
     if len(path.parts) < 3 or path.parts[0] != CONTENT_DIR:

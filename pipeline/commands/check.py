@@ -13,6 +13,7 @@ from pipeline.i18n import Text
 from pipeline.policy import POLICY_FILE, Policy, format_problems, load_repository_policy
 
 _MISSING = Text("找不到要检查的路径：{path}", "No such path to check: {path}")
+_OUTSIDE = Text("“{path}”不在仓库里：gzh 只检查仓库 content/ 下的文章", "'{path}' is outside the repository; gzh checks posts under content/")
 _FULL_RECHECK = Text("{path} 有改动，将检查全部文章。", "{path} changed, so every post is checked.")
 _NOTHING_CHANGED = Text("与 {base} 相比没有改动的文章。", "No post changed since {base}.")
 _FIXED = Text("已自动修改 {count} 处（{files} 个文件）。", "Fixed {count} problem(s) in {files} file(s).")
@@ -76,7 +77,7 @@ def published_versions(root: Path) -> dict[str, tuple[str, str]]:
 
 
 def _relative(root: Path, path: Path) -> str:
-    return path.resolve().relative_to(root).as_posix()
+    return path.relative_to(root).as_posix()  # discovery yields paths under the (absolute) targets
 
 
 def _select(root: Path, targets: list[str], changed: bool, base: str) -> tuple[list[Path], list[Path]]:
@@ -89,10 +90,12 @@ def select_posts(root: Path, targets: list[str]) -> tuple[list[Path], list[Path]
     """Post files and stray Markdown files under the named paths (default: content/)."""
     paths = []
     for target in targets or [posts.CONTENT_DIR]:
-        path = (root / target) if not Path(target).is_absolute() else Path(target)
+        path = posts.inside(root, target)
+        if path is None:
+            raise UsageError(_OUTSIDE(path=target))
         if not path.exists():
             raise UsageError(_MISSING(path=target))
-        paths.append(path.resolve())
+        paths.append(path)
     return posts.discover(paths)
 
 

@@ -33,9 +33,9 @@ def render_command(root: Path, target: str, *, output_file: str | None = None, t
 
 
 def post_file(root: Path, target: str) -> Path:
-    path = Path(target) if Path(target).is_absolute() else root / target
-    if path.is_dir():
+    path = posts.inside(root, target)
+    if path is not None and path.is_dir():
         path = path / posts.POST_FILE
-    if not path.is_file() or path.name != posts.POST_FILE or not path.resolve().is_relative_to(root):
+    if path is None or not path.is_file() or path.name != posts.POST_FILE:
         raise UsageError(_NOT_A_POST(path=target))
-    return path.resolve()
+    return path  # a link stays a link: loading it refuses it with the reason

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,20 @@ def test_policy_theme_must_exist(tmp_path: Path, capsys: pytest.CaptureFixture[s
     policy = (PROJECT / "gzh.yml").read_text("utf-8").replace("  theme: official", "  theme: fancy")
     assert run(make_root(tmp_path, policy), "check") == 2
     assert "render.theme：templates/themes/ 下没有“fancy”主题。可用的主题：official、warm" in capsys.readouterr().err
+
+
+def test_named_paths_through_links_or_outside_the_repository_are_refused_not_crashes(tmp_path: Path, capsys) -> None:
+    root = make_root(tmp_path)
+    secret = write_post(tmp_path / "outside", "仓库外的文件。\n")
+    (root / "content" / "office" / "linked-file").mkdir(parents=True)
+    os.symlink(secret.parent, root / "content" / "office" / "linked-folder")
+    os.symlink(secret, root / "content" / "office" / "linked-file" / "index.md")
+    for target in ("content/office/linked-folder", "content/office/linked-folder/index.md",
+                   "content/office/linked-file/index.md"):
+        assert main(["--root", str(root), "check", target]) == 1
+        out = capsys.readouterr().out
+        assert "符号链接" in out and "仓库外的文件" not in out
+        assert main(["--root", str(root), "render", target]) == 2
+        assert "仓库外的文件" not in capsys.readouterr().out
+    assert main(["--root", str(root), "check", str(tmp_path / "outside")]) == 2
+    assert "不在仓库里" in capsys.readouterr().err
