@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from pipeline import assets, posts, render
@@ -65,8 +66,8 @@ def _templates(root: Path) -> Path:
 
 
 def _environment(root: Path) -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(_templates(root)), autoescape=True,
-                              undefined=jinja2.StrictUndefined)
+    return ImmutableSandboxedEnvironment(loader=jinja2.FileSystemLoader(_templates(root)), autoescape=True,
+                                         undefined=jinja2.StrictUndefined)
 
 
 def _write_post(root: Path, policy: Policy, post: posts.Post, report: PostReport, out: Path,

@@ -16,6 +16,7 @@ from typing import Callable, Mapping
 
 import css_inline
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from pipeline.errors import GzhError
@@ -105,7 +106,7 @@ def render_post(post: Post, policy: Policy, root: Path, *, theme: str | None = N
         html = template.render(context)
     except jinja2.TemplateSyntaxError as error:
         raise RenderError(_TEMPLATE_ERROR(path=f"{TEMPLATES_DIR}/{error.name}", line=error.lineno, error=error.message)) from None
-    except jinja2.TemplateError as error:
+    except jinja2.TemplateError as error:  # SecurityError included: the sandbox refused something
         raise RenderError(_TEMPLATE_ERROR(path=f"{TEMPLATES_DIR}/{template.name}", line="?", error=error)) from None
     inlined = _INLINER.inline_fragment(html, _theme_css(root, name))
     references = tuple((url, text) for url, (_, text) in env[LINKS].items())
@@ -132,7 +133,9 @@ def _references_html(references: dict[str, tuple[int, str]], title: str) -> Mark
 
 @lru_cache(maxsize=16)
 def _environment(root: Path) -> jinja2.Environment:
-    return jinja2.Environment(
+    # Templates arrive by pull request and are rendered where the WeChat secret lives: the sandbox
+    # refuses the attribute tricks (`__class__`, `__subclasses__`) that would reach Python itself.
+    return ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(root / TEMPLATES_DIR),
         auto_reload=False,  # templates change between runs, not during one; serve clears the cache
         autoescape=True,

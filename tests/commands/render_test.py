@@ -33,3 +33,14 @@ def test_render_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str], args:
     write_post(root)
     assert main(["--root", str(root), *args]) == code
     assert message in capsys.readouterr().err
+
+
+def test_a_template_cannot_reach_python_itself(tmp_path: Path, capsys) -> None:
+    """Templates arrive by pull request and are rendered where the WeChat secret lives."""
+    root = make_root(tmp_path)
+    write_post(root)
+    footer = root / "templates" / "footer.html.j2"
+    footer.write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}{{ cycler.__init__.__globals__.os.environ }}", "utf-8")
+    assert main(["--root", str(root), "render", "content/office/2026-11-28-meeting"]) == 2
+    captured = capsys.readouterr()
+    assert "templates/" in captured.err and "subclasses" not in captured.out and "PATH" not in captured.out
