@@ -6,8 +6,6 @@ user's language) without a traceback. Anything else is a bug and goes to the err
 from __future__ import annotations
 
 import errno
-import os
-import re
 from typing import Callable, TypeVar
 
 from pipeline.i18n import Text
@@ -31,20 +29,6 @@ class ConfigError(GzhError):
     """The policy file (gzh.yml) is missing or invalid; raised by `pipeline.policy`."""
 
     exit_code = 2
-
-
-_SECRET_PATTERNS = (re.compile(r"(access_token=)[^&\s\"']+"), re.compile(r"(\"?secret\"?\s*[:=]\s*\"?)[^&\s\",]+"))
-
-
-def redact(text: str) -> str:
-    """Remove tokens and secrets from any text that may reach a terminal or a log."""
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(r"\1***", text)
-    for name in ("WECHAT_SECRET", "GITHUB_TOKEN", "GITEA_TOKEN", "GZH_FORGE_TOKEN", "GZH_BOT_TOKEN", "GZH_WEBHOOK_SECRET"):
-        secret = os.environ.get(name)
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 _PORT_IN_USE = Text("端口 {port} 已被占用：请换一个端口（-p 其他端口），或先停止正在使用它的程序",

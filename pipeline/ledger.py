@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 import random
+import re
 import socket
 import time
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ import git
 
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
+from pipeline.redact import redact
 
 BRANCH = "gzh-ledger"
 SANDBOX_BRANCH = "gzh-ledger-sandbox"
@@ -69,11 +71,27 @@ class Event:
         now = dt.datetime.now(dt.timezone.utc)
         run = self.run or run
         identifier = f"{now:%Y%m%dT%H%M%S%fZ}-{abs(hash(run)) % 10**8:08d}-{sequence:04d}"
-        return Event(self.kind, self.post, self.phase, self.data, run, self.actor or actor(),
+        return Event(self.kind, self.post, self.phase, _masked(self.data), run, self.actor or actor(),
                      now.isoformat(timespec="milliseconds"), identifier)
 
     def path(self) -> str:
         return f"{EVENTS_DIR}/{self.id[0:4]}/{self.id[4:6]}/{self.id[6:8]}/{self.id}.json"
+
+
+# Identifiers and digests are kept as they are: masking a digit run inside one would break a lookup.
+_VERBATIM = re.compile(r"(?:^|_)(?:id|ids|sha|sha256|version|commit|url|path|key|hash)$")
+
+
+def _masked(value: Any, key: str = "") -> Any:
+    """Event data with personal data and credentials masked in every free-text value (the ledger is
+    append-only and kept for years: what is written there can never be taken back)."""
+    if isinstance(value, str):
+        return value if _VERBATIM.search(key) else redact(value)
+    if isinstance(value, dict):
+        return {name: _masked(item, str(name)) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item, key) for item in value]
+    return value
 
 
 class Ledger:
@@ -189,6 +207,7 @@ class Ledger:
         for event in events:
             self._sequence += 1
             stamped.append(event.stamped(self._sequence, self.run))
+        files = {path: redact(text) for path, text in (files or {}).items()}
         with self._locked():
             for event in stamped:
                 target = self.workdir / event.path()

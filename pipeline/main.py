@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import NoReturn, Sequence
 
 from pipeline import __version__, i18n, output
-from pipeline.errors import GzhError, redact
+from pipeline.errors import GzhError
 from pipeline.i18n import Text
+from pipeline.redact import redact
 
 _DESCRIPTION = Text("gzh：公众号文章从 Markdown 到发布的流水线（检查、审批、发布、巡查）",
                     "gzh: the WeChat Official Account publishing pipeline")

@@ -32,10 +32,11 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from pipeline import referrals, webhooks, yamlsource
-from pipeline.errors import ConfigError, GzhError, listening, redact
+from pipeline.errors import ConfigError, GzhError, listening
 from pipeline.forge.app import GitHubApp
 from pipeline.i18n import Text
 from pipeline.posts import BEIJING
+from pipeline.redact import redact
 from pipeline.webhooks import GATE, INBOX, PATROL, PUBLISH, Job
 
 SECRET_VARIABLES = ("GZH_WEBHOOK_SECRET", "GZH_BOT_TOKEN", "WECHAT_APPID", "WECHAT_SECRET")

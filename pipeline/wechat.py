@@ -22,8 +22,9 @@ import requests
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from pipeline.errors import GzhError, redact
+from pipeline.errors import GzhError
 from pipeline.i18n import Text
+from pipeline.redact import redact
 
 DEFAULT_API_BASE = "https://api.weixin.qq.com/cgi-bin/"
 TOKEN_ERRORS = {40001, 40014, 42001}

@@ -105,3 +105,21 @@ def test_the_clone_never_keeps_the_checkouts_credentials(tmp_path: Path, monkeyp
     on_disk = (workdir / ".git" / "config").read_text("utf-8")
     assert "extraheader" not in on_disk and "helper" not in on_disk and "eC1h" not in on_disk
     assert [event.kind for event in Ledger(root, remote="origin", workdir=tmp_path / "again").events] == ["draft"]
+
+
+def test_free_text_is_masked_on_disk_and_identifiers_are_kept(tmp_path: Path) -> None:
+    root = repository(tmp_path)
+    digest = "a13912345678" + "0" * 52  # a digest that happens to hold a mobile-like run
+    ledger = Ledger(root, run="r1")
+    ledger.append(Event("error", "content/office/a", data={
+        "reason": 'freepublish/submit: {"access_token": "ACCESS123456", "errmsg": "x"}，联系人 139 1234 5678',
+        "comments": [{"content": "我的身份证号是 11010519491231002X"}],
+        "version": digest, "media_id": "13912345678", "url": "https://mp.weixin.qq.com/s/13912345678"}),
+        files={"incidents/x.md": "举报人电话１３９１２３４５６７８"})
+    fresh = Ledger(root, workdir=tmp_path / "other", run="r2")
+    data = fresh.events[0].data
+    assert "ACCESS123456" not in data["reason"] and '"access_token": "***"' in data["reason"]
+    assert "139****5678" in data["reason"] and "110***********002X" in data["comments"][0]["content"]
+    assert (data["version"], data["media_id"], data["url"]) == (digest, "13912345678", "https://mp.weixin.qq.com/s/13912345678")
+    assert ledger.events[0].data == data  # what this process holds is what was written
+    assert fresh.read_document("incidents/x.md") == "举报人电话139****5678"

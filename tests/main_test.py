@@ -78,3 +78,15 @@ def test_crash_logs_are_private_and_never_follow_a_planted_link(
     os.symlink(victim, tmp_path / "cache" / "gzh" / "gzh-crash-planted.log")
     assert main(["check"]) == 3
     assert victim.read_text("utf-8") == "keep" and "无法写入日志" in capsys.readouterr().err
+
+
+def test_user_error_messages_are_masked(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.errors import GzhError
+
+    def failing(*args: object, **kwargs: object) -> int:
+        raise GzhError('接口错误：{"access_token": "TOKEN-abc-123"}，联系人 １３９１２３４５６７８')
+
+    monkeypatch.setattr(main_module, "_dispatch", failing)
+    assert main(["check"]) == 1
+    err = capsys.readouterr().err
+    assert "TOKEN-abc-123" not in err and "１２３４" not in err and "139****5678" in err

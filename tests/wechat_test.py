@@ -13,7 +13,8 @@ from PIL import Image
 
 from pipeline.errors import GzhError
 from pipeline.sandbox import SANDBOX_SECRET, Sandbox
-from pipeline.wechat import AmbiguousWrite, Credentials, WeChat, WeChatError, message_for, redact
+from pipeline.redact import redact
+from pipeline.wechat import AmbiguousWrite, Credentials, WeChat, WeChatError, message_for
 
 
 @pytest.fixture
@@ -184,3 +185,8 @@ def test_a_malformed_token_answer_is_explained(relay: _Relay, token_body: bytes)
     with pytest.raises(WeChatError) as raised:
         relayed(relay).check_credentials()
     assert "stable_token" in str(raised.value) and "Traceback" not in str(raised.value)
+
+
+def test_a_token_quoted_as_json_in_an_api_error_is_masked_in_the_message() -> None:
+    message = message_for("draft/add", 99999, 'invalid credential, {"access_token": "TOKEN-abc-123"} rid: 1')
+    assert "TOKEN-abc-123" not in message and '"access_token": "***"' in message

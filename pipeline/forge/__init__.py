@@ -16,8 +16,9 @@ from typing import Any, Callable, Iterator, TypeVar
 import requests
 
 from pipeline.approval import PullRequest, Review
-from pipeline.errors import GzhError, redact
+from pipeline.errors import GzhError
 from pipeline.i18n import Text
+from pipeline.redact import redact
 from pipeline.referrals import Comment, LabelEvent
 
 STATUS_CONTEXT = "gzh/approval"
@@ -81,6 +82,8 @@ class Forge:
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         url = path if path.startswith("http") else f"{self.api}{path}"
+        if isinstance(kwargs.get("json"), dict):  # what people read: comments, issues, statuses
+            kwargs["json"] = {key: _masked(key, value) for key, value in kwargs["json"].items()}
         self.calls += 1
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
@@ -274,6 +277,11 @@ def _message(response: requests.Response) -> str:
         return str(response.json().get("message", ""))[:200]
     except ValueError:
         return response.text[:200]
+
+
+def _masked(key: str, value: Any) -> Any:
+    """Personal data and credentials masked in the text fields people read on the forge."""
+    return redact(value) if key in ("body", "title", "description") and isinstance(value, str) else value
 
 
 def decoded(response: requests.Response) -> Any:

@@ -15,8 +15,9 @@ from pathlib import Path
 import jwt
 import requests
 
-from pipeline.errors import GzhError, redact
+from pipeline.errors import GzhError
 from pipeline.i18n import Text
+from pipeline.redact import redact
 
 _KEY_UNREADABLE = Text("无法读取 GitHub App 私钥 {path}：{error}", "Cannot read the GitHub App private key {path}: {error}")
 _KEY_INVALID = Text("GitHub App 私钥 {path} 不是有效的 PEM 格式 RSA 私钥：请从 App 设置页重新生成并下载",

@@ -133,3 +133,18 @@ def test_a_reply_without_the_default_branch_is_a_clear_error(fake: ForgeFake, mo
     monkeypatch.setattr(forge, "json", lambda method, path, **kwargs: {"full_name": fake.repository})
     with pytest.raises(ForgeError, match="没有告诉 yzzgh/gzh-content 的默认分支"):
         forge.default_branch
+
+
+def test_what_people_read_on_the_forge_is_masked(fake: ForgeFake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Comments, issue titles and bodies, status descriptions: personal data and tokens never reach them."""
+    monkeypatch.setenv("GZH_FORGE_TOKEN", TOKEN)
+    fake.open_pull(1, "zhang-wei", "h1", "b1", ["content/office/a/index.md"])
+    forge = from_environment()
+    forge.upsert_comment(1, "<!-- gzh-gate -->", "<!-- gzh-gate -->\n发现身份证号 11010519491231002X，电话 １３９１２３４５６７８")
+    number = forge.create_issue("留言人 13912345678 投诉", "token=ghp_abcdefghijklmnopqrstuvwxyz0123456789", ["li-na"])
+    forge.set_status("h1", "failure", "联系 139-1234-5678")
+    shown = fake.sticky(1)[0] + str(fake.issues) + str(fake.status("h1"))
+    for secret in ("11010519491231002X", "１３９１２３４５６７８", "13912345678", "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+                   "139-1234-5678"):
+        assert secret not in shown, secret
+    assert "110***********002X" in shown and number > 0
