@@ -26,16 +26,25 @@ __all__ = ["address", "bank_card", "document_number", "document_number_style", "
 _GAP = r"[ \t]{0,2}"  # 密 级, 工 作 秘 密: spaces inside a word (full-width ones are folded already)
 
 
+# Traditional forms of the characters in markings: 機密★一年 is the same marking as 机密★一年.
+_TRADITIONAL = dict(zip("机绝级内传阅资务参严启长个仅只秘为项属开电质", "機絕級內傳閱資務參嚴啟長個僅祇祕為項屬開電質"))
+
+
+def _char(char: str) -> str:
+    variant = _TRADITIONAL.get(char)
+    return f"[{char}{variant}]" if variant else re.escape(char)
+
+
 def _words(*words: str) -> str:
-    """Any of `words`, each allowed a little space between its characters."""
-    return "(?:" + "|".join(_GAP.join(re.escape(char) for char in word) for word in words) + ")"
+    """Any of `words`, in simplified or traditional characters, each allowed a little space between its characters."""
+    return "(?:" + "|".join(_GAP.join(_char(char) for char in word) for word in words) + ")"
 
 
 _LEVEL = _words("绝密", "机密", "秘密")
 _STARS = "★☆✱✲✳✩✪✫✬✭✮✯⭐"
 _STAR = f"[{_STARS}]"  # and *, but only with a term after it: **秘密** is Markdown bold
 _STAR_OR_ASTERISK = f"[*{_STARS}]"
-_TERM = rf"(?:[0-9]++[ \t]{{0,2}}(?:年|个月)|{_words('长期', '启用前')}|[^\s,，。]{{0,12}}?解密)"
+_TERM = rf"(?:(?:[0-9]++|[一二三四五六七八九十]{{1,3}})[ \t]{{0,2}}(?:年|{_words('个月')})|{_words('长期', '启用前')}|[^\s,，。]{{0,12}}?解密)"
 _COLON = r"[ \t]*[:：]?[ \t]*"
 _OPEN = r"[【\[〔〖(（]"
 _CLOSE = r"[】\]〕〗)）]"
@@ -60,7 +69,7 @@ _INTERNAL_MARK = re.compile(
     rf"|{_words('内部事项')}{_SEP}{_words('注意保管')}"
     rf"|{_ONLY}[ \t]*{_INSIDE}[ \t]*{_words('传阅', '参考', '使用', '交流', '掌握', '阅读', '学习', '知悉')}"
     rf"|{_ONLY}[ \t]*{_INSIDE}(?=[ \t]*(?:[,，。.;；:：)）】\]!！、]|$))"                   # 仅限内部。 (not 仅限内部职工)
-    rf"|{_words('内部传阅')}"
+    rf"|{_words('内部传阅', '内部明电', '此件不公开', '此件不予公开')}"
     rf"|{_words('严禁', '不得', '请勿', '禁止', '切勿', '不要')}[ \t]*{_words('外传', '外泄', '外流')}"
     # 本文件属工作秘密, 此件为内部资料, 本材料供内部参考: a statement about this very text (本文不涉及… is not)
     rf"|(?:本|此|该|以上|上述)(?:(?![不未非无没])[\u4e00-\u9fff]){{0,4}}?[ \t]*(?:属于?|系|为|是|含有?|涉及|供|限)[ \t]*"

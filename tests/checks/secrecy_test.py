@@ -318,7 +318,7 @@ def _flagged(tmp_path: Path, texts: list[str]) -> list[set[str]]:
     return found
 
 
-def test_corpus_recall_and_false_positives(tmp_path: Path) -> None:
+def test_corpus_recall_and_false_positives(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sensitive, clean = CORPUS["sensitive"], CORPUS["clean"]
     assert len(sensitive) >= 30 and len(clean) >= 30 and all(entry["rule"] in SECRECY_RULES for entry in sensitive)
     flagged = _flagged(tmp_path / "s", [entry["text"] for entry in sensitive])
@@ -327,12 +327,13 @@ def test_corpus_recall_and_false_positives(tmp_path: Path) -> None:
         entry["text"] for entry in clean])) if rules]
     recall = 1 - len(missed) / len(sensitive)
     false_positives = len(alarms) / len(clean)
-    print(f"\nsecrecy corpus: recall {len(sensitive) - len(missed)}/{len(sensitive)} = {recall:.1%}, "
-          f"false positives {len(alarms)}/{len(clean)} = {false_positives:.1%}")
-    for note in missed:
-        print(f"  missed: {note}")
-    for note, rules in alarms:
-        print(f"  false alarm: {note} {rules}")
+    with capsys.disabled():  # the figures belong in every test log, passing or not
+        print(f"\nsecrecy corpus: recall {len(sensitive) - len(missed)}/{len(sensitive)} = {recall:.1%}, "
+              f"false positives {len(alarms)}/{len(clean)} = {false_positives:.1%}")
+        for note in missed:
+            print(f"  missed: {note}")
+        for note, rules in alarms:
+            print(f"  false alarm: {note} {rules}")
     assert recall >= 0.95, missed
     assert false_positives <= 0.05, alarms
 
@@ -353,13 +354,21 @@ HELD_BACK = [  # disguises not in the corpus, to see whether the scan generalise
     ("internal-marking", "（仅 限 内 部 传 阅）\n"),
     ("internal-marking", "工 作 秘 密\n"),
     ("internal-marking", "（内部资料，请勿外传）\n"),
+    # a second round, written after the scan was tuned on everything above
+    ("secret-marking", "機密★一年\n"),
+    ("internal-marking", "此件不公开\n"),
+    ("internal-marking", "内部明电\n"),
+    ("id-number", "公民身份号码\u200b321002199003071234\n"),
+    ("mobile-number", "手机号:(+86)13912345678\n"),
+    ("bank-card", "账号：6222 0212 3456 7890 128\n"),
 ]
 
 
-def test_held_back_disguises(tmp_path: Path) -> None:
+def test_held_back_disguises(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     flagged = _flagged(tmp_path, [text for _, text in HELD_BACK])
     missed = [text for (rule_id, text), rules in zip(HELD_BACK, flagged) if rule_id not in rules]
-    print(f"\nheld-back disguises: {len(HELD_BACK) - len(missed)}/{len(HELD_BACK)} found")
+    with capsys.disabled():
+        print(f"\nheld-back disguises: {len(HELD_BACK) - len(missed)}/{len(HELD_BACK)} found")
     assert missed == []
 
 
