@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from pipeline.checks import ignores
+from pipeline.checks import ignores, limits
 from pipeline.checks.frontmatter import NON_REGULAR_FILE, POST_LAYOUT, STRAY_FILE, non_regular_file
 from pipeline.checks.model import Finding, Hit, PostView, Rule, Severity
 from pipeline.checks.registry import RULE_IDS, RULES, RULES_BY_ID
@@ -89,7 +89,13 @@ def check_post(post: Post, policy: Policy, root: Path, levels: Mapping[str, Seve
     """Every enabled rule on one post; `published` maps a post folder to its published (version, URL)."""
     levels = levels if levels is not None else severities(policy)
     view = PostView(post, policy, root, published or {})
+    size = len(post.text.encode("utf-8"))
+    if size > limits.CHECK_MAX_BYTES:
+        return _too_large(view, levels, size)
     found, malformed = ignores.directives(view, RULE_IDS)
+    by_line: dict[int, list[ignores.Directive]] = {}  # in order: the first that suppresses a hit is used
+    for directive in found:
+        by_line.setdefault(directive.target_line, []).append(directive)
     findings: list[Finding] = []
     secrecy_reasons: set[str] = set()
     for rule in RULES:
@@ -98,13 +104,31 @@ def check_post(post: Post, policy: Policy, root: Path, levels: Mapping[str, Seve
         for hit in rule.check(view):
             if rule.secrecy:
                 secrecy_reasons.add(rule.id)  # even when ignored inline: see pipeline.checks.ignores
-            if not any(directive.suppresses(rule.id, hit.location.line) for directive in found):
+            candidates = by_line.get(hit.location.line, ())
+            if not any(directive.suppresses(rule.id, hit.location.line) for directive in candidates):
                 findings.append(_finding(rule, levels, hit))
     for rule, hits in ((ignores.IGNORE_COMMENT, malformed), (ignores.IGNORE_UNUSED, ignores.unused_hits(found))):
         if levels[rule.id] is not None:
             findings.extend(_finding(rule, levels, hit) for hit in hits)
     findings.sort(key=lambda finding: (finding.location.line, finding.location.col, finding.rule_id))
     return PostReport(post.path, tuple(findings), bool(secrecy_reasons), tuple(sorted(secrecy_reasons)))
+
+
+def _too_large(view: PostView, levels: Mapping[str, Severity | None], size: int) -> PostReport:
+    """A file over limits.CHECK_MAX_BYTES: one error, always (it can never be published), and only
+    the rules that do not read the body; a check never stalls on a huge or hostile post."""
+    message = limits.FILE_TOO_LARGE(size=round(size / 1024 / 1024, 1), limit=limits.CHECK_MAX_BYTES // 1024 // 1024)
+    findings = [Finding(limits.body_size.id, Severity.ERROR, Location(view.path, 1, 1), message)]
+    secrecy_reasons: set[str] = set()
+    for rule in RULES:
+        if rule.check is None or levels[rule.id] is None or rule.id not in limits.FIELD_RULES:
+            continue
+        for hit in rule.check(view):
+            if rule.secrecy:
+                secrecy_reasons.add(rule.id)
+            findings.append(_finding(rule, levels, hit))
+    findings.sort(key=lambda finding: (finding.location.line, finding.location.col, finding.rule_id))
+    return PostReport(view.path, tuple(findings), bool(secrecy_reasons), tuple(sorted(secrecy_reasons)))
 
 
 def _finding(rule: Rule, levels: Mapping[str, Severity | None], hit: Hit) -> Finding:

@@ -16,8 +16,11 @@ from pipeline.checks.model import Hit, PostView, Rule, Severity
 from pipeline.i18n import Text
 from pipeline.yamlsource import Location
 
-_COMMENT = re.compile(r"<!--\s*gzh-ignore\b(?P<inner>.*?)-->", re.S)
-_INNER = re.compile(r"^\s*(?P<rules>[A-Za-z0-9-]+(?:\s*[,，、]\s*[A-Za-z0-9-]+)*)\s*[:：]\s*(?P<reason>\S.*?)\s*$", re.S)
+_OPENER = re.compile(r"<!--\s*gzh-ignore\b")  # the comment runs to the first --> after it
+# The reason is the rest, trailing whitespace stripped by the caller (a lazy `.*?` before `\s*$`
+# would retry the end at every character: quadratic in a long reason).
+_INNER = re.compile(r"^\s*(?P<rules>[A-Za-z0-9-]+(?:\s*[,，、]\s*[A-Za-z0-9-]+)*)\s*[:：]\s*(?P<reason>\S.*)$", re.S)
+_NON_SPACE = re.compile(r"\S")
 MIN_REASON_CHARS = 4
 
 _MALFORMED = Text(
@@ -50,37 +53,54 @@ def directives(view: PostView, known_rules: frozenset[str]) -> tuple[list[Direct
     """The valid ignore comments of a post, and hits for the malformed ones."""
     found: list[Directive] = []
     problems: list[Hit] = []
-    text = view.post.text
-    for match in _COMMENT.finditer(text, view.body_offset):
-        location = view.location(match.start())
-        parsed = _INNER.match(match.group("inner"))
+    for start, end, inner in _comments(view.post.text, view.body_offset):
+        location = view.location(start)
+        parsed = _INNER.match(inner)
         if parsed is None:
             problems.append(Hit(location, _MALFORMED()))
             continue
+        reason = parsed.group("reason").rstrip()
         rule_ids = tuple(part.strip() for part in re.split(r"[,，、]", parsed.group("rules")))
         unknown = [rule_id for rule_id in rule_ids if rule_id not in known_rules]
         if unknown:
             problems.append(Hit(location, _UNKNOWN_RULE(rule_id=unknown[0])))
-        elif len(parsed.group("reason")) < MIN_REASON_CHARS:
+        elif len(reason) < MIN_REASON_CHARS:
             problems.append(Hit(location, _SHORT_REASON(count=MIN_REASON_CHARS)))
         else:
-            found.append(Directive(rule_ids, parsed.group("reason"), location, _target_line(text, match)))
+            found.append(Directive(rule_ids, reason, location, _target_line(view, start, end)))
     return found, problems
 
 
-def _target_line(text: str, match: re.Match[str]) -> int:
-    line_start = text.rfind("\n", 0, match.start()) + 1
-    line_end = text.find("\n", match.end())
-    line_end = len(text) if line_end < 0 else line_end
-    own_line = not text[line_start:match.start()].strip() and not text[match.end():line_end].strip()
+def _comments(text: str, start: int) -> Iterator[tuple[int, int, str]]:
+    """(start, end, inner text) of each ignore comment, as `<!--\\s*gzh-ignore\\b(.*?)-->` (re.S)
+    would match them, in one pass: with no `-->` after an opener there is no later comment either."""
+    position = start
+    while (opener := _OPENER.search(text, position)) is not None:
+        closer = text.find("-->", opener.end())
+        if closer < 0:
+            return
+        yield opener.start(), closer + 3, text[opener.end():closer]
+        position = closer + 3
+
+
+def _target_line(view: PostView, start: int, end: int) -> int:
+    """The line a comment at text[start:end] covers: its own, unless it stands alone on its line;
+    then the next non-blank line. Each look stops at the first non-space character, so a post full
+    of comments is read once, not once per comment."""
+    text = view.post.text
+    first, last = view.location(start), view.location(end)
+    line_begin = start - first.col + 1
+    before = start
+    while before > line_begin and text[before - 1].isspace():
+        before -= 1
+    line_end = view.line_end(end)
+    own_line = before == line_begin and _NON_SPACE.search(text, end, line_end) is None
     if not own_line:
-        return text.count("\n", 0, match.start()) + 1
-    next_line = text.count("\n", 0, match.end()) + 2
-    for line in text[line_end + 1:].split("\n"):
-        if line.strip():
-            return next_line
-        next_line += 1
-    return next_line
+        return first.line
+    following = _NON_SPACE.search(text, line_end + 1)
+    if following is not None:
+        return view.location(following.start()).line
+    return last.line + 2 + text.count("\n", line_end + 1)
 
 
 IGNORE_COMMENT = Rule(

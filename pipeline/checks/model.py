@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import enum
 import re
+from bisect import bisect_right
 from urllib.parse import unquote
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 
 from pipeline.i18n import Text
@@ -87,8 +88,8 @@ def rule(rule_id: str, severity: Severity, title: Text, *, secrecy: bool = False
 # --- the view of one post that rules share ----------------------------------------------------
 
 _URL = re.compile(r"https?://[^\s<>()\[\]\"'，。；！？、）】]+")
-_INLINE_CODE = re.compile(r"(`+)(?!`).+?(?<!`)\1")
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_BACKTICKS = re.compile(r"`+")
+_NOT_NEWLINE = re.compile(r"[^\n]")
 
 
 @dataclass(frozen=True)
@@ -116,11 +117,34 @@ class PostView:
         """Character offset of the body within the file text."""
         return len(self.post.text) - len(self.post.body)
 
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        """Offset of every line of the file text, so a location is a binary search, not a count."""
+        return line_starts(self.post.text)
+
+    @cached_property
+    def _body_line_starts(self) -> list[int]:
+        return line_starts(self.post.body)
+
     def location(self, offset: int) -> Location:
         """File location of a character offset into the whole file text."""
         text = self.post.text
-        line = text.count("\n", 0, offset) + 1
-        return Location(self.post.path, line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+        if not 0 <= offset <= len(text):  # as str.count and str.rfind read an offset out of range
+            line = text.count("\n", 0, offset) + 1
+            return Location(self.post.path, line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+        index = bisect_right(self._line_starts, offset) - 1
+        return Location(self.post.path, index + 1, offset - self._line_starts[index] + 1)
+
+    def line_end(self, offset: int) -> int:
+        """Offset of the newline that ends the line holding `offset` (the text's length on the last line)."""
+        starts = self._line_starts
+        index = bisect_right(starts, offset)
+        return starts[index] - 1 if 0 < index < len(starts) else len(self.post.text)
+
+    def offset(self, line: int, col: int) -> int:
+        """Offset in the file text of a 1-based line and column (the line past the end: the text's length)."""
+        starts = self._line_starts
+        return (starts[line - 1] if 0 < line <= len(starts) else line_start(self.post.text, line - 1)) + col - 1
 
     @cached_property
     def parsed(self) -> tuple[list, dict]:
@@ -159,31 +183,25 @@ class PostView:
 
         Wording rules read this so that code samples and links are never "corrected".
         """
-        chars = list(self.post.text)
-
-        def blank(start: int, end: int) -> None:
-            for index in range(start, end):
-                if chars[index] != "\n":
-                    chars[index] = " "
-
-        lines = self.post.text.split("\n")
-        offset = 0
+        text = self.post.text
+        spans: list[tuple[int, int]] = []
+        starts = self._line_starts
         body_first_line = self.post.body_line - 1
-        for index, line in enumerate(lines):
-            if index - body_first_line in self.code_lines:
-                blank(offset, offset + len(line))
-            offset += len(line) + 1
-        for start, end in self.url_spans:
-            blank(start, end)
-        for pattern in (_INLINE_CODE, _HTML_COMMENT):
-            for match in pattern.finditer(self.post.text, self.body_offset):
-                blank(*match.span())
-        return "".join(chars)
+        for body_line in sorted(self.code_lines):
+            index = body_first_line + body_line
+            if 0 <= index < len(starts):
+                end = starts[index + 1] - 1 if index + 1 < len(starts) else len(text)
+                spans.append((starts[index], end))
+        spans.extend(self.url_spans)
+        spans.extend(inline_code_spans(text, self.body_offset))
+        spans.extend(html_comment_spans(text, self.body_offset))
+        return blank_spans(text, spans)
 
     @cached_property
     def images(self) -> tuple[ImageRef, ...]:
         """Every image the post uses: the cover first, then body images in order."""
         refs = []
+        finder = _Finder(self.post.body)
         cover = self.text_field("cover")
         if cover:
             refs.append(ImageRef(cover, self.post.locate_field("cover"), is_cover=True))
@@ -191,17 +209,19 @@ class PostView:
             if token.type != "inline" or not token.children:
                 continue
             block_start = self.body_line_start(token.map[0]) if token.map else 0
+            block_end = self.body_line_start(token.map[1]) if token.map else len(self.post.body)
             for child in token.children:
                 if child.type == "image":
                     src = unquote(str(child.attrs.get("src", "")))
-                    found = self.post.body.find(src, block_start) if src else -1
+                    found = finder.find(src, block_start, block_end) if src else -1
                     offset = self.body_offset + (found if found >= 0 else block_start)
                     refs.append(ImageRef(src, self.location(offset)))
         return tuple(refs)
 
     def body_line_start(self, line: int) -> int:
         """Offset within the body of its 0-based `line` (markdown-it token maps count this way)."""
-        return line_start(self.post.body, line)
+        starts = self._body_line_starts
+        return starts[line] if 0 <= line < len(starts) else line_start(self.post.body, line)
 
     def text_field(self, *key_path: str) -> str | None:
         """A front-matter text value even when other fields are invalid, so every problem shows at once."""
@@ -210,8 +230,15 @@ class PostView:
             value = value.get(key) if isinstance(value, dict) else None
         return value if isinstance(value, str) else None
 
+    @cached_property
+    def _url_starts(self) -> list[int]:
+        return [span_start for span_start, _ in self.url_spans]
+
     def in_url(self, start: int, end: int) -> bool:
-        return any(span_start <= start and end <= span_end for span_start, span_end in self.url_spans)
+        """Whether text[start:end] lies inside one URL. URL spans are sorted and never overlap, so
+        only the last one starting at or before `start` can hold it."""
+        index = bisect_right(self._url_starts, start) - 1
+        return index >= 0 and end <= self.url_spans[index][1]
 
 
 def line_start(text: str, line: int) -> int:
@@ -222,3 +249,111 @@ def line_start(text: str, line: int) -> int:
         if offset == 0:
             return len(text)
     return offset
+
+
+def line_starts(text: str) -> list[int]:
+    """Offset of each line of `text`: [0, and one past every newline]."""
+    starts = [0]
+    starts.extend(match.end() for match in re.finditer("\n", text))
+    return starts
+
+
+def blank_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """`text` with every character inside the spans, except newlines, replaced by a space."""
+    parts: list[str] = []
+    done = 0
+    for start, end in sorted(spans):
+        start = max(start, done)
+        if end <= start:
+            continue
+        parts.append(text[done:start])
+        parts.append(_NOT_NEWLINE.sub(" ", text[start:end]))
+        done = end
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def html_comment_spans(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """Spans of `<!-- ... -->` comments from `start`, as `re.finditer(r"<!--.*?-->", re.S)` finds
+    them, in one pass: an opener with no `-->` after it is no comment, and neither is any later one
+    (the regex would rescan the rest of the text from every such opener)."""
+    position = start
+    while True:
+        opener = text.find("<!--", position)
+        if opener < 0:
+            return
+        closer = text.find("-->", opener + 4)
+        if closer < 0:
+            return
+        yield opener, closer + 3
+        position = closer + 3
+
+
+def inline_code_spans(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """Spans of `code` from `start`, exactly as `re.finditer(r"(`+)(?!`).+?(?<!`)\\1", text, start)`
+    finds them, in linear time (the regex backtracks through every shorter run and rescans the rest
+    of the line from each backtick: quadratic on a long run or on a line of unclosed backticks)."""
+    position = start
+    while True:
+        first = text.find("`", position)
+        if first < 0:
+            return
+        line_end = text.find("\n", first)
+        line_end = len(text) if line_end < 0 else line_end
+        runs = [match.span() for match in _BACKTICKS.finditer(text, first, line_end)]
+        yield from _line_code_spans(runs)
+        position = line_end + 1
+
+
+def _line_code_spans(runs: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """The regex's matches among the backtick runs of one line. From a backtick at `p` whose run
+    ends at `r`, it needs a later run on the line at least `r - p` long and closes on the first such
+    run; so a run of length L, followed by runs whose longest is M, opens at `r - min(L, M)` (and
+    nowhere when M is 0), and the rest of the closing run starts the next attempt."""
+    count = len(runs)
+    longest_after = [0] * (count + 1)
+    for index in range(count - 1, -1, -1):
+        longest_after[index] = max(longest_after[index + 1], runs[index][1] - runs[index][0])
+    index = 0
+    while index + 1 < count:
+        begin, end = runs[index]
+        length = min(end - begin, longest_after[index + 1])
+        closing = index + 1
+        while runs[closing][1] - runs[closing][0] < length:
+            closing += 1
+        yield end - length, runs[closing][0] + length
+        rest = runs[closing][0] + length
+        if rest < runs[closing][1]:
+            runs[closing] = (rest, runs[closing][1])  # longest_after[closing + 1:] is unaffected
+            index = closing
+        else:
+            index = closing + 1
+
+
+class _Finder:
+    """`text.find(needle, start)` for image sources, with every block's own lines searched first.
+
+    A source written differently in the file (percent-encoded, an entity, a reference definition) is
+    not in its block; the search then goes on to the end of the text as before, but the answer is
+    remembered per source, and those searches share a budget, so thousands of such images cannot
+    each rescan a megabyte."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.budget = 4 * len(text) + 1_000_000
+        self.last: dict[str, tuple[int, int]] = {}
+
+    def find(self, needle: str, start: int, end: int) -> int:
+        found = self.text.find(needle, start, end)
+        if found >= 0:
+            return found
+        last_start, last_found = self.last.get(needle, (-1, -2))
+        if last_start <= start and (last_found == -1 or start <= last_found):
+            return last_found
+        if self.budget <= 0:
+            return -1
+        after = max(start, end - len(needle) + 1)  # text[start:end] holds no needle; one may straddle `end`
+        found = self.text.find(needle, after)
+        self.budget -= (found if found >= 0 else len(self.text)) - after
+        self.last[needle] = (start, found)
+        return found

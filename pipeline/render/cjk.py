@@ -40,15 +40,19 @@ def _punctuation(char: str) -> bool:
 class CJKStateInline(StateInline):
     def scanDelims(self, start: int, canSplitWord: bool) -> Scanned:  # noqa: N802, N803 - markdown-it's names
         scanned = super().scanDelims(start, canSplitWord)
+        if scanned.can_open and scanned.can_close:
+            return scanned
         last = self.src[start - 1] if start > 0 else " "
         end = start + scanned.length
         following = self.src[end] if end < self.posMax else " "
-        if not (is_cjk(last) or is_cjk(following)) or (scanned.can_open and scanned.can_close):
+        last_cjk, next_cjk = is_cjk(last), is_cjk(following)  # each class once: a run of 50,000 marks
+        if not (last_cjk or next_cjk):
             return scanned
-        last_blocks = _punctuation(last) and not is_cjk(last)
-        next_blocks = _punctuation(following) and not is_cjk(following)
-        last_allows = _punctuation(last) or is_cjk(last)
-        next_allows = _punctuation(following) or is_cjk(following)
+        last_punctuation, next_punctuation = _punctuation(last), _punctuation(following)
+        last_blocks = last_punctuation and not last_cjk
+        next_blocks = next_punctuation and not next_cjk
+        last_allows = last_punctuation or last_cjk
+        next_allows = next_punctuation or next_cjk
         last_space, next_space = isWhiteSpace(ord(last)), isWhiteSpace(ord(following))
         left = not next_space and (not next_blocks or last_space or last_allows)
         right = not last_space and (not last_blocks or next_space or next_allows)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from tests.support import check_file, make_root, write_post
@@ -41,5 +42,33 @@ def test_malformed_comments_are_errors(tmp_path: Path) -> None:
 
 def test_several_rules_in_one_comment(tmp_path: Path) -> None:
     body = "<!-- gzh-ignore mobile-number, address: 单位值班电话和地址均已公开 -->\n" \
-           "值班电话13800138000，地址扬州市广陵区文昌路18号。\n"
+           "值班电话13800138000，家住扬州市广陵区文昌路18号3栋。\n"
     assert rules_found(tmp_path, body) == []
+
+
+def test_many_comments_each_cover_their_own_line(tmp_path: Path) -> None:
+    own = "".join(f"<!-- gzh-ignore mobile-number: 联系人本人同意公开 -->\n联系人1380013{index:04d}。\n" for index in range(1500))
+    trailing = "".join(f"联系人1390013{index:04d}。<!-- gzh-ignore mobile-number: 联系人本人同意公开 -->\n"
+                       for index in range(1500))
+    began = time.perf_counter()
+    assert rules_found(tmp_path, own + "\n" + trailing) == [("body-size", 10)]  # far over WeChat's 20,000
+    assert time.perf_counter() - began < 30  # each comment once rescanned the text before and after it
+
+
+def test_a_comment_followed_only_by_blank_lines_covers_the_line_after_the_text(tmp_path: Path) -> None:
+    body = "正文。\n<!-- gzh-ignore mobile-number: 联系人本人同意公开 -->\n\n\n"
+    assert rules_found(tmp_path, body) == [("ignore-unused", 12)]
+
+
+def test_unclosed_ignore_comments_are_no_comments(tmp_path: Path) -> None:
+    body = "<!-- gzh-ignore mobile-number: 联系人本人同意公开\n" * 20_000 + "联系人13800138000。\n"
+    began = time.perf_counter()
+    assert [rule for rule, _ in rules_found(tmp_path, body)] == ["body-size", "mobile-number"]
+    assert time.perf_counter() - began < 30  # was quadratic: every opener rescanned the rest
+
+
+def test_a_reason_keeps_its_words_and_loses_its_trailing_space(tmp_path: Path) -> None:
+    body = "联系人13800138000。<!-- gzh-ignore mobile-number: 联系人  本人同意公开 \n\n  -->\n"
+    assert rules_found(tmp_path, body) == []
+    found = rules_found(tmp_path / "short", "联系人13800138000。<!-- gzh-ignore mobile-number: 好" + " " * 50_000 + "-->\n")
+    assert [item for item in found if item[0] != "typography"] == [("mobile-number", 11), ("ignore-comment", 11)]

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.support import findings_for, front_matter
+from tests.support import check_file, findings_for, front_matter, make_root, write_post
 
 
 @pytest.mark.parametrize(("field", "rule_id", "limit"), [
@@ -34,3 +35,22 @@ def test_body_size_reports_the_figure(tmp_path: Path) -> None:
 def test_empty_body(tmp_path: Path) -> None:
     assert len(findings_for(tmp_path, "body-empty", "\n\n")) == 1
     assert findings_for(tmp_path / "ok", "body-empty", "一句话。\n") == []
+
+
+def test_a_file_over_the_check_limit_gets_one_error_and_its_field_rules(tmp_path: Path) -> None:
+    root = make_root(tmp_path)
+    body = "正文,有排版问题.联系人13800138000。\n\n" * 60_000  # 2.4 MB
+    file = write_post(root, body, meta=front_matter(title="标" * 40))
+    began = time.perf_counter()
+    report = check_file(root, file)
+    assert time.perf_counter() - began < 10
+    assert [(finding.rule_id, finding.location.line) for finding in report.findings] == [
+        ("body-size", 1), ("title-length", 2)]
+    assert report.findings[0].severity.value == "error" and "没有检查正文" in report.findings[0].message
+
+
+def test_a_file_just_under_the_check_limit_is_checked_fully(tmp_path: Path) -> None:
+    root = make_root(tmp_path)
+    file = write_post(root, "正文内容没有问题。\n\n" * 65_000 + "结尾,请参加.\n")  # 1.9 MB
+    rules = [finding.rule_id for finding in check_file(root, file).findings]
+    assert rules == ["body-size", "typography"]

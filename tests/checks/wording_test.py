@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
-from pipeline.checks.wording import dictionary
-from tests.support import findings_for, front_matter
+from pipeline.checks.model import html_comment_spans, inline_code_spans
+from pipeline.checks.wording import LINT_CHUNK, dictionary
+from tests.support import findings_for, front_matter, line_of, post_text
 
 
 def test_dictionary_is_versioned_and_well_formed() -> None:
@@ -76,3 +80,73 @@ def test_typography(tmp_path: Path, body: str, count: int) -> None:
 def test_typography_of_the_title_is_fixable(tmp_path: Path) -> None:
     found = findings_for(tmp_path, "typography", meta=front_matter(title="通知,请参加"))
     assert len(found) == 1 and "“通知，请参加”" in found[0].message and found[0].fix is not None
+
+
+# --- long and hostile posts: the same findings, linear time, never a crash --------------------
+
+_CODE_REGEX = re.compile(r"(`+)(?!`).+?(?<!`)\1")
+_COMMENT_REGEX = re.compile(r"<!--.*?-->", re.S)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="``a \n", max_size=40), st.integers(min_value=0, max_value=40))
+def test_code_spans_are_found_exactly_as_the_regex_found_them(text: str, start: int) -> None:
+    start = min(start, len(text))
+    assert list(inline_code_spans(text, start)) == [match.span() for match in _CODE_REGEX.finditer(text, start)]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(["<!--", "-->", "-", ">", "<", "!", "a", "\n"]), max_size=14),
+       st.integers(min_value=0, max_value=40))
+def test_comments_are_found_exactly_as_the_regex_found_them(parts: list[str], start: int) -> None:
+    text = "".join(parts)
+    start = min(start, len(text))
+    assert list(html_comment_spans(text, start)) == [match.span() for match in _COMMENT_REGEX.finditer(text, start)]
+
+
+@pytest.mark.parametrize("body", [
+    "`" * 20_000 + "\n",                      # the regex backtracked through every shorter run
+    "正文<!--" * 40_000 + "\n",                # and rescanned the rest from every unclosed comment
+    "".join(f"变量`v{index}`和" for index in range(20_000)) + "\n",
+])
+def test_prose_of_hostile_text_is_quick(tmp_path: Path, body: str) -> None:
+    began = time.perf_counter()
+    findings_for(tmp_path, "misstatement", body)
+    assert time.perf_counter() - began < 20  # was 5 s, 75 s and 2 s; now well under 1 s each
+
+
+def _paragraphs(count: int) -> str:
+    """A body far over one AutoCorrect chunk, with one typography error per paragraph and code
+    whose commas are never reported."""
+    filler = "市总工会组织开展职工技能竞赛活动，各基层工会积极参与。" * 12
+    return "".join(f"{filler}\n第{index}段,请参加.\n\n```\na, b.\n\n{index}, c.\n```\n\n" for index in range(count))
+
+
+def test_typography_of_a_long_body_is_found_chunk_by_chunk(tmp_path: Path) -> None:
+    body = _paragraphs(150)
+    assert len(body) > 3 * LINT_CHUNK
+    found = findings_for(tmp_path, "typography", body)
+    text = post_text(body)
+    expected = [line_of(text, f"第{index}段,") for index in range(150)]
+    assert [finding.location.line for finding in found] == expected
+    assert all(finding.fix is not None and "请参加。" in finding.message for finding in found)
+
+
+def test_autocorrect_switch_holds_across_chunks(tmp_path: Path) -> None:
+    body = "<!-- autocorrect-disable -->\n\n" + _paragraphs(60) + "<!-- autocorrect: true -->\n\n结尾,再见.\n"
+    found = findings_for(tmp_path, "typography", body)
+    assert [finding.location.line for finding in found] == [line_of(post_text(body), "结尾,")]
+
+
+def test_text_autocorrect_cannot_take_is_skipped_and_said_so(tmp_path: Path) -> None:
+    # 50,000 '"' overflowed AutoCorrect's stack (the process died); 10,000 "[" reach its call limit
+    body = "开头,请参加.\n\n" + '"' * 50_000 + "\n\n" + "[" * 10_000 + "\n\n结尾,请参加.\n"
+    found = findings_for(tmp_path, "typography", body)
+    text = post_text(body)
+    assert [finding.location.line for finding in found] == [
+        line_of(text, "开头"), line_of(text, '"""'), line_of(text, "[[["), line_of(text, "结尾")]
+    assert "排版检查跳过了从这里开始的 1 行" in found[1].message and found[1].fix is None
+
+
+def test_typography_of_a_huge_title_is_not_attempted(tmp_path: Path) -> None:
+    assert findings_for(tmp_path, "typography", meta=front_matter(title='"' * 60_000)) == []

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from pipeline import posts
 from pipeline.render import RenderError, render_post
-from pipeline.render.markdown import render_markdown
+from pipeline.render.markdown import LINKS, parse, render_markdown
 from pipeline.render.sanitize import sanitize
 from tests.render_golden import CASES, case_names, render_case
 from tests.support import PROJECT, front_matter, make_root, policy, write_post
@@ -154,3 +155,33 @@ def test_the_cleanliness_check_itself_catches_what_it_must() -> None:
     assert problems(bad) == ["an event handler onclick", "a class attribute", "a position style",
                              "an external image URL", "a <script> element"]
     assert problems('<p><img src="a.png" alt="# onerror="></p>') == []  # quoted text is not an attribute
+
+
+def test_hostile_markdown_renders_in_linear_time() -> None:
+    labels = {"notes": "注释", "references": "参考链接"}
+    cases = {
+        "links": "".join(f"见[链接{index}](https://www.example.cn/a/{index})。\n" for index in range(20_000)),
+        "unclosed comments": "<!-- 注释没有结束\n" * 20_000,  # one HTML block; the comment regex was quadratic
+    }
+    for name, markdown in cases.items():
+        began = time.perf_counter()
+        html, env = render_markdown(markdown, lambda src: src, labels)
+        assert time.perf_counter() - began < 30, name  # links took 24 s, the comments 100 s
+    assert len(env[LINKS]) == 0 and html.startswith("<p>&lt;!-- 注释没有结束")
+    html, env = render_markdown(cases["links"], lambda src: src, labels)
+    assert len(env[LINKS]) == 20_000 and html.count("<sup>[") == 20_000
+
+
+@pytest.mark.parametrize("destination", [
+    "https://www.example.cn/a/b-c_d.html?x=1&y=2#top", "photo.jpg", "HTTPS://WWW.Example.CN/a", "https://例子.中国/路径",
+    "https://www.example.cn/a b", "https://www.example.cn/%E4%B8%AD%zz", "mailto:a@b.cn", "//cdn.example.cn/x",
+    "https://user@host:8080/a", "../up/../x.png", "javascript:alert(1)",
+])
+def test_link_destinations_are_normalized_as_markdown_it_does(destination: str) -> None:
+    from markdown_it import MarkdownIt
+
+    source = f"[a](<{destination}>) ![b](<{destination}>)\n"
+    plain = MarkdownIt("commonmark").parse(source)[1].children
+    ours = parse(source)[0][1].children
+    assert [token.attrs for token in ours if token.type in ("link_open", "image")] == \
+        [token.attrs for token in plain if token.type in ("link_open", "image")]
