@@ -20,6 +20,9 @@ from pipeline.yamlsource import Location, Problem, YamlDocument
 
 CONTENT_DIR = "content"
 POST_FILE = "index.md"
+# A post file larger than this is never parsed: twice what WeChat takes, so nothing publishable is
+# refused, and a bound on the time a check or render may take (Markdown parsing costs about 1 s a MB).
+MAX_POST_BYTES = 2 * 1024 * 1024
 BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 _FENCE = re.compile(r"^---[ \t]*$")
 

@@ -15,6 +15,7 @@ from pipeline.checks.model import Finding, Hit, PostView, Rule, Severity
 from pipeline.checks.registry import RULE_IDS, RULES, RULES_BY_ID
 from pipeline.i18n import Text
 from pipeline.policy import Policy
+from pipeline import posts
 from pipeline.posts import Post
 from pipeline.yamlsource import Location, Problem
 
@@ -90,7 +91,7 @@ def check_post(post: Post, policy: Policy, root: Path, levels: Mapping[str, Seve
     levels = levels if levels is not None else severities(policy)
     view = PostView(post, policy, root, published or {})
     size = len(post.text.encode("utf-8"))
-    if size > limits.CHECK_MAX_BYTES:
+    if size > posts.MAX_POST_BYTES:
         return _too_large(view, levels, size)
     found, malformed = ignores.directives(view, RULE_IDS)
     by_line: dict[int, list[ignores.Directive]] = {}  # in order: the first that suppresses a hit is used
@@ -115,9 +116,9 @@ def check_post(post: Post, policy: Policy, root: Path, levels: Mapping[str, Seve
 
 
 def _too_large(view: PostView, levels: Mapping[str, Severity | None], size: int) -> PostReport:
-    """A file over limits.CHECK_MAX_BYTES: one error, always (it can never be published), and only
+    """A file over posts.MAX_POST_BYTES: one error, always (it can never be published), and only
     the rules that do not read the body; a check never stalls on a huge or hostile post."""
-    message = limits.FILE_TOO_LARGE(size=round(size / 1024 / 1024, 1), limit=limits.CHECK_MAX_BYTES // 1024 // 1024)
+    message = limits.FILE_TOO_LARGE(size=round(size / 1024 / 1024, 1), limit=posts.MAX_POST_BYTES // 1024 // 1024)
     findings = [Finding(limits.body_size.id, Severity.ERROR, Location(view.path, 1, 1), message)]
     secrecy_reasons: set[str] = set()
     for rule in RULES:

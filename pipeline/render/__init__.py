@@ -23,7 +23,7 @@ from pipeline.errors import GzhError
 from pipeline.i18n import Text
 from pipeline.policy import Policy
 from pipeline.yamlsource import Problem
-from pipeline.posts import Post
+from pipeline.posts import MAX_POST_BYTES, Post
 from pipeline.render.markdown import LINKS, render_markdown
 from pipeline.render.sanitize import sanitize
 
@@ -42,6 +42,8 @@ _NO_POLICY_THEME = Text("templates/themes/ 下没有“{theme}”主题。可用
                         "No theme '{theme}' under templates/themes/. Available: {known}")
 _INVALID_POST = Text("{path} 的元数据有错误，无法排版。请先运行 gzh check {path} 并按提示修改",
                      "{path} has front matter errors and cannot be rendered; run gzh check {path} first")
+_TOO_LARGE = Text("{path} 超过 {limit} MB，微信无法发布这么大的文章，因此不排版。请先运行 gzh check {path} 并按提示精简",
+                  "{path} is over {limit} MB, far more than WeChat publishes, so it is not rendered; run gzh check {path}")
 _TEMPLATE_ERROR = Text("模板 {path} 第 {line} 行有错误：{error}", "Template {path} line {line}: {error}")
 
 
@@ -90,6 +92,8 @@ def render_post(post: Post, policy: Policy, root: Path, *, theme: str | None = N
     """Render one post. `image_urls` maps a local image path to the URL to use (default: itself)."""
     if post.meta is None:
         raise RenderError(_INVALID_POST(path=post.path))
+    if len(post.text.encode("utf-8")) > MAX_POST_BYTES:  # it could never be published; parsing it costs seconds
+        raise RenderError(_TOO_LARGE(path=post.path, limit=MAX_POST_BYTES // 1024 // 1024))
     name = theme_for(post, policy, theme)
     resolve = _resolver(image_urls)
     labels = {key: text() for key, text in _LABELS.items()}

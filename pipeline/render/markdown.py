@@ -16,9 +16,8 @@ What WeChat needs that plain Markdown-to-HTML does not do:
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import Any, Callable, Iterator, Sequence
+from functools import lru_cache
+from typing import Any, Callable, Sequence
 from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
@@ -320,36 +319,29 @@ def keep_indents(markdown: str) -> str:
 
 def parse(markdown: str) -> tuple[list[Token], dict[str, Any]]:
     """The tokens gzh renders, with the same parser configuration (footnotes, tasks, CJK emphasis),
-    so the checks see exactly what will be rendered."""
+    so the checks see exactly what will be rendered.
+
+    The last two bodies' parses are kept: parsing is most of a render, and one body is parsed for
+    its checks, its files and its render in turn. Callers only read the tokens (rendering does not
+    change them) and the parse facts (link definitions, footnotes), never write to them.
+    """
+    return _parse_cached(markdown)
+
+
+@lru_cache(maxsize=2)
+def _parse_cached(markdown: str) -> tuple[list[Token], dict[str, Any]]:
     env = new_env(lambda src: src, {})
     return _PARSER.parse(keep_indents(markdown), env), env
 
 
-# A parse the caller already holds for one body (the check's PostView), so rendering that very body
-# does not parse it again: see `parsed_already`.
-_PARSED: ContextVar[tuple[str, list[Token], dict[str, Any]] | None] = ContextVar("gzh_parsed", default=None)
-
-
-@contextmanager
-def parsed_already(markdown: str, tokens: list[Token], parse_env: dict[str, Any]) -> Iterator[None]:
-    """Within the block, render_markdown of this same body string (the same object, so nothing is
-    compared or hashed) renders `tokens`, which `parse(markdown)` returned with `parse_env`, instead of
-    parsing again. Parsing is most of a render, and a check renders every post it has already parsed."""
-    reset = _PARSED.set((markdown, tokens, parse_env))
-    try:
-        yield
-    finally:
-        _PARSED.reset(reset)
+def clear_parse_cache() -> None:
+    """Forget kept parses (benchmarks start each run cold)."""
+    _parse_cached.cache_clear()
 
 
 def render_markdown(markdown: str, resolve_image: ImageResolver, labels: dict[str, str]) -> tuple[str, dict[str, Any]]:
     """HTML for a Markdown body, and the render's side facts: images used, references, footnotes."""
+    tokens, parse_env = parse(markdown)
     env = new_env(resolve_image, labels)
-    parsed = _PARSED.get()
-    if parsed is not None and parsed[0] is markdown:
-        _, tokens, parse_env = parsed
-        env.update((key, value) for key, value in parse_env.items() if key not in env)  # references, footnotes
-        html = _PARSER.renderer.render(tokens, _PARSER.options, env)
-    else:
-        html = _PARSER.render(keep_indents(markdown), env)
-    return _BLOCK_GAPS.sub("><", html), env
+    env.update((key, value) for key, value in parse_env.items() if key not in env)  # references, footnotes
+    return _BLOCK_GAPS.sub("><", _PARSER.renderer.render(tokens, _PARSER.options, env)), env

@@ -54,3 +54,14 @@ def test_a_file_just_under_the_check_limit_is_checked_fully(tmp_path: Path) -> N
     file = write_post(root, "正文内容没有问题。\n\n" * 65_000 + "结尾,请参加.\n")  # 1.9 MB
     rules = [finding.rule_id for finding in check_file(root, file).findings]
     assert rules == ["body-size", "typography"]
+
+
+def test_a_body_whose_text_alone_is_too_long_is_reported_without_rendering(tmp_path: Path, monkeypatch) -> None:
+    from pipeline import render
+
+    def must_not_render(*args: object, **kwargs: object) -> None:
+        raise AssertionError("body-size rendered a post it could judge from its text")
+
+    monkeypatch.setattr(render, "render_post", must_not_render)
+    found = findings_for(tmp_path, "body-size", "很长的正文。" * 4000 + "\n")
+    assert len(found) == 1 and "正文的文字就有 24000 个字符" in found[0].message

@@ -44,3 +44,10 @@ def test_a_template_cannot_reach_python_itself(tmp_path: Path, capsys) -> None:
     assert main(["--root", str(root), "render", "content/office/2026-11-28-meeting"]) == 2
     captured = capsys.readouterr()
     assert "templates/" in captured.err and "subclasses" not in captured.out and "PATH" not in captured.out
+
+
+def test_a_post_over_two_megabytes_is_refused_with_the_reason(tmp_path: Path, capsys) -> None:
+    root = make_root(tmp_path)
+    write_post(root, "超长的正文。\n" * 200_000)
+    assert main(["--root", str(root), "render", "content/office/2026-11-28-meeting"]) == 2
+    assert "超过 2 MB，微信无法发布这么大的文章" in capsys.readouterr().err
