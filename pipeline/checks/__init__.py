@@ -17,6 +17,7 @@ from pipeline.i18n import Text
 from pipeline.policy import Policy
 from pipeline import posts
 from pipeline.posts import Post
+from pipeline.redact import redact
 from pipeline.yamlsource import Location, Problem
 
 __all__ = ["Finding", "PostReport", "Report", "Severity", "check_post", "check_posts", "RULES", "RULES_BY_ID"]
@@ -135,4 +136,6 @@ def _too_large(view: PostView, levels: Mapping[str, Severity | None], size: int)
 def _finding(rule: Rule, levels: Mapping[str, Severity | None], hit: Hit) -> Finding:
     severity = levels[rule.id]
     assert severity is not None
-    return Finding(rule.id, severity, hit.location, hit.message, rule.secrecy, hit.fix)
+    # Messages quote the post (typography shows the text around a fix): whatever a rule quotes, the
+    # report, the annotations, the pull-request comment and the preview never show personal data.
+    return Finding(rule.id, severity, hit.location, redact(hit.message), rule.secrecy, hit.fix)

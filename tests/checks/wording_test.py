@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from pipeline.checks.model import html_comment_spans, inline_code_spans
 from pipeline.checks.wording import LINT_CHUNK, dictionary
-from tests.support import findings_for, front_matter, line_of, post_text
+from tests.support import check_file, findings_for, front_matter, line_of, make_root, post_text, write_post
 
 
 def test_dictionary_is_versioned_and_well_formed() -> None:
@@ -150,3 +150,14 @@ def test_text_autocorrect_cannot_take_is_skipped_and_said_so(tmp_path: Path) -> 
 
 def test_typography_of_a_huge_title_is_not_attempted(tmp_path: Path) -> None:
     assert findings_for(tmp_path, "typography", meta=front_matter(title='"' * 60_000)) == []
+
+
+def test_quoted_text_never_shows_personal_data(tmp_path: Path) -> None:
+    """The typography rule quotes the text around a fix; full-width numbers in it are masked."""
+    body = "联系人王某,身份证号１１０１０５１９４９１２３１００２Ｘ,电话１３９１２３４５６７８。\n"
+    root = make_root(tmp_path)
+    report = check_file(root, write_post(root, body))
+    quoted = " ".join(finding.message for finding in report.findings)
+    assert "typography" in {finding.rule_id for finding in report.findings}
+    for secret in ("１２３１００２", "１２３４５６７８", "1231002", "12345678"):
+        assert secret not in quoted, quoted
