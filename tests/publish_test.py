@@ -263,3 +263,12 @@ def test_publishing_reads_images_only_through_the_resolver(account: Account, mon
     outcome = account.publish(file)[0]
     assert outcome.status == "refused" and "在文章文件夹之外" in outcome.message
     assert account.writes() == []
+
+
+def test_a_linked_post_file_is_never_published(account: Account) -> None:
+    secret = write_post(account.tmp_path / "outside", "仓库外的文件。\n")
+    folder = account.root / "content" / "office" / "linked"
+    folder.mkdir(parents=True)
+    os.symlink(secret, folder / "index.md")
+    outcome = account.publish(folder / "index.md")[0]
+    assert outcome.status == "refused" and account.writes() == []

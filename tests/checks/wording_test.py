@@ -161,3 +161,12 @@ def test_quoted_text_never_shows_personal_data(tmp_path: Path) -> None:
     assert "typography" in {finding.rule_id for finding in report.findings}
     for secret in ("１２３１００２", "１２３４５６７８", "1231002", "12345678"):
         assert secret not in quoted, quoted
+
+
+def test_several_large_posts_in_one_process_stay_within_autocorrects_limit(tmp_path: Path) -> None:
+    """AutoCorrect's call limit once ended the check (exit 3) at the second post of about 300 KB."""
+    root = make_root(tmp_path)
+    paragraph = "市总工会召开全委会议,传达学习全会精神。\n\n"
+    for index in range(3):
+        report = check_file(root, write_post(root, paragraph * 9000, slug=f"2026-11-29-large-{index}"))
+        assert any(finding.rule_id == "typography" for finding in report.findings)
