@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import commit_all  # noqa: E402
 from pipeline import posts  # noqa: E402
-from pipeline.commands.common import connect  # noqa: E402
+from pipeline.connect import connect  # noqa: E402
 from pipeline.policy import load_repository_policy  # noqa: E402
 from pipeline.publish import Publisher  # noqa: E402
 from pipeline.sandbox import Sandbox  # noqa: E402

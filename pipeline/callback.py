@@ -20,7 +20,7 @@ from wechatpy.utils import check_signature
 
 from pipeline.errors import listening
 from pipeline.inbox import route
-from pipeline.ledger import Event, Ledger
+from pipeline.ledger import Event, Kind, Ledger
 from pipeline.policy import Policy
 
 
@@ -53,9 +53,9 @@ class CallbackServer:
         key = f"msg:{message.id or message.source + ':' + str(int(message.time))}"
         with self.lock:  # WeChat retries a slow answer: record each message once
             self.ledger.sync()
-            if any(event.kind == "message" and event.data.get("key") == key for event in self.ledger.events):
+            if any(event.kind is Kind.MESSAGE and event.data.get("key") == key for event in self.ledger.events):
                 return
-            self.ledger.append(Event("message", data={
+            self.ledger.append(Event(Kind.MESSAGE, data={
                 "key": key, "content": content, "create_time": int(message.time), "type": message.type,
                 "openid_sha256": hashlib.sha256(message.source.encode("utf-8")).hexdigest(),
                 "departments": list(route(self.policy, "", content))}))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
-from pipeline.ledger import Event, Ledger, actor, fold
+from pipeline.ledger import Event, Kind, Ledger, actor, fold
 from pipeline.policy import Policy
 from pipeline.posts import BEIJING
 
@@ -61,7 +61,7 @@ def find_target(ledger: Ledger, target: str) -> Target:
 
 
 def deletions_today(ledger: Ledger, today: dt.date) -> int:
-    return sum(1 for event in ledger.events if event.kind == "takedown"
+    return sum(1 for event in ledger.events if event.kind is Kind.TAKEDOWN
                and dt.datetime.fromisoformat(event.time).astimezone(BEIJING).date() == today)
 
 
@@ -100,7 +100,7 @@ def open_incidents(ledger: Ledger) -> dict[str, str]:
     """incident id → record path, for incidents not closed yet."""
     incidents: dict[str, str] = {}
     for event in ledger.events:
-        if event.kind == "incident":
+        if event.kind is Kind.INCIDENT:
             if event.data.get("closed"):
                 incidents.pop(event.data["id"], None)
             else:
@@ -116,5 +116,5 @@ def close_record(ledger: Ledger, incident: str) -> str:
 
 
 def takedown_event(target: Target, reason: str) -> Event:
-    return Event("takedown", target.post, data={"article_id": target.article_id, "url": target.url, "reason": reason,
+    return Event(Kind.TAKEDOWN, target.post, data={"article_id": target.article_id, "url": target.url, "reason": reason,
                                                 "by": actor()})

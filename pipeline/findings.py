@@ -10,7 +10,7 @@ from typing import Iterable
 
 from pipeline import forge as forge_module
 from pipeline.i18n import Text
-from pipeline.ledger import Event, Ledger
+from pipeline.ledger import Event, Kind, Ledger
 from pipeline.patrol import Finding
 from pipeline.policy import Policy
 
@@ -72,14 +72,14 @@ def sync(forge: forge_module.Forge, ledger: Ledger, policy: Policy, findings: It
         due = (today + dt.timedelta(days=policy.due_days)).isoformat()
         body = _body(finding, owner, due, today.isoformat(), today, mentions)
         number = forge.create_issue(f"【{label}】{finding.title}", body, list(people), due)
-        events.append(Event("finding", finding.post, data={"key": key, "issue": number, "first_seen": today.isoformat(),
+        events.append(Event(Kind.FINDING, finding.post, data={"key": key, "issue": number, "first_seen": today.isoformat(),
                                                              "due": due, "kind": finding.kind}))
         counts["opened"] += 1
     for key, item in tracked.items():
         if key not in current:
             forge.comment_issue(item.issue, _CLOSED(today=today.isoformat()))
             forge.update_issue(item.issue, closed=True)
-            events.append(Event("finding", data={"key": key, "issue": item.issue, "closed": True,
+            events.append(Event(Kind.FINDING, data={"key": key, "issue": item.issue, "closed": True,
                                                  "first_seen": item.first_seen, "due": item.due}))
             counts["closed"] += 1
     if events:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from pipeline.i18n import Text
-from pipeline.ledger import Event, fold
+from pipeline.ledger import Event, Kind, fold
 from pipeline.patrol import Finding
 from pipeline.policy import Policy
 from pipeline.posts import BEIJING
@@ -65,8 +65,8 @@ def route(policy: Policy, post: str, content: str) -> tuple[str, ...]:
 
 def collect(wechat: WeChat, policy: Policy, events: list[Event]) -> list[Event]:
     """New comments and replies made elsewhere, as events to record (nothing is written here)."""
-    known = {event.data["key"] for event in events if event.kind == "comment"}
-    answered = {event.data["key"] for event in events if event.kind == "answered"}
+    known = {event.data["key"] for event in events if event.kind is Kind.COMMENT}
+    answered = {event.data["key"] for event in events if event.kind is Kind.ANSWERED}
     new: list[Event] = []
     for bundle, state in fold(events).items():
         if state.status != "published" or not state.msg_data_id:
@@ -79,13 +79,13 @@ def collect(wechat: WeChat, policy: Policy, events: list[Event]) -> list[Event]:
             for item in items:
                 key = f"{state.msg_data_id}:0:{item['user_comment_id']}"
                 if key not in known:
-                    new.append(Event("comment", bundle, data={
+                    new.append(Event(Kind.COMMENT, bundle, data={
                         "key": key, "msg_data_id": state.msg_data_id, "index": 0,
                         "user_comment_id": int(item["user_comment_id"]), "content": item["content"],
                         "create_time": int(item["create_time"]),
                         "departments": list(route(policy, bundle, item["content"]))}))
                 if item.get("reply") and key not in answered:
-                    new.append(Event("answered", bundle, data={"key": key, "content": item["reply"]["content"],
+                    new.append(Event(Kind.ANSWERED, bundle, data={"key": key, "content": item["reply"]["content"],
                                                                "elsewhere": True}))
             if not items:
                 break
@@ -96,11 +96,11 @@ def collect(wechat: WeChat, policy: Policy, events: list[Event]) -> list[Event]:
 def comments(policy: Policy, events: Iterable[Event], titles: dict[str, str]) -> list[Comment]:
     """Comments on articles and messages to the account, numbered in ledger order."""
     events = list(events)
-    answered = {event.data["key"] for event in events if event.kind == "answered"}
+    answered = {event.data["key"] for event in events if event.kind is Kind.ANSWERED}
     result = []
-    for event in (event for event in events if event.kind in ("comment", "message")):
+    for event in (event for event in events if event.kind in (Kind.COMMENT, Kind.MESSAGE)):
         created = dt.datetime.fromtimestamp(event.data["create_time"], BEIJING)
-        title = titles.get(event.post, event.post) if event.kind == "comment" else _MESSAGE_TITLE()
+        title = titles.get(event.post, event.post) if event.kind is Kind.COMMENT else _MESSAGE_TITLE()
         result.append(Comment(len(result) + 1, event.data["key"], event.post, title,
                               event.data["content"], created, tuple(event.data["departments"]),
                               event.data["key"] in answered, add_working_days(created.date(), policy.reply_within_days)))

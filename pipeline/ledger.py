@@ -11,6 +11,7 @@ repository itself unless GZH_LEDGER_REMOTE names another (CI sets it to the forg
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import fcntl
 import json
 import os
@@ -21,10 +22,11 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import git
 
+from pipeline import output
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
 from pipeline.redact import redact
@@ -37,6 +39,11 @@ CLAIM_SECONDS = 15 * 60
 
 _NOT_A_REPO = Text("{path} 不是 git 仓库：发布记录（账本）保存在 git 中，请在仓库里运行",
                    "{path} is not a git repository; the ledger lives in git, run inside the repository")
+_REBUILT = Text("账本的本机副本 {workdir} 已损坏（{error}），已移到 {kept} 保留，并从远端重新建立；如有未推送的记录，可在保留的副本中找到",
+                "The ledger clone {workdir} was damaged ({error}); it is kept as {kept} and rebuilt from the remote")
+_CONTENDED = Text("另有发布任务同时在写发布记录（账本），重试 {attempts} 次仍被抢先。本次的记录保存在本机 {workdir}，稍后重新运行即可补记，不会重复发布",
+                  "Other publishers kept writing the ledger first; gave up after {attempts} attempts. Records are kept in "
+                  "{workdir}; run again later, nothing is published twice")
 _PUSH_FAILED = Text("无法把发布记录推送到 {remote}（已重试 {attempts} 次）：{error}。已发生的操作记录在本机 {workdir}，修复网络或权限后重新运行即可补记",
                     "Could not push the ledger to {remote} after {attempts} attempts: {error}. Records are kept in {workdir}; re-run once fixed")
 
@@ -56,16 +63,67 @@ def actor() -> str:
     return "unknown"
 
 
+class Kind(enum.StrEnum):
+    """Every kind of event the ledger holds. The value is what is written to disk."""
+
+    # a post's life: each changes its PostState (see fold)
+    DRAFT = "draft"               # draft/add or draft/update
+    SUBMIT = "submit"             # freepublish/submit
+    PUBLISH = "publish"           # the article is live
+    MASS = "mass"                 # message/mass/sendall
+    FAILED = "failed"
+    SCHEDULED = "scheduled"       # waiting for publish_at
+    TAKEDOWN = "takedown"         # deleted by `gzh emergency takedown` (Art. 9)
+    # facts beside a post's state
+    CLAIM = "claim"               # one publisher per post
+    RELEASE = "release"
+    UPLOAD = "upload"             # images WeChat holds, by content hash
+    PREVIEW = "preview"           # a WeChat preview sent to a reviewer
+    ERROR = "error"               # a call failed; the state is unchanged
+    UNAPPROVED = "unapproved"     # content reached main without a passing gate
+    INCIDENT = "incident"         # an incident record opened or closed
+    COMMENT = "comment"           # a follower's comment collected
+    ANSWERED = "answered"         # a comment answered or closed
+    MESSAGE = "message"           # a follower's message through the callback
+    FINDING = "finding"           # a patrol or inbox finding raised or resolved
+    PATROL = "patrol"             # a patrol report
+    RUN = "run"                   # a publish run finished
+
+
+class Phase(enum.StrEnum):
+    FACT = ""                     # something that happened
+    INTENT = "intent"             # written before a call
+    RESULT = "result"             # written after it
+
+
+class Status(enum.StrEnum):
+    """Where a post stands, as `fold` derives it from its events."""
+
+    UNPUBLISHED = "unpublished"
+    SCHEDULED = "scheduled"
+    DRAFT = "draft"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    TAKEN_DOWN = "taken-down"
+
+
 @dataclass(frozen=True)
 class Event:
-    kind: str                     # claim, release, upload, draft, submit, publish, failed, mass, preview, run
+    kind: Kind | str              # a Kind; a kind this version does not know (a newer gzh wrote it) stays text
     post: str = ""                # content/<dept>/<post> (the bundle folder), or "" for account-wide events
-    phase: str = ""               # "intent" before a call, "result" after it, "" for facts
+    phase: Phase | str = Phase.FACT
     data: dict[str, Any] = field(default_factory=dict)
     run: str = ""
     actor: str = ""
     time: str = ""
     id: str = ""
+
+    def __post_init__(self) -> None:  # events read from disk carry plain strings
+        if self.kind in _KINDS:
+            object.__setattr__(self, "kind", Kind(self.kind))
+        if self.phase in _PHASES:
+            object.__setattr__(self, "phase", Phase(self.phase))
 
     def stamped(self, sequence: int, run: str) -> "Event":
         now = dt.datetime.now(dt.timezone.utc)
@@ -94,6 +152,10 @@ def _masked(value: Any, key: str = "") -> Any:
     return value
 
 
+_KINDS = frozenset(kind.value for kind in Kind)
+_PHASES = frozenset(phase.value for phase in Phase)
+
+
 class Ledger:
     def __init__(self, root: Path, *, branch: str = BRANCH, remote: str | None = None, workdir: Path | None = None,
                  run: str | None = None) -> None:
@@ -113,20 +175,42 @@ class Ledger:
     # -- the private clone ------------------------------------------------------------------------
 
     def _open(self) -> git.Repo:
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.workdir.parent.mkdir(parents=True, exist_ok=True)
         with self._locked():
-            if not (self.workdir / ".git").exists():
-                repo = git.Repo.init(self.workdir, initial_branch=self.branch)
-                repo.create_remote("ledger", self.remote)
-                with repo.config_writer() as config:
-                    config.set_value("user", "name", "gzh")
-                    config.set_value("user", "email", "gzh@localhost")
-                    config.set_value("commit", "gpgsign", "false")
-            else:
-                repo = git.Repo(self.workdir)
-                repo.remote("ledger").set_url(self.remote)
+            repo = self._reopened() if (self.workdir / ".git").exists() else None
+            if repo is None:
+                repo = self._initialised()
+            repo.remote("ledger").set_url(self.remote)
             _forget_credentials(repo)
             return repo
+
+    def _initialised(self) -> git.Repo:
+        repo = git.Repo.init(self.workdir, initial_branch=self.branch)
+        repo.create_remote("ledger", self.remote)
+        with repo.config_writer() as config:
+            config.set_value("user", "name", "gzh")
+            config.set_value("user", "email", "gzh@localhost")
+            config.set_value("commit", "gpgsign", "false")
+        return repo
+
+    def _reopened(self) -> git.Repo | None:
+        """The clone as a killed process may have left it, repaired; None (moved aside) if beyond repair.
+
+        Called under the clone's lock, so no live gzh on this machine is inside it: a git lock file
+        is stale, a rebase was interrupted, and an event written but not committed never happened
+        (its call either was not made, or its intent stays pending and is reconciled). Commits not
+        pushed yet are kept: they are records of what did happen.
+        """
+        try:
+            repo = git.Repo(self.workdir)
+            _recover(repo)
+            repo.remote("ledger")
+            return repo
+        except (git.GitCommandError, git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError, OSError) as error:
+            kept = self.workdir.with_name(f"{self.workdir.name}.broken-{dt.datetime.now():%Y%m%d%H%M%S}")
+            os.rename(self.workdir, kept)
+            output.error(_REBUILT(workdir=self.workdir, kept=kept, error=_short(error)))
+            return None
 
     @contextmanager
     def _credentials(self) -> Iterator[None]:
@@ -148,7 +232,8 @@ class Ledger:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """One writer per clone: processes on one machine share it."""
-        with open(self.workdir / ".gzh-lock", "w") as handle:
+        # Beside the clone, not in it: a clone beyond repair is moved aside while the lock is held.
+        with open(self.workdir.with_name(f".{self.workdir.name}.lock"), "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -229,22 +314,31 @@ class Ledger:
         return stamped
 
     def _push(self) -> bool:
-        """Push, rebasing onto others' events as often as needed; True if any came in."""
+        """Push, rebasing onto others' events as often as needed; True if any came in.
+
+        A rejected push means another publisher wrote first: back off (exponential, with jitter, so
+        two runs started together drift apart) and try again on top of theirs. Any other failure
+        (network, permissions) is not contention and is reported as it is.
+        """
         last_error: Exception | None = None
-        rebased = False
+        rebased, attempts = False, 0
         for attempt in range(PUSH_ATTEMPTS):
+            attempts = attempt + 1
             try:
                 with self._credentials():
                     self._repo.git.push("ledger", f"HEAD:refs/heads/{self.branch}")
                 return rebased
-            except git.GitCommandError as error:  # someone else pushed first: put ours on top, retry
+            except git.GitCommandError as error:
                 last_error = error
-                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+                if not _rejected(error) and attempts >= 3:  # a network or permission problem: no use waiting
+                    break
+                time.sleep(random.uniform(0, min(2.0, 0.05 * 2 ** attempt)))
                 if self._fetch():
                     self._repo.git.rebase(f"ledger/{self.branch}")
                     rebased = True
-        raise GzhError(_PUSH_FAILED(remote=self.remote, attempts=PUSH_ATTEMPTS, error=_short(last_error),
-                                    workdir=self.workdir))
+        if last_error is not None and _rejected(last_error):
+            raise GzhError(_CONTENDED(attempts=attempts, workdir=self.workdir))
+        raise GzhError(_PUSH_FAILED(remote=self.remote, attempts=attempts, error=_short(last_error), workdir=self.workdir))
 
     # -- claims: one publisher per post ------------------------------------------------------------
 
@@ -256,15 +350,15 @@ class Ledger:
             if event.post != post:
                 continue
             stamp = dt.datetime.fromisoformat(event.time).timestamp()
-            if event.kind == "claim" and (holder is None or holder == event.run or stamp - since > CLAIM_SECONDS):
+            if event.kind is Kind.CLAIM and (holder is None or holder == event.run or stamp - since > CLAIM_SECONDS):
                 holder, since = event.run, stamp
-            elif event.kind == "release" and event.run == holder:
+            elif event.kind is Kind.RELEASE and event.run == holder:
                 holder = None
         return holder if holder is None or now - since <= CLAIM_SECONDS else None
 
     def claim(self, post: str) -> str | None:
         """Try to become the post's only publisher; returns the other holder if someone else is."""
-        self.append(Event("claim", post, run=self.run))
+        self.append(Event(Kind.CLAIM, post, run=self.run))
         holder = self.holder(post)
         return None if holder == self.run else holder
 
@@ -273,7 +367,7 @@ class Ledger:
 class PostState:
     """What the ledger says about one post."""
 
-    status: str = "unpublished"  # unpublished, scheduled, draft, publishing, published, failed, mass
+    status: Status = Status.UNPUBLISHED
     version: str = ""
     draft_id: str = ""
     draft_version: str = ""
@@ -290,43 +384,72 @@ class PostState:
     def intent(self, key: str) -> Any:
         return dict(self.pending_data).get(key, "")
 
+
+def _drafted(state: dict[str, Any], data: dict[str, Any]) -> None:
+    state.update(status=Status.DRAFT, draft_id=data["media_id"], draft_version=data["version"], version=data["version"])
+
+
+def _submitted(state: dict[str, Any], data: dict[str, Any]) -> None:
+    state.update(status=Status.PUBLISHING, publish_id=data.get("publish_id", ""), version=data["version"],
+                 content_sha256=data.get("content_sha256", ""), msg_data_id=data.get("msg_data_id", ""))
+
+
+def _published(state: dict[str, Any], data: dict[str, Any]) -> None:
+    state.update(status=Status.PUBLISHED, article_id=data.get("article_id", ""), url=data.get("url", ""),
+                 version=data["version"], msg_data_id=data.get("msg_data_id", state.get("msg_data_id", "")))
+
+
+def _mass_sent(state: dict[str, Any], data: dict[str, Any]) -> None:
+    state.update(status=Status.PUBLISHED, url=data.get("url", ""), version=data["version"],
+                 msg_data_id=data.get("msg_data_id", ""), article_id=data.get("article_id", ""))
+
+
+def _failed(state: dict[str, Any], data: dict[str, Any]) -> None:
+    state.update(status=Status.FAILED, reason=data.get("reason", ""), version=data.get("version", ""))
+
+
+def _scheduled(state: dict[str, Any], data: dict[str, Any]) -> None:
+    state.update(status=Status.SCHEDULED, version=data.get("version", ""))
+
+
+def _taken_down(state: dict[str, Any], data: dict[str, Any]) -> None:
+    state.update(status=Status.TAKEN_DOWN, reason=data.get("reason", ""))  # version and URL stay: what was live
+
+
+# How each kind of event moves a post's state; every other kind leaves it alone.
+TRANSITIONS: dict[Kind, Callable[[dict[str, Any], dict[str, Any]], None]] = {
+    Kind.DRAFT: _drafted, Kind.SUBMIT: _submitted, Kind.PUBLISH: _published, Kind.MASS: _mass_sent,
+    Kind.FAILED: _failed, Kind.SCHEDULED: _scheduled, Kind.TAKEDOWN: _taken_down,
+}
+BESIDE_STATE = frozenset(Kind) - frozenset(TRANSITIONS)
+
+
 def fold(events: Iterable[Event]) -> dict[str, PostState]:
-    """Every post's state from the ledger, by replaying its events in order."""
+    """Every post's state from the ledger, by replaying its events in order.
+
+    An intent marks the state pending until its result arrives; events that are facts beside a
+    post's state (claims, uploads, errors …) and kinds a newer gzh may write are passed over.
+    """
     states: dict[str, dict[str, Any]] = {}
     for event in events:
-        if not event.post or event.kind in ("claim", "release", "upload", "preview", "error", "unapproved"):
+        transition = TRANSITIONS.get(event.kind) if isinstance(event.kind, Kind) else None
+        if not event.post or transition is None:
             continue
-        state = states.setdefault(event.post, {"status": "unpublished"})
-        data = event.data
-        if event.phase == "intent":
-            state["pending"], state["pending_data"] = event.kind, tuple(sorted(data.items()))
+        state = states.setdefault(event.post, {"status": Status.UNPUBLISHED})
+        if event.phase is Phase.INTENT:
+            state["pending"], state["pending_data"] = event.kind.value, tuple(sorted(event.data.items()))
             continue
         state["pending"], state["pending_data"] = "", ()
         state["time"] = event.time
-        if event.kind == "draft":
-            state.update(status="draft", draft_id=data["media_id"], draft_version=data["version"], version=data["version"])
-        elif event.kind == "submit":
-            state.update(status="publishing", publish_id=data.get("publish_id", ""), version=data["version"],
-                         content_sha256=data.get("content_sha256", ""), msg_data_id=data.get("msg_data_id", ""))
-        elif event.kind == "publish":
-            state.update(status="published", article_id=data.get("article_id", ""), url=data.get("url", ""),
-                         version=data["version"], msg_data_id=data.get("msg_data_id", state.get("msg_data_id", "")))
-        elif event.kind == "mass":
-            state.update(status="published", url=data.get("url", ""), version=data["version"],
-                         msg_data_id=data.get("msg_data_id", ""), article_id=data.get("article_id", ""))
-        elif event.kind == "failed":
-            state.update(status="failed", reason=data.get("reason", ""), version=data.get("version", ""))
-        elif event.kind == "scheduled":
-            state.update(status="scheduled", version=data.get("version", ""))
-        elif event.kind == "deleted":
-            state.update(status="deleted", reason=data.get("reason", ""))
+        transition(state, event.data)
     return {post: PostState(**values) for post, values in states.items()}
+
 
 def upload_cache(events: Iterable[Event]) -> dict[tuple[str, bool], dict[str, str]]:
     """(sha256, via_material) → what WeChat gave back for those bytes, from every run so far."""
     cache: dict[tuple[str, bool], dict[str, str]] = {}
     for event in events:
-        if event.kind == "upload":
+        if event.kind is Kind.UPLOAD:
             for item in event.data.get("uploads", []):
                 cache[(item["sha256"], item["via_material"])] = item
     return cache
@@ -350,6 +473,22 @@ def _remote(main: git.Repo, name_or_url: str) -> tuple[str, dict[tuple[str, str]
         if section.startswith("http") and reader.has_option(section, "extraheader"):
             auth[(section, "extraheader")] = reader.get_value(section, "extraheader")
     return url, auth
+
+
+def _recover(repo: git.Repo) -> None:
+    """Undo what a process killed inside `Ledger.append` or `sync` leaves behind."""
+    git_dir = Path(repo.git_dir)
+    for lock in [git_dir / "index.lock", git_dir / "HEAD.lock", git_dir / "config.lock", git_dir / "packed-refs.lock",
+                 *git_dir.glob("refs/**/*.lock")]:
+        lock.unlink(missing_ok=True)
+    for rebase in ("rebase-merge", "rebase-apply"):
+        if (git_dir / rebase).exists():
+            repo.git.rebase("--abort")
+    if repo.head.is_valid():
+        repo.git.reset("--hard", "--quiet")   # staged or half-written event files
+    else:
+        repo.git.read_tree("--empty")         # nothing committed yet: nothing staged either
+    repo.git.clean("-fdq")
 
 
 def _config_key(section: str) -> str:
@@ -386,6 +525,12 @@ def read_branch(root: Path, branch: str = BRANCH) -> list[Event]:
                   for blob in tree.traverse() if blob.type == "blob"]
         return sorted(events, key=lambda event: event.id)
     return []
+
+
+def _rejected(error: Exception) -> bool:
+    """Whether git refused the push because the branch moved on (someone else pushed first)."""
+    text = str(error).lower()
+    return any(sign in text for sign in ("rejected", "fetch first", "non-fast-forward", "cannot lock ref"))
 
 
 def _short(error: Exception | None) -> str:

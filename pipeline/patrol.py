@@ -23,7 +23,7 @@ from typing import Any, Iterable
 from pipeline import posts, render
 from pipeline.checks import check_post
 from pipeline.i18n import Text
-from pipeline.ledger import Event, PostState, fold
+from pipeline.ledger import Event, Kind, Phase, PostState, Status, fold
 from pipeline.policy import Policy
 from pipeline.posts import BEIJING
 from pipeline.render.sanitize import fingerprint, readable_text
@@ -107,8 +107,8 @@ def inspect(root: Path, policy: Policy, wechat: WeChat, events: list[Event], tod
     before = len(wechat.calls)
     live = {item["article_id"]: item for item in wechat.all_published(no_content=False)}
     states = fold(events)
-    taken_down = {event.post for event in events if event.kind == "takedown"}
-    published = {bundle: state for bundle, state in states.items() if state.status == "published"}
+    taken_down = {event.post for event in events if event.kind is Kind.TAKEDOWN}
+    published = {bundle: state for bundle, state in states.items() if state.status == Status.PUBLISHED}
     by_article = {state.article_id: bundle for bundle, state in published.items() if state.article_id}
     findings: list[Finding] = []
     for bundle, state in published.items():
@@ -242,7 +242,7 @@ def _overdue(root: Path, states: dict[str, PostState], today: dt.date) -> list[F
 def _last_publication(live: dict[str, dict[str, Any]], events: Iterable[Event], today: dt.date) -> tuple[str, int | None]:
     stamps = [dt.datetime.fromtimestamp(int(item.get("update_time", 0)), BEIJING) for item in live.values()]
     stamps += [dt.datetime.fromisoformat(event.time).astimezone(BEIJING) for event in events
-               if event.kind in ("publish", "mass") and event.phase == "result"]
+               if event.kind in (Kind.PUBLISH, Kind.MASS) and event.phase is Phase.RESULT]
     if not stamps:
         return "—", None
     last = max(stamps)

@@ -2,6 +2,9 @@
 
 Every later stage (check, approval, publishing, inspection, emergency) reads who is who and what
 is allowed from here, so a mistake in the file must be reported precisely and never half-loaded.
+There is one way in: `parse_policy` validates everything the text can say (schema, notation, names,
+order, liveness, the rule ids under checks.severity); `load_repository_policy`, which every command
+uses, adds what needs the repository (the default theme among its templates).
 """
 from __future__ import annotations
 
@@ -95,7 +98,6 @@ class Policy:
     departments: tuple[Department, ...]
     categories: tuple[Category, ...]
     severities: Mapping[str, str] = field(default_factory=dict)
-    severity_locations: Mapping[str, Location] = field(default_factory=dict)
     allowlists: Mapping[str, tuple[AllowEntry, ...]] = field(default_factory=dict)
     theme: str | None = None
     theme_location: Location | None = None
@@ -191,16 +193,26 @@ _MASS_NEVER = Text(
     "mode is mass but mass_per_day is 0: mass posts would only ever be saved as drafts. Set mass_per_day "
     "to at least 1 (1 for a verified subscription account), or mode to publish or draft")
 _DEFAULT = Text("，未填写时的默认值", ", the default")
+_UNKNOWN_RULE = Text("checks.severity 里的规则“{rule_id}”不存在。可用 gzh check --list-rules 查看规则编号",
+                     "Rule '{rule_id}' under checks.severity does not exist; see gzh check --list-rules")
 _DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _INT_TAG = "tag:yaml.org,2002:int"
+_STR_TAG = "tag:yaml.org,2002:str"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 
 
-def load_policy(path: Path, display: str | None = None) -> Policy:
+def load_repository_policy(root: Path) -> Policy:
+    """The policy every command uses: `gzh.yml` at the repository root, named relative to it in
+    messages, validated in full, including that its default theme is among the root's templates."""
+    return load_policy(root / POLICY_FILE, POLICY_FILE, root)
+
+
+def load_policy(path: Path, display: str | None = None, root: Path | None = None) -> Policy:
     """Load and fully validate the policy; raise ConfigError listing every problem.
 
-    `display` is how messages name the file, normally its path relative to the repository.
+    `display` is how messages name the file, normally its path relative to the repository; `root`
+    as in `parse_policy`.
     """
     display = display or str(path)
     try:
@@ -209,27 +221,29 @@ def load_policy(path: Path, display: str | None = None) -> Policy:
         raise ConfigError(_NOT_FOUND(path=display)) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(_UNREADABLE(path=display, error=error)) from None
-    return parse_policy(text, display)
+    return parse_policy(text, display, root)
 
 
-def load_repository_policy(root: Path) -> Policy:
-    """`gzh.yml` at the repository root, named relative to it in messages."""
-    return load_policy(root / POLICY_FILE, POLICY_FILE)
+def parse_policy(text: str, path: str, root: Path | None = None) -> Policy:
+    """The policy in `text` (named `path` in messages), or ConfigError listing every problem.
 
-
-def parse_policy(text: str, path: str) -> Policy:
+    With `root`, the default theme must also be one of the root's templates; the gate, which reads
+    the policy from a commit, passes none.
+    """
     try:
         document = yamlsource.parse(text, path)
     except yamlsource.YamlSyntaxError as error:
         raise ConfigError(format_problems(path, [error.problem])) from None
     notation, dates = _value_problems(document)
-    problems = _merge(notation, dates, yamlsource.validate(document, yamlsource.load_schema("policy")))
+    schema = yamlsource.validate(document, yamlsource.load_schema("policy"))
+    problems = _merge(notation, dates, schema, _rule_problems(document))
     if not problems:
         problems = sorted(_cross_reference_problems(document) + _order_problems(document),
                           key=lambda problem: problem.location)
     policy = _build(document) if not problems else None
     if policy is not None:
-        problems = _liveness_problems(document, policy)
+        problems = sorted(_liveness_problems(document, policy) + _theme_problems(policy, root),
+                          key=lambda problem: problem.location)
     if problems or policy is None:
         raise ConfigError(format_problems(path, problems))
     return policy
@@ -389,6 +403,47 @@ def _cross_reference_problems(document: yamlsource.YamlDocument) -> list[Problem
     return sorted(problems, key=lambda problem: problem.location)
 
 
+def _rule_problems(document: yamlsource.YamlDocument) -> list[Problem]:
+    """Severity overrides must name a rule: a typo there would silently keep the rule's default.
+
+    Read from the YAML nodes, so a key is judged as written: `0x10: error` is the unknown rule
+    "0x10" at that key, not a rule named 16. The registry is imported only when there are overrides."""
+    severity = _node_at(document.node, ("checks", "severity"))
+    if not isinstance(severity, yaml.MappingNode) or not severity.value:
+        return []  # absent or empty; any other shape is the schema's to report
+    from pipeline.checks.registry import RULE_IDS  # the check stage's (~70 ms to import); it imports this module
+
+    problems = []
+    for key_node, _ in severity.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR_TAG and key_node.value in RULE_IDS:
+            continue
+        written = key_node.value if isinstance(key_node, yaml.ScalarNode) else "…"
+        mark = key_node.start_mark
+        location = Location(document.path, document.line_offset + mark.line + 1, mark.column + 1)
+        problems.append(Problem(location, yamlsource.format_key_path(("checks", "severity", written)),
+                                _UNKNOWN_RULE(rule_id=written)))
+    return problems
+
+
+def _node_at(node: yaml.Node | None, key_path: tuple[str, ...]) -> yaml.Node | None:
+    """The value node at a path of text keys, or None."""
+    for part in key_path:
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        node = next((value for key, value in node.value
+                     if isinstance(key, yaml.ScalarNode) and key.tag == _STR_TAG and key.value == part), None)
+    return node
+
+
+def _theme_problems(policy: Policy, root: Path | None) -> list[Problem]:
+    """The default theme must be one of the repository's, or every render would fail."""
+    if root is None or not policy.theme:
+        return []
+    from pipeline import render  # the render stage knows where themes live; it imports this module
+
+    return render.policy_theme_problems(policy, root)
+
+
 def _liveness_problems(document: yamlsource.YamlDocument, policy: Policy) -> list[Problem]:
     """Every department's posts must be approvable: its chain of tiers (with and without the
     secrecy office) filled by distinct people, or by people `combined_tiers` lets fill two."""
@@ -472,19 +527,16 @@ def _build(document: yamlsource.YamlDocument) -> Policy:
         ),
         categories=tuple(Category(c["slug"], c["name"], c["description"]) for c in data["categories"]),
         severities=MappingProxyType(dict(severities)),
-        severity_locations=MappingProxyType({
-            rule_id: document.locate(("checks", "severity", rule_id), key=True) for rule_id in severities
-        }),
         allowlists=MappingProxyType({
             kind: tuple(AllowEntry(**entry) for entry in entries)
             for kind, entries in checks.get("allowlists", {}).items()
         }),
         theme=data.get("render", {}).get("theme"),
-        strict_order=data.get("approval", {}).get("strict_order", False),
-        secrecy_label=data.get("approval", {}).get("secrecy_label", "需保密办复审"),
+        strict_order=data.get("approval", {}).get("strict_order", _default("strict_order")),
+        secrecy_label=data.get("approval", {}).get("secrecy_label", _default("secrecy_label")),
         protected=tuple(ProtectedPaths(tuple(item["paths"]), tuple(item["roles"]))
                         for item in data.get("approval", {}).get("protected", [])),
-        other_roles=tuple(data.get("approval", {}).get("other_roles", ["administrator"])),
+        other_roles=tuple(data.get("approval", {}).get("other_roles", _default("other_roles"))),
         combined=tuple(CombinedTiers(item["person"], frozenset(item["tiers"]), item["reason"])
                        for item in data.get("approval", {}).get("combined_tiers", [])),
         warn_days=data.get("patrol", {}).get("warn_days", _default("warn_days")),

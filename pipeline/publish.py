@@ -14,6 +14,7 @@ A post's claim in the ledger makes sure only one publisher works on it at a time
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from pipeline import assets, media, render
 from pipeline.render.sanitize import fingerprint
 from pipeline.checks import Severity, check_post
 from pipeline.i18n import Text
-from pipeline.ledger import Event, Ledger, PostState, fold, upload_cache
+from pipeline.ledger import Event, Kind, Ledger, Phase, PostState, Status, fold, upload_cache
 from pipeline.policy import Policy
 from pipeline.posts import BEIJING, Post
 from pipeline.wechat import AmbiguousWrite, WeChat, WeChatError
@@ -56,11 +57,27 @@ _UNAPPROVED = Text("未经审批，不发布：{reason}。已通知管理员", "
 _LOST_SUBMIT = Text("提交时连接中断，微信已接收；发布结果下次运行时核对", "the submit answer was lost but WeChat took it; the next run reconciles")
 
 
+class Result(enum.StrEnum):
+    """What one run did with one post (the value is what reports and JSON show)."""
+
+    PUBLISHED = "published"
+    MASS = "mass"                      # mass-sent to all followers
+    DRAFT = "draft"                    # left in the draft box (draft mode)
+    PUBLISHING = "publishing"          # submitted; WeChat's answer comes with a later run
+    PUBLISHING_WAIT = "publishing-wait"  # submitted in this run; polled before the run ends
+    SCHEDULED = "scheduled"
+    SKIPPED = "skipped"                # already published as it is
+    REFUSED = "refused"                # not approved, failing checks, changed after publishing
+    FAILED = "failed"
+    BUSY = "busy"                      # another publisher holds the post
+    PLANNED = "planned"                # --dry-run
+
+
 @dataclass(frozen=True)
 class Outcome:
     post: str
     title: str
-    status: str          # published, mass, draft, publishing, scheduled, skipped, refused, failed, busy, planned
+    status: Result
     message: str
     url: str = ""
     calls: tuple[str, ...] = ()
@@ -114,7 +131,7 @@ class Publisher:
             return self._plan(post, state)
         holder = self.ledger.claim(post.bundle)
         if holder is not None:
-            return Outcome(post.bundle, title, "busy", _BUSY(holder=holder))
+            return Outcome(post.bundle, title, Result.BUSY, _BUSY(holder=holder))
         released = False
         try:
             # Look again now that the post is ours: the previous holder may have just finished it.
@@ -123,38 +140,38 @@ class Publisher:
             if skip is not None:
                 return skip
             outcome = self._publish_claimed(post, state, version)
-            released = outcome.status == "publishing-wait"
+            released = outcome.status is Result.PUBLISHING_WAIT
             return outcome
         except WeChatError as error:
-            self.ledger.append(Event("error", post.bundle, data={"reason": str(error), "code": error.code}),
-                               Event("release", post.bundle))
+            self.ledger.append(Event(Kind.ERROR, post.bundle, data={"reason": str(error), "code": error.code}),
+                               Event(Kind.RELEASE, post.bundle))
             released = True
-            return Outcome(post.bundle, title, "failed", str(error), calls=tuple(self.wechat.calls))
+            return Outcome(post.bundle, title, Result.FAILED, str(error), calls=tuple(self.wechat.calls))
         except (assets.AssetRefused, media.ImageRefused) as refused:  # the checks said so; never read it anyway
-            return Outcome(post.bundle, title, "refused", str(refused), calls=tuple(self.wechat.calls))
+            return Outcome(post.bundle, title, Result.REFUSED, str(refused), calls=tuple(self.wechat.calls))
         finally:
             if not released:
-                self.ledger.append(Event("release", post.bundle))
+                self.ledger.append(Event(Kind.RELEASE, post.bundle))
 
     def _reason_to_skip(self, post: Post, state: PostState, version: str) -> Outcome | None:
         title = post.meta.title if post.meta else post.path
-        if state.status == "published":
+        if state.status == Status.PUBLISHED:
             if state.version == version:
-                return Outcome(post.bundle, title, "skipped", _ALREADY(), state.url)
-            return Outcome(post.bundle, title, "refused", _IMMUTABLE(), state.url)
-        if state.status == "failed" and state.version == version and not self.retry_failed:
-            return Outcome(post.bundle, title, "failed", _FAILED_BEFORE(reason=state.reason))
+                return Outcome(post.bundle, title, Result.SKIPPED, _ALREADY(), state.url)
+            return Outcome(post.bundle, title, Result.REFUSED, _IMMUTABLE(), state.url)
+        if state.status == Status.FAILED and state.version == version and not self.retry_failed:
+            return Outcome(post.bundle, title, Result.FAILED, _FAILED_BEFORE(reason=state.reason))
         errors = self._check_errors(post)
         if errors or post.meta is None:
-            return Outcome(post.bundle, title, "refused", _CHECK_FAILED(count=len(errors), path=post.bundle))
+            return Outcome(post.bundle, title, Result.REFUSED, _CHECK_FAILED(count=len(errors), path=post.bundle))
         unapproved = self._unapproved(post, version)
         if unapproved is not None:
             return unapproved
         if post.meta.publish_at and post.meta.publish_at > self.now():
             if not self.dry_run and state.status != "scheduled":
-                self.ledger.append(Event("scheduled", post.bundle, data={"version": version,
+                self.ledger.append(Event(Kind.SCHEDULED, post.bundle, data={"version": version,
                                                                           "at": post.meta.publish_at.isoformat()}))
-            return Outcome(post.bundle, title, "scheduled", _SCHEDULED(when=post.meta.publish_at.strftime("%Y-%m-%d %H:%M")))
+            return Outcome(post.bundle, title, Result.SCHEDULED, _SCHEDULED(when=post.meta.publish_at.strftime("%Y-%m-%d %H:%M")))
         return None
 
     def _check_errors(self, post: Post) -> list[Any]:
@@ -173,14 +190,14 @@ class Publisher:
         verification = self._verified[post.bundle]
         if verification.approved:
             return None
-        alerted = any(event.kind == "unapproved" and event.post == post.bundle and event.data.get("version") == version
+        alerted = any(event.kind is Kind.UNAPPROVED and event.post == post.bundle and event.data.get("version") == version
                       for event in self.ledger.events)
         if not alerted and not self.dry_run:
             issue = self.alert(post, verification) if self.alert else None
-            self.ledger.append(Event("unapproved", post.bundle, data={
+            self.ledger.append(Event(Kind.UNAPPROVED, post.bundle, data={
                 "version": version, "reason": verification.reason, "commit": verification.commit, "issue": issue}))
         title = post.meta.title if post.meta else post.bundle
-        return Outcome(post.bundle, title, "refused", _UNAPPROVED(reason=verification.reason))
+        return Outcome(post.bundle, title, Result.REFUSED, _UNAPPROVED(reason=verification.reason))
 
     def _approvers(self, post: Post) -> dict[str, Any]:
         verification = self._verified.get(post.bundle)
@@ -194,33 +211,33 @@ class Publisher:
     def _publish_claimed(self, post: Post, state: PostState, version: str) -> Outcome:
         assert post.meta is not None
         title = post.meta.title
-        if state.status == "publishing" and state.publish_id:  # submitted by an earlier run: wait for it
+        if state.status == Status.PUBLISHING and state.publish_id:  # submitted by an earlier run: wait for it
             self._pending.append(_Pending(post, state.publish_id, state.version, state.content_sha256))
-            return Outcome(post.bundle, title, "publishing-wait", _STILL_PUBLISHING())
-        if state.pending == "submit" and state.draft_id and not self._draft_exists(state.draft_id):
+            return Outcome(post.bundle, title, Result.PUBLISHING_WAIT, _STILL_PUBLISHING())
+        if state.pending == Kind.SUBMIT and state.draft_id and not self._draft_exists(state.draft_id):
             return self._reconcile_lost_submit(post, state)  # WeChat took the draft; never submit twice
         draft_id, content_sha = self.prepare_draft(post, state, version)
         mode = self._mode(post)
         if mode == "draft":
-            return Outcome(post.bundle, title, "draft", _DRAFTED(), calls=tuple(self.wechat.calls))
+            return Outcome(post.bundle, title, Result.DRAFT, _DRAFTED(), calls=tuple(self.wechat.calls))
         if mode == "mass":
             return self._mass_send(post, draft_id, version)
         publish_id = self._submit(post, draft_id, version, content_sha)
         if publish_id is None:
             return self._reconcile_lost_submit(post, self.states().get(post.bundle, state))
         self._pending.append(_Pending(post, publish_id, version, content_sha))
-        return Outcome(post.bundle, title, "publishing-wait", _STILL_PUBLISHING())
+        return Outcome(post.bundle, title, Result.PUBLISHING_WAIT, _STILL_PUBLISHING())
 
     def _reconcile_lost_submit(self, post: Post, state: PostState) -> Outcome:
         """The submit's answer was lost but the draft is gone: find the article it became."""
         assert post.meta is not None
         url, article_id = self._find_published_url(post.meta.title)
         if not url:
-            return Outcome(post.bundle, post.meta.title, "publishing", _LOST_SUBMIT())
-        self.ledger.append(Event("publish", post.bundle, "result", {
+            return Outcome(post.bundle, post.meta.title, Result.PUBLISHING, _LOST_SUBMIT())
+        self.ledger.append(Event(Kind.PUBLISH, post.bundle, Phase.RESULT, {
             "publish_id": "", "article_id": article_id, "url": url, "version": state.intent("version"),
             "content_sha256": state.intent("content_sha256"), "recovered": True, **self._approvers(post)}))
-        return Outcome(post.bundle, post.meta.title, "published", _PUBLISHED(), url, tuple(self.wechat.calls))
+        return Outcome(post.bundle, post.meta.title, Result.PUBLISHED, _PUBLISHED(), url, tuple(self.wechat.calls))
 
     # -- images and the draft ---------------------------------------------------------------------
 
@@ -234,7 +251,7 @@ class Publisher:
                 for src in dict.fromkeys(rendered.images)}
         cover = self._upload(self._cover_image(post, rendered.images), cache, new_uploads)
         if new_uploads:
-            self.ledger.append(Event("upload", post.bundle, "result", {"uploads": new_uploads}))
+            self.ledger.append(Event(Kind.UPLOAD, post.bundle, Phase.RESULT, {"uploads": new_uploads}))
         html = render.render_post(post, self.policy, self.root, image_urls=urls).html
         article = self._article(post, html, cover["media_id"])
         content_sha = fingerprint(html)
@@ -280,20 +297,20 @@ class Publisher:
 
     def _ensure_draft(self, post: Post, state: PostState, version: str, article: dict[str, Any]) -> str:
         bundle = post.bundle
-        if state.pending == "draft":
+        if state.pending == Kind.DRAFT:
             found = self._find_draft(article)
             if found:
-                self.ledger.append(Event("draft", bundle, "result", {"media_id": found, "version": version, "recovered": True}))
+                self.ledger.append(Event(Kind.DRAFT, bundle, Phase.RESULT, {"media_id": found, "version": version, "recovered": True}))
                 return found
-        elif state.draft_id and state.status in ("draft", "failed", "scheduled", "unpublished") and self._draft_exists(state.draft_id):
+        elif state.draft_id and state.status in (Status.DRAFT, Status.FAILED, Status.SCHEDULED, Status.UNPUBLISHED) and self._draft_exists(state.draft_id):
             if state.draft_version != version:
-                self.ledger.append(Event("draft", bundle, "intent", {"media_id": state.draft_id, "update": True}))
+                self.ledger.append(Event(Kind.DRAFT, bundle, Phase.INTENT, {"media_id": state.draft_id, "update": True}))
                 self.wechat.draft_update(state.draft_id, article)
-                self.ledger.append(Event("draft", bundle, "result", {"media_id": state.draft_id, "version": version}))
+                self.ledger.append(Event(Kind.DRAFT, bundle, Phase.RESULT, {"media_id": state.draft_id, "version": version}))
             return state.draft_id
-        self.ledger.append(Event("draft", bundle, "intent", {"version": version}))
+        self.ledger.append(Event(Kind.DRAFT, bundle, Phase.INTENT, {"version": version}))
         media_id = self.wechat.draft_add(article)
-        self.ledger.append(Event("draft", bundle, "result", {"media_id": media_id, "version": version}))
+        self.ledger.append(Event(Kind.DRAFT, bundle, Phase.RESULT, {"media_id": media_id, "version": version}))
         return media_id
 
     def _draft_exists(self, media_id: str) -> bool:
@@ -323,14 +340,14 @@ class Publisher:
     def _submit(self, post: Post, draft_id: str, version: str, content_sha: str) -> str | None:
         """freepublish/submit, recorded before and after; None when WeChat took it but the answer was lost."""
         data = {"media_id": draft_id, "version": version, "content_sha256": content_sha}
-        self.ledger.append(Event("submit", post.bundle, "intent", data))
+        self.ledger.append(Event(Kind.SUBMIT, post.bundle, Phase.INTENT, data))
         try:
             publish_id, msg_data_id = self.wechat.submit(draft_id)
         except AmbiguousWrite:
             if not self._draft_exists(draft_id):
                 return None
             publish_id, msg_data_id = self.wechat.submit(draft_id)  # the draft is still there: WeChat never acted
-        self.ledger.append(Event("submit", post.bundle, "result", {**data, "publish_id": publish_id,
+        self.ledger.append(Event(Kind.SUBMIT, post.bundle, Phase.RESULT, {**data, "publish_id": publish_id,
                                                                    "msg_data_id": msg_data_id}))
         return publish_id
 
@@ -349,9 +366,9 @@ class Publisher:
                     finished[pending.post.bundle] = outcome
             self._pending = still
         for pending in self._pending:  # WeChat is still busy: the next run picks it up
-            self.ledger.append(Event("release", pending.post.bundle))
+            self.ledger.append(Event(Kind.RELEASE, pending.post.bundle))
             finished[pending.post.bundle] = Outcome(pending.post.bundle, pending.post.meta.title if pending.post.meta else "",
-                                                    "publishing", _STILL_PUBLISHING())
+                                                    Result.PUBLISHING, _STILL_PUBLISHING())
         self._pending = []
         return finished
 
@@ -361,24 +378,24 @@ class Publisher:
         try:
             answer = self.wechat.publish_status(pending.publish_id)
         except WeChatError as error:
-            self.ledger.append(Event("release", bundle))
-            return Outcome(bundle, title, "publishing", f"{_STILL_PUBLISHING()}（{error}）")
+            self.ledger.append(Event(Kind.RELEASE, bundle))
+            return Outcome(bundle, title, Result.PUBLISHING, f"{_STILL_PUBLISHING()}（{error}）")
         status = int(answer.get("publish_status", 1))
         if status == 1:
             return None
         if status == 0:
             items = answer.get("article_detail", {}).get("item", [])
             url = str(items[0]["article_url"]) if items else ""
-            self.ledger.append(Event("publish", bundle, "result", {
+            self.ledger.append(Event(Kind.PUBLISH, bundle, Phase.RESULT, {
                 "publish_id": pending.publish_id, "article_id": answer.get("article_id", ""), "url": url,
                 "version": pending.version, "content_sha256": pending.content_sha256, **self._approvers(post)}),
-                Event("release", bundle))
-            return Outcome(bundle, title, "published", _PUBLISHED(), url, tuple(self.wechat.calls))
+                Event(Kind.RELEASE, bundle))
+            return Outcome(bundle, title, Result.PUBLISHED, _PUBLISHED(), url, tuple(self.wechat.calls))
         reason = PUBLISH_FAILURES.get(status, Text("状态 {status}", "status {status}"))(status=status)
-        self.ledger.append(Event("failed", bundle, "result", {"publish_id": pending.publish_id, "status": status,
+        self.ledger.append(Event(Kind.FAILED, bundle, Phase.RESULT, {"publish_id": pending.publish_id, "status": status,
                                                               "reason": reason, "version": pending.version}),
-                           Event("release", bundle))
-        return Outcome(bundle, title, "failed", reason)
+                           Event(Kind.RELEASE, bundle))
+        return Outcome(bundle, title, Result.FAILED, reason)
 
     # -- mass send -----------------------------------------------------------------------------------
 
@@ -386,12 +403,12 @@ class Publisher:
         assert post.meta is not None
         bundle, title = post.bundle, post.meta.title
         today = self.now().date().isoformat()
-        sent_today = sum(1 for event in self.ledger.events if event.kind == "mass" and event.phase == "result"
+        sent_today = sum(1 for event in self.ledger.events if event.kind is Kind.MASS and event.phase is Phase.RESULT
                          and event.data.get("day") == today)
         if sent_today >= self.policy.mass_per_day:
-            return Outcome(bundle, title, "draft", _MASS_QUOTA(count=self.policy.mass_per_day))
+            return Outcome(bundle, title, Result.DRAFT, _MASS_QUOTA(count=self.policy.mass_per_day))
         client_msg_id = hashlib.sha256(f"{bundle}\0{version}".encode("utf-8")).hexdigest()[:32]
-        self.ledger.append(Event("mass", bundle, "intent", {"media_id": draft_id, "clientmsgid": client_msg_id}))
+        self.ledger.append(Event(Kind.MASS, bundle, Phase.INTENT, {"media_id": draft_id, "clientmsgid": client_msg_id}))
         message = _MASS_SENT()
         try:
             answer = self.wechat.mass_send(draft_id, client_msg_id)
@@ -400,10 +417,10 @@ class Publisher:
                 raise
             answer, message = {}, _MASS_DUPLICATE()
         url, article_id = self._find_published_url(title)
-        self.ledger.append(Event("mass", bundle, "result", {
+        self.ledger.append(Event(Kind.MASS, bundle, Phase.RESULT, {
             "msg_id": str(answer.get("msg_id", "")), "msg_data_id": str(answer.get("msg_data_id", "")),
             "version": version, "day": today, "url": url, "article_id": article_id, **self._approvers(post)}))
-        return Outcome(bundle, title, "mass", message, url, tuple(self.wechat.calls))
+        return Outcome(bundle, title, Result.MASS, message, url, tuple(self.wechat.calls))
 
     def _find_published_url(self, title: str) -> tuple[str, str]:
         for item in self.wechat.all_published():
@@ -426,10 +443,10 @@ class Publisher:
         cover = self._cover_image(post, rendered.images)
         if (cover.sha256, True) not in cache:
             calls.append("material/add_material")
-        calls.append("draft/update" if state.draft_id and state.status == "draft" else "draft/add")
+        calls.append("draft/update" if state.draft_id and state.status == Status.DRAFT else "draft/add")
         mode = self._mode(post)
         if mode == "publish":
             calls += ["freepublish/submit", "freepublish/get"]
         elif mode == "mass":
             calls.append("message/mass/sendall")
-        return Outcome(post.bundle, post.meta.title, "planned", " → ".join(calls), calls=tuple(calls))
+        return Outcome(post.bundle, post.meta.title, Result.PLANNED, " → ".join(calls), calls=tuple(calls))

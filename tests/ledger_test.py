@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import ast
 import contextlib
+import json
 import threading
 from pathlib import Path
 
 import git
+import pytest
 
-from pipeline.ledger import CLAIM_SECONDS, Event, Ledger, read_branch
-from tests.support import init_git, make_root
+from pipeline.errors import GzhError
+from pipeline.ledger import BESIDE_STATE, CLAIM_SECONDS, TRANSITIONS, Event, Kind, Ledger, Phase, Status, fold, read_branch
+from tests.support import PROJECT, init_git, make_root
 
 
 def repository(tmp_path: Path) -> Path:
@@ -123,3 +127,93 @@ def test_free_text_is_masked_on_disk_and_identifiers_are_kept(tmp_path: Path) ->
     assert (data["version"], data["media_id"], data["url"]) == (digest, "13912345678", "https://mp.weixin.qq.com/s/13912345678")
     assert ledger.events[0].data == data  # what this process holds is what was written
     assert fresh.read_document("incidents/x.md") == "举报人电话139****5678"
+
+
+def _event_constructions() -> list[tuple[str, int, ast.expr]]:
+    """Every `Event(...)` built in the package: (file, line, first argument)."""
+    found = []
+    for path in sorted((PROJECT / "pipeline").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Event" and node.args \
+                    and ast.unparse(node.args[0]) != "self.kind":  # Event.stamped copies an event
+                found.append((path.relative_to(PROJECT).as_posix(), node.lineno, node.args[0]))
+    return found
+
+
+def test_every_event_written_is_of_a_kind_fold_knows() -> None:
+    """Writers name kinds from the closed set, and fold decides for each whether it moves a post's state."""
+    constructions = _event_constructions()
+    assert len(constructions) >= 30
+    for file, line, kind in constructions:
+        assert isinstance(kind, ast.Attribute) and getattr(kind.value, "id", None) == "Kind", f"{file}:{line}"
+        assert kind.attr in Kind.__members__, f"{file}:{line}: Kind.{kind.attr}"
+    assert set(TRANSITIONS) | BESIDE_STATE == set(Kind) and not set(TRANSITIONS) & BESIDE_STATE
+    sample = {"media_id": "M", "version": "v", "publish_id": "P", "url": "u", "reason": "r"}
+    for kind in Kind:
+        states = fold([Event(kind, "content/office/a", Phase.RESULT, sample)])
+        assert (kind in TRANSITIONS) == ("content/office/a" in states), kind
+
+
+def test_a_taken_down_article_is_no_longer_published() -> None:
+    events = [Event(Kind.PUBLISH, "content/office/a", Phase.RESULT, {"version": "v", "url": "https://mp.weixin.qq.com/s/a"}),
+              Event(Kind.TAKEDOWN, "content/office/a", data={"article_id": "A", "reason": "错误信息"})]
+    state = fold(events)["content/office/a"]
+    assert state.status == Status.TAKEN_DOWN and state.reason == "错误信息" and state.url.endswith("/s/a")
+
+
+def test_the_json_on_disk_is_unchanged_and_unknown_kinds_are_passed_over(tmp_path: Path) -> None:
+    root = repository(tmp_path)
+    ledger = Ledger(root, run="r1")
+    ledger.append(Event(Kind.DRAFT, "content/office/a", Phase.INTENT, {"version": "v"}))
+    on_disk = json.loads(next((ledger.workdir / "events").rglob("*.json")).read_text("utf-8"))
+    assert (on_disk["kind"], on_disk["phase"]) == ("draft", "intent")
+    newer = Event("retracted", "content/office/a", data={"by": "a newer gzh"})  # read from disk as text
+    assert newer.kind == "retracted" and fold([newer]) == {}
+
+
+def test_what_a_killed_append_leaves_behind_is_repaired(tmp_path: Path) -> None:
+    """SIGKILL inside Ledger.append leaves git's lock files, a staged or half-written event, or a
+    rebase half done; the next process repairs the clone instead of failing on every command."""
+    root = repository(tmp_path)
+    first = Ledger(root, run="r1")
+    first.append(Event(Kind.DRAFT, "content/office/a", Phase.INTENT, {"version": "v"}))
+    git_dir = first.workdir / ".git"
+    staged = first.workdir / "events" / "staged.json"
+    staged.write_text(json.dumps({"kind": "submit", "post": "content/office/a"}), "utf-8")
+    first._repo.git.add("--", "events/staged.json")
+    half = first.workdir / "events" / "2026" / "half.json"
+    half.parent.mkdir(parents=True, exist_ok=True)
+    half.write_text('{"kind": "dra', "utf-8")
+    (git_dir / "index.lock").write_text("", "utf-8")
+    (git_dir / "HEAD.lock").write_text("", "utf-8")
+    (git_dir / "refs" / "heads" / f"{first.branch}.lock").write_text("", "utf-8")
+    (git_dir / "rebase-merge").mkdir()
+    again = Ledger(root, run="r2")  # the same clone, as the next run on a self-hosted runner opens it
+    assert [event.kind for event in again.events] == [Kind.DRAFT]
+    again.append(Event(Kind.DRAFT, "content/office/a", Phase.RESULT, {"media_id": "M", "version": "v"}))
+    assert [event.phase for event in Ledger(root, workdir=tmp_path / "fresh").events] == [Phase.INTENT, Phase.RESULT]
+    assert not half.exists() and not (git_dir / "index.lock").exists()
+
+
+def test_a_clone_beyond_repair_is_kept_aside_and_rebuilt(tmp_path: Path, capsys) -> None:
+    root = repository(tmp_path)
+    first = Ledger(root, run="r1")
+    first.append(Event(Kind.DRAFT, "content/office/a", Phase.INTENT, {"version": "v"}))
+    (first.workdir / ".git" / "HEAD").write_text("garbage\n", "utf-8")
+    again = Ledger(root, run="r2")
+    assert [event.kind for event in again.events] == [Kind.DRAFT]
+    assert "已损坏" in capsys.readouterr().err
+    assert list(first.workdir.parent.glob(f"{first.workdir.name}.broken-*"))
+
+
+def test_contention_is_named_as_such(tmp_path: Path, monkeypatch) -> None:
+    root = repository(tmp_path)
+    ledger = Ledger(root, run="r1")
+    monkeypatch.setattr("pipeline.ledger.time.sleep", lambda seconds: None)
+
+    def rejected(*args: object, **kwargs: object) -> None:
+        raise git.GitCommandError(["git", "push"], 1, b"", b"! [rejected] gzh-ledger -> gzh-ledger (fetch first)")
+
+    monkeypatch.setattr(type(ledger._repo.git), "push", rejected, raising=False)
+    with pytest.raises(GzhError, match="另有发布任务同时在写"):
+        ledger.append(Event(Kind.RUN))

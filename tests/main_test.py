@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,3 +93,64 @@ def test_user_error_messages_are_masked(capsys: pytest.CaptureFixture[str], monk
     assert main(["check"]) == 1
     err = capsys.readouterr().err
     assert "TOKEN-abc-123" not in err and "１２３４" not in err and "139****5678" in err
+
+
+COMMANDS_DIR = Path(main_module.__file__).parent / "commands"
+
+
+def _imported(tree: ast.AST, package: str) -> list[str]:
+    """Every module an import statement names, lazy ones inside functions and relative ones included."""
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1] + [node.module or ""]
+                            ) if node.level else node.module or ""
+            names += [f"{base.rstrip('.')}.{alias.name}" for alias in node.names]  # `from pipeline import commands`
+    return names
+
+
+def test_no_command_module_imports_another() -> None:
+    """What two verbs share lives in a stage module below them (policy, selection, connect, publish_run, cli)."""
+    offenders = []
+    for file in sorted(COMMANDS_DIR.glob("*.py")):
+        for name in _imported(ast.parse(file.read_text("utf-8")), "pipeline.commands"):
+            if name == "pipeline.commands" or name.startswith("pipeline.commands."):
+                offenders.append(f"{file.name}: {name}")
+    assert offenders == []
+
+
+def test_every_command_module_is_in_the_table_and_declares_its_arguments() -> None:
+    modules = {file.stem for file in COMMANDS_DIR.glob("*.py")} - {"__init__"}
+    assert sorted(entry.module for entry in main_module.COMMANDS.values()) == sorted(modules)
+    for name in main_module.COMMANDS:
+        command = main_module.command(name)
+        assert callable(command.add_arguments) and callable(command.run), name
+        entry_points = [attr for attr in vars(command) if attr.endswith("_command") and callable(getattr(command, attr))]
+        assert entry_points, f"{name}: the typed entry point is named *_command"
+
+
+def test_main_has_no_branch_per_command() -> None:
+    source = Path(main_module.__file__).read_text("utf-8")
+    assert not [name for name in main_module.COMMANDS if f'== "{name}"' in source]
+
+
+def test_only_the_chosen_command_module_is_imported() -> None:
+    script = ("import sys\nfrom pipeline.main import main\nmain(sys.argv[1:])\n"
+              "print(sorted(m for m in sys.modules if m.startswith('pipeline.commands.')))")
+    for argv, expected in ((["--help"], "[]"), (["codeowners", "--help"], "['pipeline.commands.codeowners']"),
+                           (["inbox", "reply", "--help"], "['pipeline.commands.inbox']")):
+        result = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True, check=True)
+        assert result.stdout.strip().splitlines()[-1] == expected, argv
+
+
+def test_a_broken_command_module_is_an_internal_error_not_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(name: str) -> None:
+        raise ImportError("cannot import name 'x'")
+
+    monkeypatch.setattr(main_module, "command", broken)
+    monkeypatch.setenv("GZH_LOG_DIR", str(tmp_path))
+    assert main(["status"]) == 3
+    assert "gzh 内部错误" in capsys.readouterr().err

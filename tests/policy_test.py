@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 from pipeline.errors import ConfigError
 from pipeline.policy import load_policy, parse_policy
-from tests.support import POLICY_TEXT, line_of
+from tests.support import POLICY_TEXT, PROJECT, line_of
 
 
 def problems_of(text: str) -> str:
@@ -85,6 +87,35 @@ def test_syntax_error_gets_a_chinese_explanation() -> None:
 def test_every_problem_is_reported_at_once() -> None:
     text = POLICY_TEXT.replace("heads: [li-na]", "heads: li-na").replace("wechat_id: yz-zgh", "wechat_id: 1")
     assert "有 2 处错误" in problems_of(text)
+
+
+@pytest.mark.parametrize("key", ["adress", "0x10", "10", "true", "~", '"0x10"', "1.5"])
+def test_a_severity_key_must_name_a_rule_as_written(key: str) -> None:
+    """A key is judged as written: YAML reads `0x10` as 16, but the mistake is the text 0x10, at that key."""
+    text = POLICY_TEXT.replace("    address: warning", f"    {key}: warning")
+    written = key.strip('"')
+    problems = problems_of(text)
+    line = line_of(text, f"    {key}: warning")
+    assert f"gzh.yml:{line}:5: checks.severity.{written}：checks.severity 里的规则“{written}”不存在" in problems
+    assert "有 1 处错误" in problems and "“16”" not in problems
+
+
+def test_an_unknown_rule_is_reported_with_the_other_problems() -> None:
+    text = POLICY_TEXT.replace("    address: warning", "    adress: warnin").replace("wechat_id: yz-zgh", "wechat_id: 1")
+    problems = problems_of(text)
+    assert "有 3 处错误" in problems and "规则“adress”不存在" in problems
+
+
+def test_the_rule_registry_is_imported_only_for_severity_overrides() -> None:
+    """Loading a policy costs the check stage's import (~70 ms) only when checks.severity names rules."""
+    without = POLICY_TEXT.replace("  severity:\n    address: warning\n", "")
+    assert without != POLICY_TEXT
+    script = ("import sys\nfrom pipeline.policy import parse_policy\n"
+              "parse_policy(sys.stdin.read(), 'gzh.yml')\nprint('pipeline.checks.registry' in sys.modules)")
+    for text, imported in ((without, "False"), (POLICY_TEXT, "True")):
+        result = subprocess.run([sys.executable, "-c", script], input=text, capture_output=True, text=True,
+                                cwd=PROJECT, check=True)
+        assert result.stdout.strip() == imported
 
 
 def test_english_messages_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -288,12 +319,11 @@ def test_bounds_and_order_messages_have_english_twins(monkeypatch: pytest.Monkey
 
 def test_every_policy_loader_runs_the_bounds(tmp_path: Path) -> None:
     from pipeline import gate
-    from pipeline.commands.check import load_checked_policy
     from pipeline.policy import load_repository_policy
 
     text = POLICY_TEXT.replace("report_hours: 24", "report_hours: 100000000000000000000000000")
     (tmp_path / "gzh.yml").write_text(text, "utf-8")
-    for load in (lambda: load_repository_policy(tmp_path), lambda: load_checked_policy(tmp_path),
+    for load in (lambda: load_repository_policy(tmp_path), lambda: load_policy(tmp_path / "gzh.yml"),
                  lambda: gate.parse_policy(text, "abc1234:gzh.yml")):
         with pytest.raises(ConfigError, match="emergency.report_hours：不能大于 168"):
             load()

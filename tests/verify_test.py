@@ -81,8 +81,6 @@ def test_content_changed_after_approval_on_the_branch_is_refused(merged, capsys)
 def test_real_account_without_forge_settings_is_refused(tmp_path: Path, monkeypatch, capsys) -> None:
     from tests.support import init_git, make_root
 
-    for name in ("GITHUB_REPOSITORY", "GZH_FORGE_TOKEN", "GITHUB_TOKEN", "GITEA_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("WECHAT_APPID", "wx1")
     monkeypatch.setenv("WECHAT_SECRET", "s")
     monkeypatch.setenv("WECHAT_API_BASE", "https://api.weixin.qq.com/cgi-bin/")

@@ -108,8 +108,7 @@ def test_secrets_are_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_credentials_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WECHAT_APPID", "wx1")
     monkeypatch.setenv("WECHAT_SECRET", "s")
-    monkeypatch.delenv("WECHAT_API_BASE", raising=False)
-    assert Credentials.from_environment().api_base == "https://api.weixin.qq.com/cgi-bin/"
+    assert Credentials.from_environment().api_base == "http://127.0.0.1:9/cgi-bin/"  # the default, stubbed by tests/conftest.py
     monkeypatch.delenv("WECHAT_SECRET")
     with pytest.raises(GzhError, match="WECHAT_SECRET"):
         Credentials.from_environment()

@@ -13,17 +13,13 @@ from pipeline.checks import ignores, limits
 from pipeline.checks.frontmatter import NON_REGULAR_FILE, POST_LAYOUT, STRAY_FILE, non_regular_file
 from pipeline.checks.model import Finding, Hit, PostView, Rule, Severity
 from pipeline.checks.registry import RULE_IDS, RULES, RULES_BY_ID
-from pipeline.i18n import Text
 from pipeline.policy import Policy
 from pipeline import posts
 from pipeline.posts import Post
 from pipeline.redact import redact
-from pipeline.yamlsource import Location, Problem
+from pipeline.yamlsource import Location
 
 __all__ = ["Finding", "PostReport", "Report", "Severity", "check_post", "check_posts", "RULES", "RULES_BY_ID"]
-
-_UNKNOWN_RULE_IN_POLICY = Text("checks.severity 里的规则“{rule_id}”不存在。可用 gzh check --list-rules 查看规则编号",
-                               "Rule '{rule_id}' under checks.severity does not exist; see gzh check --list-rules")
 
 
 @dataclass(frozen=True)
@@ -53,15 +49,6 @@ class Report:
 
     def failed(self, strict: bool = False) -> bool:
         return self.count(Severity.ERROR) > 0 or (strict and self.count(Severity.WARNING) > 0)
-
-
-def policy_problems(policy: Policy) -> list[Problem]:
-    """Severity overrides that name no rule: a typo there would silently keep a rule's default."""
-    return [
-        Problem(location, f"checks.severity.{rule_id}", _UNKNOWN_RULE_IN_POLICY(rule_id=rule_id))
-        for rule_id, location in policy.severity_locations.items()
-        if rule_id not in RULE_IDS
-    ]
 
 
 def severities(policy: Policy) -> Mapping[str, Severity | None]:

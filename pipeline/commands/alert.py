@@ -7,6 +7,7 @@ comment instead of another issue.
 """
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from pipeline.i18n import Text
 from pipeline.policy import load_repository_policy
 from pipeline.posts import BEIJING
 
+_WORKFLOW = Text("工作流名称", "workflow name")
+_RUN_URL = Text("运行记录的链接", "link to the run")
 TITLE = Text("【工作流失败】{workflow}", "[Workflow failed] {workflow}")
 _BODY = Text("{mentions} 工作流“{workflow}”运行失败，请查看运行记录并处理：{url}\n\n"
              "常见原因：微信 IP 白名单未包含运行器地址（40164）、令牌过期、平台权限不足、网络中断。处理后重新运行该工作流；"
@@ -24,6 +27,15 @@ _BODY = Text("{mentions} 工作流“{workflow}”运行失败，请查看运行
              "Re-run it once fixed; further failures are added here. Close this issue when done.")
 _AGAIN = Text("{when} 再次失败：{url}", "Failed again at {when}: {url}")
 _FILED = Text("已在平台上记录工作流失败：问题 #{number}", "Recorded the failure as issue #{number}")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workflow", required=True, help=_WORKFLOW())
+    parser.add_argument("--run-url", default="", help=_RUN_URL())
+
+
+def run(args: argparse.Namespace, root: Path) -> int:
+    return alert_failure_command(root, args.workflow, args.run_url)
 
 
 def alert_failure_command(root: Path, workflow: str, run_url: str) -> int:

@@ -1,19 +1,25 @@
 """`gzh check`: the pre-publication checks, on all posts, named paths, or what a PR changed."""
 from __future__ import annotations
 
+import argparse
 import sys
 from collections import defaultdict
 from pathlib import Path
 
-from pipeline import output, posts, render, repo, report as formats
-from pipeline.checks import RULES, Report, check_posts, policy_problems, severities
+from pipeline import cli, output, posts, render, repo, report as formats
+from pipeline.checks import RULES, Report, check_posts, severities
 from pipeline.checks.model import Fix
-from pipeline.errors import ConfigError, UsageError
 from pipeline.i18n import Text
-from pipeline.policy import POLICY_FILE, Policy, format_problems, load_repository_policy
+from pipeline.policy import POLICY_FILE, Policy, load_repository_policy
+from pipeline.selection import select_posts
 
-_MISSING = Text("找不到要检查的路径：{path}", "No such path to check: {path}")
-_OUTSIDE = Text("“{path}”不在仓库里：gzh 只检查仓库 content/ 下的文章", "'{path}' is outside the repository; gzh checks posts under content/")
+_CHANGED = Text("只检查与 --base 相比改动过的文章", "check only posts changed since --base")
+_BASE = Text("--changed 的比较基准（默认 origin/<目标分支> 或 origin/main）", "base for --changed")
+_FORMAT = Text("输出格式：text、json 或 github（工作流注释）", "output format")
+_STRICT = Text("有警告也视为失败", "fail on warnings too")
+_FIX = Text("自动修改可安全修改的问题（排版、发文字号格式）", "rewrite what is safe to rewrite")
+_COLOR = Text("是否使用颜色", "colour output")
+_LIST_RULES = Text("列出所有检查规则及其严重程度", "list the rules and their severities")
 _FULL_RECHECK = Text("{path} 有改动，将检查全部文章。", "{path} changed, so every post is checked.")
 _NOTHING_CHANGED = Text("与 {base} 相比没有改动的文章。", "No post changed since {base}.")
 _FIXED = Text("已自动修改 {count} 处（{files} 个文件）。", "Fixed {count} problem(s) in {files} file(s).")
@@ -27,16 +33,25 @@ _GLOBAL_INPUTS = (POLICY_FILE, "pipeline/data")
 _MAX_FIX_PASSES = 5
 
 
-def load_checked_policy(root: Path) -> Policy:
-    """The repository's policy, with what only the check stage can validate: rule ids and the theme."""
-    policy = load_repository_policy(root)
-    problems = policy_problems(policy) + render.policy_theme_problems(policy, root)
-    if problems:
-        raise ConfigError(format_problems(policy.path, problems))
-    return policy
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    cli.add_paths(parser)
+    parser.add_argument("--changed", action="store_true", help=_CHANGED())
+    parser.add_argument("--base", help=_BASE())
+    parser.add_argument("--format", choices=("text", "json", "github"), default="text", help=_FORMAT())
+    parser.add_argument("--strict", action="store_true", help=_STRICT())
+    parser.add_argument("--fix", action="store_true", help=_FIX())
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto", help=_COLOR())
+    parser.add_argument("--list-rules", action="store_true", help=_LIST_RULES())
 
 
-def check(
+def run(args: argparse.Namespace, root: Path) -> int:
+    if args.list_rules:
+        return list_rules_command(root)
+    return check_command(root, args.paths, changed=args.changed, base=args.base, fmt=args.format,
+                         strict=args.strict, fix=args.fix, color=args.color)
+
+
+def check_command(
     root: Path,
     targets: list[str],
     *,
@@ -47,7 +62,7 @@ def check(
     fix: bool = False,
     color: str = "auto",
 ) -> int:
-    policy = load_checked_policy(root)
+    policy = load_repository_policy(root)
     post_files, strays = _select(root, targets, changed, base or repo.default_base())
     report = _run(root, policy, post_files, strays)
     if fix:
@@ -84,19 +99,6 @@ def _select(root: Path, targets: list[str], changed: bool, base: str) -> tuple[l
     if changed:
         return _changed_posts(root, base)
     return select_posts(root, targets)
-
-
-def select_posts(root: Path, targets: list[str]) -> tuple[list[Path], list[Path]]:
-    """Post files and stray Markdown files under the named paths (default: content/)."""
-    paths = []
-    for target in targets or [posts.CONTENT_DIR]:
-        path = posts.inside(root, target)
-        if path is None:
-            raise UsageError(_OUTSIDE(path=target))
-        if not path.exists():
-            raise UsageError(_MISSING(path=target))
-        paths.append(path)
-    return posts.discover(paths)
 
 
 def _changed_posts(root: Path, base: str) -> tuple[list[Path], list[Path]]:
@@ -153,10 +155,10 @@ def _apply_fixes(root: Path, report: Report) -> dict[str, int]:
     return applied
 
 
-def list_rules(root: Path) -> int:
+def list_rules_command(root: Path) -> int:
     """Print every rule with its default and its effective severity under this policy."""
     policy_file = root / POLICY_FILE
-    levels = severities(load_checked_policy(root)) if policy_file.is_file() else {}
+    levels = severities(load_repository_policy(root)) if policy_file.is_file() else {}
     lines = [output.pad(_RULES_HEADER(), 26) + output.pad(_DEFAULT(), 8) + _CURRENT()]
     for rule in RULES:
         current = levels.get(rule.id, rule.severity)

@@ -1,16 +1,29 @@
 """`gzh codeowners --write | --check`: keep CODEOWNERS in step with the policy."""
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from pipeline import codeowners, output
 from pipeline.i18n import Text
 from pipeline.policy import load_repository_policy
 
+_WRITE = Text("写入 CODEOWNERS 文件", "write the CODEOWNERS files")
+_CHECK = Text("检查 CODEOWNERS 是否与 gzh.yml 一致（不一致时退出码 1）", "check CODEOWNERS is in step (exit 1 if not)")
 _WROTE = Text("已根据 gzh.yml 写入：{files}", "Written from gzh.yml: {files}")
 _IN_SYNC = Text("CODEOWNERS 与 gzh.yml 一致。", "CODEOWNERS matches gzh.yml.")
 _DRIFT = Text("{files} 与 gzh.yml 不一致（或缺失）。请运行 gzh codeowners --write 并提交结果",
               "{files} missing or out of step with gzh.yml; run gzh codeowners --write and commit")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", action="store_true", help=_WRITE())
+    mode.add_argument("--check", action="store_true", help=_CHECK())
+
+
+def run(args: argparse.Namespace, root: Path) -> int:
+    return codeowners_command(root, write=args.write)
 
 
 def codeowners_command(root: Path, *, write: bool) -> int:

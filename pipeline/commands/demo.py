@@ -5,11 +5,11 @@ poll, ledger), and prints each article's local URL. A second run publishes nothi
 """
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
-from pipeline import output
-from pipeline.commands.publish import publish_command
-from pipeline.commands.sandbox import SANDBOX_DIR, SANDBOX_PORT
+from pipeline import cli, output, publish_run
+from pipeline.connect import SANDBOX_DIR, SANDBOX_PORT
 from pipeline.i18n import Text
 from pipeline.sandbox import Sandbox
 
@@ -19,10 +19,19 @@ _AFTER = Text("沙盒已关闭。用 gzh sandbox serve 重新打开后，可以�
 DEMO_POLL_DELAYS = (0.4, 0.8, 1.6, 3.2)
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    cli.add_port(parser, SANDBOX_PORT)
+
+
+def run(args: argparse.Namespace, root: Path) -> int:
+    return demo_command(root, port=args.port)
+
+
 def demo_command(root: Path, *, port: int = SANDBOX_PORT) -> int:
     with Sandbox(root / SANDBOX_DIR, port=port) as sandbox:  # a busy port is a clear message (errors.listening)
         sandbox.state.data["publish_seconds"] = 0.2
         output.write(_START(url=sandbox.url) + "\n")
-        code = publish_command(root, [], credentials=sandbox.credentials, poll_delays=DEMO_POLL_DELAYS)
+        result = publish_run.publish(root, [], write=output.write, notify=output.error,
+                                     credentials=sandbox.credentials, poll_delays=DEMO_POLL_DELAYS)
     output.write(_AFTER() + "\n")
-    return code
+    return result.exit_code

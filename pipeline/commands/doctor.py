@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -16,11 +17,11 @@ from pathlib import Path
 from typing import Callable
 
 from pipeline import codeowners, forge as forge_module, output, webhooks
-from pipeline.commands.check import load_checked_policy
 from pipeline.errors import GzhError
 from pipeline.forge.gitea import MINIMUM_VERSION, Gitea
 from pipeline.gitrefs import open_repo
 from pipeline.i18n import Text
+from pipeline.policy import load_repository_policy
 from pipeline.wechat import Credentials, WeChat
 
 WORKFLOWS_DIR = ".github/workflows"
@@ -82,6 +83,14 @@ def shipped_digests() -> dict[str, str]:
     return json.loads(resources.files("pipeline").joinpath("data", "workflows.json").read_text("utf-8"))
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """No arguments."""
+
+
+def run(args: argparse.Namespace, root: Path) -> int:
+    return doctor_command(root)
+
+
 def doctor_command(root: Path) -> int:
     checks: list[Callable[[Path], Item]] = [_policy, _codeowners, _workflows, _secrets, _wechat, _forge, _service]
     items = [check(root) for check in checks]
@@ -99,7 +108,7 @@ def doctor_command(root: Path) -> int:
 
 def _policy(root: Path) -> Item:
     try:
-        load_checked_policy(root)
+        load_repository_policy(root)
     except GzhError as error:
         return Item(_POLICY(), "fail", str(error).splitlines()[-1].strip(), _POLICY_FIX())
     return Item(_POLICY(), "ok")
@@ -107,8 +116,6 @@ def _policy(root: Path) -> Item:
 
 def _codeowners(root: Path) -> Item:
     try:
-        from pipeline.policy import load_repository_policy
-
         stale = codeowners.drift(load_repository_policy(root), root)
     except GzhError:
         return Item(_OWNERS(), "skip")

@@ -1,26 +1,48 @@
 """`gzh emergency takedown TARGET --reason …` and `gzh emergency close INCIDENT --summary …` (Art. 9)."""
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 from pathlib import Path
 
-from pipeline import emergency, forge as forge_module, output
-from pipeline.commands.check import load_checked_policy
-from pipeline.commands.common import connect
+from pipeline import cli, emergency, forge as forge_module, output
+from pipeline.connect import connect
 from pipeline.i18n import Text
-from pipeline.ledger import Event, actor
+from pipeline.ledger import Event, Kind, actor
+from pipeline.policy import load_repository_policy
 from pipeline.posts import BEIJING
 from pipeline.wechat import Credentials
 
+_HELP = Text("应急处置：下线文章、通知领导、记录事件（第九条）", "emergency response (Art. 9)")
+_TARGET = Text("文章文件夹、链接或 article_id", "post folder, URL or article_id")
+_REASON = Text("原因（写进事件记录和通知）", "reason, for the record and the notice")
+_INCIDENT = Text("事件编号", "incident id")
+_SUMMARY = Text("结案说明", "closing summary")
 _DONE = Text("已下线：{title}\n事件记录：{record}\n书面报告截止：{due}", "Taken down: {title}\nIncident record: {record}\nReport due: {due}")
 _NOTIFIED = Text("已在代码托管平台上开问题 #{number}，通知：{people}", "Opened issue #{number} notifying {people}")
 _TELL = Text("未配置代码托管平台，请立即把以下内容发给：{people}\n\n{body}", "No forge configured; send this at once to {people}:\n\n{body}")
 _CLOSED = Text("事件 {incident} 已结案，记录已更新：{record}", "Incident {incident} closed: {record}")
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    verbs = cli.add_verbs(parser, "emergency_command")
+    takedown = verbs.add_parser("takedown", help=_HELP())
+    takedown.add_argument("target", help=_TARGET())
+    takedown.add_argument("--reason", required=True, help=_REASON())
+    close = verbs.add_parser("close", help=_SUMMARY())
+    close.add_argument("incident", help=_INCIDENT())
+    close.add_argument("--summary", required=True, help=_SUMMARY())
+
+
+def run(args: argparse.Namespace, root: Path) -> int:
+    if args.emergency_command == "takedown":
+        return takedown_command(root, args.target, args.reason)
+    return close_command(root, args.incident, args.summary)
+
+
 def takedown_command(root: Path, target: str, reason: str, *, credentials: Credentials | None = None,
                      now: dt.datetime | None = None) -> int:
-    policy = load_checked_policy(root)
+    policy = load_repository_policy(root)
     wechat, ledger = connect(root, credentials or Credentials.from_environment())
     now = now or dt.datetime.now(BEIJING)
     found = emergency.find_target(ledger, target)
@@ -32,7 +54,7 @@ def takedown_command(root: Path, target: str, reason: str, *, credentials: Crede
     text = emergency.record(incident, found, reason, policy, now, detected=now.strftime("%Y-%m-%d %H:%M"))
     wechat.delete_article(found.article_id, 1)  # act first (Art. 9(2)); index 1: only this article
     ledger.append(emergency.takedown_event(found, reason),
-                  Event("incident", found.post, data={"id": incident, "path": path, "reason": reason}),
+                  Event(Kind.INCIDENT, found.post, data={"id": incident, "path": path, "reason": reason}),
                   files={path: text})
     output.write(_DONE(title=found.title, record=f"{ledger.branch}:{path}", due=due) + "\n")
     _notify(policy, found, reason, now, f"{ledger.branch}:{path}", due)
@@ -54,12 +76,12 @@ def _notify(policy, found, reason: str, now: dt.datetime, record: str, due: str)
 
 def close_command(root: Path, incident: str, summary: str, *, credentials: Credentials | None = None,
                   now: dt.datetime | None = None) -> int:
-    load_checked_policy(root)
+    load_repository_policy(root)
     _, ledger = connect(root, credentials or Credentials.from_environment())
     path = emergency.close_record(ledger, incident)
     text = (ledger.read_document(path) or "").replace("| 当前状态 | 处置中 |", "| 当前状态 | 已结案 |")
     text += emergency.closing(summary, now or dt.datetime.now(BEIJING))
-    ledger.append(Event("incident", data={"id": incident, "path": path, "closed": True, "summary": summary}),
+    ledger.append(Event(Kind.INCIDENT, data={"id": incident, "path": path, "closed": True, "summary": summary}),
                   files={path: text})
     output.write(_CLOSED(incident=incident, record=f"{ledger.branch}:{path}") + "\n")
     return 0

@@ -6,6 +6,7 @@ the tiers still missing. The facts are gathered by `pipeline.gate`.
 """
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -21,6 +22,9 @@ from pipeline.policy import Policy
 from pipeline.posts import BEIJING
 
 
+_PR = Text("拉取请求编号（默认取自工作流事件）", "pull request number (default: from the workflow event)")
+_HEAD_SHA = Text("按头提交查找拉取请求（派生仓库的审核事件没有编号时）", "find the pull request by its head commit")
+_PREVIEW_URL = Text("预览网站的链接，写进审批评论", "link to the preview, put in the comment")
 _STATE_TEXT = {
     "success": Text("审批已完成", "approved"),
     "pending": Text("待审批：还差 {missing}", "pending: waiting for {missing}"),
@@ -48,6 +52,16 @@ _REQUESTED = Text("已请求审核：{users}", "Review requested from: {users}")
 _NO_PR_FOR_HEAD = Text("没有头提交为 {sha} 的未关闭拉取请求（可能已经又推送了新的提交，或已关闭）",
                        "No open pull request has head {sha} (pushed again since, or closed)")
 _NO_PR = Text("请用 --pr 指定拉取请求编号（在工作流中会从事件中读取）", "Pass --pr N (in a workflow it comes from the event)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pr", type=int, help=_PR())
+    parser.add_argument("--head-sha", help=_HEAD_SHA())
+    parser.add_argument("--preview-url", help=_PREVIEW_URL())
+
+
+def run(args: argparse.Namespace, root: Path) -> int:
+    return gate_command(root, pull_number(args.pr, args.head_sha), preview_url=args.preview_url)
 
 
 def pull_number(pr: int | None = None, head_sha: str | None = None) -> int:

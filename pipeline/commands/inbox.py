@@ -1,20 +1,25 @@
 """`gzh inbox` (collect, route, report) and `gzh inbox reply N --text …` (Art. 8)."""
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 from pathlib import Path
 
-from pipeline import findings as findings_module, forge as forge_module, inbox, output, posts
+from pipeline import cli, findings as findings_module, forge as forge_module, inbox, output, posts
 from pipeline.checks import Severity, check_post
-from pipeline.commands.check import load_checked_policy
-from pipeline.commands.common import connect
+from pipeline.connect import connect
 from pipeline.errors import GzhError, UsageError
 from pipeline.i18n import Text
-from pipeline.ledger import Event, actor
-from pipeline.policy import Policy
+from pipeline.ledger import Event, Kind, actor
+from pipeline.policy import Policy, load_repository_policy
 from pipeline.posts import BEIJING
 from pipeline.wechat import Credentials
 
+_REPLY = Text("reply：答复一条留言", "reply: answer a comment")
+_NUMBER = Text("留言编号（gzh inbox 列出的 #编号）", "comment number from gzh inbox")
+_TEXT = Text("答复内容", "the answer")
+_MARK_DONE = Text("done：记录一条留言或后台消息已在别处答复", "done: record an item as answered elsewhere")
+_NOTE = Text("怎么答复的（记入账本）", "how it was answered")
 _HEADER = Text("# 读者留言（{date}）：共 {total} 条，未答复 {open} 条，超期 {late} 条", "# Comments ({date}): {total}, {open} open, {late} overdue")
 _DEPARTMENT = Text("## {name}（{count} 条待答复）", "## {name} ({count} open)")
 _ITEM = Text("- #{number}《{title}》{when}：“{content}”　答复期限 {due}{late}", "- #{number} 《{title}》 {when}: \"{content}\" due {due}{late}")
@@ -31,6 +36,24 @@ _SENT = Text("已答复 #{number}", "Answered #{number}")
 _ADMIN = Text("管理员（未能确定部门）", "Administrator (no department)")
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    verbs = cli.add_verbs(parser, "inbox_command", required=False, help=_REPLY)
+    reply = verbs.add_parser("reply", help=_REPLY())
+    reply.add_argument("number", type=int, help=_NUMBER())
+    reply.add_argument("--text", required=True, help=_TEXT())
+    done = verbs.add_parser("done", help=_MARK_DONE())
+    done.add_argument("number", type=int, help=_NUMBER())
+    done.add_argument("--note", required=True, help=_NOTE())
+
+
+def run(args: argparse.Namespace, root: Path) -> int:
+    if args.inbox_command == "reply":
+        return reply_command(root, args.number, args.text)
+    if args.inbox_command == "done":
+        return done_command(root, args.number, args.note)
+    return inbox_command(root)
+
+
 def _titles(root: Path) -> dict[str, str]:
     titles = {}
     for file in posts.discover([root / posts.CONTENT_DIR])[0]:
@@ -40,7 +63,7 @@ def _titles(root: Path) -> dict[str, str]:
 
 
 def inbox_command(root: Path, *, credentials: Credentials | None = None, today: dt.date | None = None) -> int:
-    policy = load_checked_policy(root)
+    policy = load_repository_policy(root)
     wechat, ledger = connect(root, credentials or Credentials.from_environment())
     today = today or dt.datetime.now(BEIJING).date()
     new = inbox.collect(wechat, policy, ledger.events)
@@ -75,7 +98,7 @@ def _report(policy: Policy, items: list[inbox.Comment], today: dt.date) -> str:
 
 
 def reply_command(root: Path, number: int, text: str, *, credentials: Credentials | None = None) -> int:
-    policy = load_checked_policy(root)
+    policy = load_repository_policy(root)
     wechat, ledger = connect(root, credentials or Credentials.from_environment())
     items = {item.number: item for item in inbox.comments(policy, ledger.events, {})}
     item = items.get(number)
@@ -90,21 +113,21 @@ def reply_command(root: Path, number: int, text: str, *, credentials: Credential
         raise GzhError(_REFUSED(problems="\n".join(problems)))
     msg_data_id, index, user_comment_id = item.key.split(":")
     wechat.reply_comment(msg_data_id, int(index), int(user_comment_id), text)
-    ledger.append(Event("answered", item.post, data={"key": item.key, "content": text, "by": actor()}))
+    ledger.append(Event(Kind.ANSWERED, item.post, data={"key": item.key, "content": text, "by": actor()}))
     output.write(_SENT(number=number) + "\n")
     return 0
 
 
 def done_command(root: Path, number: int, note: str, *, credentials: Credentials | None = None) -> int:
     """Mark an item answered elsewhere (a message answered in the MP console, a phone call back)."""
-    policy = load_checked_policy(root)
+    policy = load_repository_policy(root)
     _, ledger = connect(root, credentials or Credentials.from_environment())
     item = {item.number: item for item in inbox.comments(policy, ledger.events, {})}.get(number)
     if item is None:
         raise UsageError(_NO_SUCH(number=number))
     if item.answered:
         raise GzhError(_ALREADY(number=number))
-    ledger.append(Event("answered", item.post, data={"key": item.key, "note": note, "by": actor(), "elsewhere": True}))
+    ledger.append(Event(Kind.ANSWERED, item.post, data={"key": item.key, "note": note, "by": actor(), "elsewhere": True}))
     output.write(_DONE(number=number) + "\n")
     return 0
 

@@ -1,6 +1,7 @@
 """`gzh new`: scaffold a post bundle for a department, every field explained in Chinese."""
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import re
 from importlib import resources
@@ -10,11 +11,14 @@ import jinja2
 import yaml
 
 from pipeline import output, posts
-from pipeline.commands.check import load_checked_policy
 from pipeline.errors import UsageError
 from pipeline.i18n import Text
-from pipeline.policy import Department, Policy
+from pipeline.policy import Department, Policy, load_repository_policy
 
+_DEPARTMENT = Text("部门编号、文件夹名或中文名", "department slug, folder or Chinese name")
+_SLUG_HELP = Text("文章文件夹名（小写字母、数字、-）", "post folder name")
+_TITLE = Text("文章标题", "post title")
+_DATE = Text("日期（默认今天），写成 2026-11-28", "date (default today)")
 _UNKNOWN_DEPARTMENT = Text("没有这个部门：“{value}”。可用的部门：{known}", "No such department '{value}'. Known: {known}")
 _BAD_SLUG = Text("文件夹名“{value}”只能用小写字母、数字和“-”，例如 annual-meeting",
                  "Folder name '{value}' may use lowercase letters, digits and '-' only, e.g. annual-meeting")
@@ -25,8 +29,23 @@ _DEFAULT_TITLE = Text("请填写标题", "Title goes here")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 
 
-def new(root: Path, department: str, *, slug: str = "post", title: str | None = None, date: str | None = None) -> int:
-    policy = load_checked_policy(root)
+SLUG = "post"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("department", help=_DEPARTMENT())
+    parser.add_argument("--slug", default=SLUG, help=_SLUG_HELP())
+    parser.add_argument("--title", help=_TITLE())
+    parser.add_argument("--date", help=_DATE())
+
+
+def run(args: argparse.Namespace, root: Path) -> int:
+    return new_command(root, args.department, slug=args.slug, title=args.title, date=args.date)
+
+
+def new_command(root: Path, department: str, *, slug: str = SLUG, title: str | None = None,
+                date: str | None = None) -> int:
+    policy = load_repository_policy(root)
     dept = _find_department(policy, department)
     if not _SLUG.match(slug):
         raise UsageError(_BAD_SLUG(value=slug))

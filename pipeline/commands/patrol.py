@@ -1,25 +1,35 @@
 """`gzh patrol`: the daily inspection (Art. 7): report, score card, findings as tracked issues."""
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 from pathlib import Path
 
 from pipeline import findings as findings_module, forge as forge_module, output, patrol
-from pipeline.commands.check import load_checked_policy
-from pipeline.commands.common import connect
+from pipeline.connect import connect
 from pipeline.i18n import Text
-from pipeline.ledger import Event
+from pipeline.ledger import Event, Kind
+from pipeline.policy import load_repository_policy
 from pipeline.posts import BEIJING
 from pipeline.wechat import Credentials
 
+_OUTPUT = Text("把报告（Markdown 和 JSON）另存到这个文件夹", "also write the report (Markdown and JSON) here")
 _ISSUES = Text("平台上的问题：新开 {opened} 个，更新 {updated} 个，复查通过关闭 {closed} 个。",
                "Forge issues: {opened} opened, {updated} updated, {closed} closed after re-check.")
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", help=_OUTPUT())
+
+
+def run(args: argparse.Namespace, root: Path) -> int:
+    return patrol_command(root, out=args.output)
+
+
 def patrol_command(root: Path, *, out: str | None = None, credentials: Credentials | None = None,
                    today: dt.date | None = None) -> int:
-    policy = load_checked_policy(root)
+    policy = load_repository_policy(root)
     wechat, ledger = connect(root, credentials or Credentials.from_environment())
     today = today or dt.datetime.now(BEIJING).date()
     report = patrol.inspect(root, policy, wechat, ledger.events, today)
@@ -28,7 +38,7 @@ def patrol_command(root: Path, *, out: str | None = None, credentials: Credentia
     if forge_module.configured():
         counts = findings_module.sync(forge_module.from_environment(), ledger, policy, report.findings, today)
         text += "\n" + _ISSUES(**counts) + "\n"
-    ledger.append(Event("patrol", data={"date": report.date, "score": report.score, "passed": report.passed,
+    ledger.append(Event(Kind.PATROL, data={"date": report.date, "score": report.score, "passed": report.passed,
                                         "findings": len(report.findings)}),
                   files={f"patrols/{report.date}.md": text, f"patrols/{report.date}.json": data})
     if out:

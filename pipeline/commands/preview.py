@@ -1,11 +1,15 @@
 """`gzh preview`: build the static preview site; with --screenshot, a phone-sized PNG per post."""
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
-from pipeline import browser, output, preview
-from pipeline.commands.check import load_checked_policy, select_posts
+from pipeline import browser, cli, output, preview
 from pipeline.i18n import Text
+from pipeline.policy import load_repository_policy
+from pipeline.selection import select_posts
+
+_SCREENSHOT = Text("用 Chromium 为每篇文章截取手机宽度的图片", "take a phone-width PNG of each post with Chromium")
 
 _BUILT = Text("预览网站已生成：{index}（{count} 篇）", "Preview site built: {index} ({count} posts)")
 _SHOT = Text("截图：{path}", "Screenshot: {path}")
@@ -15,8 +19,18 @@ _BROKEN = Text("图片未能加载：{src}", "image did not load: {src}")
 _CONSOLE = Text("浏览器报错：{error}", "browser error: {error}")
 
 
-def preview_command(root: Path, targets: list[str], *, out: str = "site", screenshot: bool = False) -> int:
-    policy = load_checked_policy(root)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    cli.add_paths(parser)
+    cli.add_site(parser)
+    parser.add_argument("--screenshot", action="store_true", help=_SCREENSHOT())
+
+
+def run(args: argparse.Namespace, root: Path) -> int:
+    return preview_command(root, args.paths, out=args.output, screenshot=args.screenshot)
+
+
+def preview_command(root: Path, targets: list[str], *, out: str = cli.SITE, screenshot: bool = False) -> int:
+    policy = load_repository_policy(root)
     files, _ = select_posts(root, targets)
     site = (root / out).resolve() if not Path(out).is_absolute() else Path(out)
     pages = preview.build_site(root, policy, files, site)

@@ -5,23 +5,31 @@ of the uploaded images, and nothing else changes.
 """
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
-from pipeline import output, posts, render
-from pipeline.errors import ConfigError, UsageError
+from pipeline import cli, output, posts, render
 from pipeline.i18n import Text
-from pipeline.policy import format_problems, load_repository_policy
+from pipeline.policy import load_repository_policy
+from pipeline.selection import post_file
 
-_NOT_A_POST = Text("“{path}”不是文章：请给出文章的 index.md 或其所在的文件夹",
-                   "'{path}' is not a post: give a post's index.md or its folder")
+_OUTPUT = Text("写入文件而不是屏幕", "write to a file instead of the screen")
+_THEME = Text("使用指定的排版主题", "use this theme")
 _WROTE = Text("已写入 {path}（{chars} 个字符）", "Wrote {path} ({chars} characters)")
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    cli.add_post(parser)
+    parser.add_argument("-o", "--output", help=_OUTPUT())
+    parser.add_argument("--theme", help=_THEME())
+
+
+def run(args: argparse.Namespace, root: Path) -> int:
+    return render_command(root, args.path, output_file=args.output, theme=args.theme)
+
+
 def render_command(root: Path, target: str, *, output_file: str | None = None, theme: str | None = None) -> int:
-    policy = load_repository_policy(root)  # not the check stage's loader: a render stays light to start
-    problems = render.policy_theme_problems(policy, root)
-    if problems:
-        raise ConfigError(format_problems(policy.path, problems))
+    policy = load_repository_policy(root)
     post = posts.load_post(post_file(root, target), root)
     rendered = render.render_post(post, policy, root, theme=theme)
     if output_file:
@@ -31,11 +39,3 @@ def render_command(root: Path, target: str, *, output_file: str | None = None, t
         output.write(rendered.html + "\n")
     return 0
 
-
-def post_file(root: Path, target: str) -> Path:
-    path = posts.inside(root, target)
-    if path is not None and path.is_dir():
-        path = path / posts.POST_FILE
-    if path is None or not path.is_file() or path.name != posts.POST_FILE:
-        raise UsageError(_NOT_A_POST(path=target))
-    return path  # a link stays a link: loading it refuses it with the reason

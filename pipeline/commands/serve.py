@@ -1,17 +1,20 @@
 """`gzh serve`: the preview site on a local port, rebuilt whenever a post, template or the policy changes."""
 from __future__ import annotations
 
+import argparse
 import functools
 import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from pipeline import output, preview, render
-from pipeline.commands.check import load_checked_policy, select_posts
+from pipeline import cli, output, preview, render
 from pipeline.errors import GzhError, listening
 from pipeline.i18n import Text
-from pipeline.policy import POLICY_FILE
+from pipeline.policy import POLICY_FILE, load_repository_policy
+from pipeline.selection import select_posts
+
+PORT = 8000
 
 _SERVING = Text("预览地址：{url}（修改文章后自动重建，按 Ctrl+C 结束）", "Serving {url} (rebuilds on change; Ctrl+C stops)")
 _REBUILT = Text("已重建（{count} 篇）", "Rebuilt ({count} posts)")
@@ -26,7 +29,7 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 class PreviewServer:
     """Builds the site, serves it over HTTP on loopback and rebuilds it when its sources change."""
 
-    def __init__(self, root: Path, targets: list[str], out: Path, host: str = "127.0.0.1", port: int = 8000,
+    def __init__(self, root: Path, targets: list[str], out: Path, host: str = "127.0.0.1", port: int = PORT,
                  interval: float = 1.0) -> None:
         self.root, self.targets, self.out, self.interval = root, targets, out, interval
         self.out.mkdir(parents=True, exist_ok=True)
@@ -43,7 +46,7 @@ class PreviewServer:
 
     def build(self) -> None:
         render.clear_caches()
-        policy = load_checked_policy(self.root)
+        policy = load_repository_policy(self.root)
         files, _ = select_posts(self.root, self.targets)
         staging = self.out.with_name(self.out.name + ".building")
         pages = preview.build_site(self.root, policy, files, staging)
@@ -56,7 +59,11 @@ class PreviewServer:
         output.error(_REBUILT(count=len(pages)))
 
     def start(self) -> None:
-        self.build()
+        try:
+            self.build()
+        except BaseException:  # e.g. a broken gzh.yml: nothing to serve, and the port is given back
+            self._server.server_close()
+            raise
         for target in (self._server.serve_forever, self._watch):
             thread = threading.Thread(target=target, daemon=True)
             thread.start()
@@ -90,7 +97,17 @@ class PreviewServer:
                 output.error(_REBUILD_FAILED(error=error))
 
 
-def serve_command(root: Path, targets: list[str], *, port: int = 8000, out: str = "site") -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    cli.add_paths(parser)
+    cli.add_site(parser)
+    cli.add_port(parser, PORT)
+
+
+def run(args: argparse.Namespace, root: Path) -> int:
+    return serve_command(root, args.paths, port=args.port, out=args.output)
+
+
+def serve_command(root: Path, targets: list[str], *, port: int = PORT, out: str = cli.SITE) -> int:
     site = Path(out) if Path(out).is_absolute() else root / out
     server = PreviewServer(root, targets, site, port=port)
     server.start()

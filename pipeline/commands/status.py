@@ -1,40 +1,44 @@
 """`gzh status`: every post with its publishing state from the ledger."""
 from __future__ import annotations
 
-import os
+import argparse
 from pathlib import Path
 
 from pipeline import output, posts
-from pipeline.commands.common import ledger_branch
-from pipeline.ledger import SANDBOX_BRANCH
+from pipeline.connect import open_ledger
 from pipeline.i18n import Text
-from pipeline.ledger import Ledger
-from pipeline.ledger import fold
-from pipeline.wechat import DEFAULT_API_BASE, Credentials
+from pipeline.ledger import Status, fold
 
+_SANDBOX = Text("显示本地沙盒（gzh demo）的发布状态", "show the local sandbox's (gzh demo) states")
 _LABELS = {
-    "unpublished": Text("未发布", "unpublished"), "draft": Text("草稿", "draft"), "publishing": Text("发布中", "publishing"),
-    "published": Text("已发布", "published"), "failed": Text("失败", "failed"), "scheduled": Text("定时", "scheduled"),
-    "deleted": Text("已删除", "deleted"),
+    Status.UNPUBLISHED: Text("未发布", "unpublished"), Status.DRAFT: Text("草稿", "draft"),
+    Status.PUBLISHING: Text("发布中", "publishing"), Status.PUBLISHED: Text("已发布", "published"),
+    Status.FAILED: Text("失败", "failed"), Status.SCHEDULED: Text("定时", "scheduled"),
+    Status.TAKEN_DOWN: Text("已下线", "taken down"),
 }
 _INTERRUPTED = Text("（上次在“{step}”处中断，下次发布时先核对）", " (interrupted at {step}; the next run reconciles)")
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sandbox", action="store_true", help=_SANDBOX())
+
+
+def run(args: argparse.Namespace, root: Path) -> int:
+    return status_command(root, sandbox=args.sandbox)
+
+
 def status_command(root: Path, *, sandbox: bool = False) -> int:
     """States from the real account's ledger, or the sandbox's (also when WECHAT_API_BASE points at it)."""
-    base = os.environ.get("WECHAT_API_BASE") or DEFAULT_API_BASE
-    branch = SANDBOX_BRANCH if sandbox else ledger_branch(Credentials("", "", base))
-    ledger = Ledger(root, branch=branch)
-    states = fold(ledger.events)
+    states = fold(open_ledger(root, sandbox=sandbox).events)
     lines = []
     for file in posts.discover([root / posts.CONTENT_DIR])[0]:
         post = posts.load_post(file, root)
         state = states.get(post.bundle)
-        status = state.status if state else "unpublished"
+        status = state.status if state else Status.UNPUBLISHED
         detail = (state.url or state.reason) if state else ""
         if state and state.pending:
             detail += _INTERRUPTED(step=state.pending)
         title = post.meta.title if post.meta else post.bundle
-        lines.append(output.pad(_LABELS.get(status, Text(status, status))(), 8) + f"{title}  {detail}".rstrip())
+        lines.append(output.pad(_LABELS[status](), 8) + f"{title}  {detail}".rstrip())
     output.write("\n".join(lines) + "\n")
     return 0

@@ -1,0 +1,157 @@
+"""One publishing run, as `gzh publish` and `gzh demo` make it: the policy, the approvals verifier,
+the client and the ledger, the posts to publish, the Publisher (publish.py), the `run` event that
+lets the next run start where this one ended, and a forge issue when a post failed.
+
+The report goes to `write` as soon as the posts are done (before the ledger is written, so a failed
+push still leaves it on the screen); notes on the way (approvals not verified, an issue opened) go
+to `notify`. The commands pass the terminal's standard output and error.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import git
+
+from pipeline import forge as forge_module, output, posts, repo, selection
+from pipeline.connect import connect, ledger_branch
+from pipeline.errors import GzhError
+from pipeline.i18n import Text
+from pipeline.ledger import SANDBOX_BRANCH, Event, Kind, Ledger, fold
+from pipeline.policy import load_repository_policy
+from pipeline.publish import Outcome, Publisher
+from pipeline.verify import Verifier
+from pipeline.wechat import Credentials
+
+STATUS_LABELS = {
+    "published": Text("已发布", "published"), "mass": Text("已群发", "mass-sent"), "draft": Text("草稿", "draft"),
+    "publishing": Text("发布中", "publishing"), "scheduled": Text("定时", "scheduled"), "skipped": Text("无需操作", "unchanged"),
+    "refused": Text("不发布", "refused"), "failed": Text("失败", "failed"), "busy": Text("跳过", "busy"),
+    "planned": Text("计划", "plan"),
+}
+_NOTHING = Text("没有需要发布的新文章或改动过的文章。", "No new or changed post to publish.")
+_SUMMARY = Text("共 {count} 篇：{published} 篇已发布，{failed} 篇失败或不发布。", "{count} posts: {published} published, {failed} failed or refused.")
+_NEED_FORGE = Text("发布到正式公众号前必须核对审批：请设置 GITHUB_REPOSITORY 和 GITHUB_TOKEN（或 GZH_FORGE_TOKEN），Gitea 另设 GZH_FORGE=gitea",
+                   "Publishing to the real account re-verifies approvals: set GITHUB_REPOSITORY and GITHUB_TOKEN (or GZH_FORGE_TOKEN)")
+_UNVERIFIED = Text("（本地沙盒、未配置代码托管平台：不核对审批）", "(local sandbox without a forge: approvals are not verified)")
+_FAILURE_TITLE = Text("【发布失败】{count} 篇文章没有发布", "[Publishing failed] {count} post(s) not published")
+_FAILURE_INTRO = Text("{mentions} 以下文章本次没有发布，请按原因处理后重新运行发布工作流：", "{mentions} these posts were not published; fix and re-run:")
+_FAILURE_RUN = Text("运行记录：{url}", "Run: {url}")
+_FAILURE_FILED = Text("已在代码托管平台上开问题 #{number} 通知管理员", "Opened issue #{number} for the administrator")
+_DRY_RUN = Text("（演练：没有调用任何写接口，也没有写入账本）", "(dry run: no write calls, nothing recorded)")
+_FAILED = ("failed", "refused")
+
+
+@dataclass(frozen=True)
+class Run:
+    outcomes: tuple[Outcome, ...]
+    dry_run: bool = False
+
+    @property
+    def failures(self) -> tuple[Outcome, ...]:
+        return tuple(outcome for outcome in self.outcomes if outcome.status in _FAILED)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failures else 0
+
+    def text(self) -> str:
+        """Each post's line and the summary; or that there was nothing to publish."""
+        if not self.outcomes:
+            return _NOTHING() + "\n"
+        return format_outcomes(self.outcomes) + (_DRY_RUN() + "\n" if self.dry_run else "")
+
+
+def publish(root: Path, targets: list[str], *, write: Callable[[str], None], notify: Callable[[str], None],
+            credentials: Credentials | None = None, dry_run: bool = False, retry_failed: bool = False,
+            mode: str | None = None, poll_delays: tuple[float, ...] | None = None,
+            issue_on_failure: bool = False) -> Run:
+    policy = load_repository_policy(root)
+    credentials = credentials or Credentials.from_environment()
+    verifier = _verifier(root, credentials, notify)
+    wechat, ledger = connect(root, credentials)
+    files = posts_to_publish(root, ledger, targets)
+    if not files:
+        write(Run((), dry_run).text())
+        return Run((), dry_run)
+    publisher = Publisher(root, policy, wechat, ledger, dry_run=dry_run, retry_failed=retry_failed, mode_override=mode,
+                          verifier=verifier,
+                          alert=(lambda post, v: verifier.alert(post, v, policy.members("administrator"))) if verifier else None)
+    if poll_delays is not None:
+        publisher.poll_delays = poll_delays
+    run = Run(tuple(publisher.run([posts.load_post(file, root) for file in files])), dry_run)
+    write(run.text())
+    if not dry_run:
+        ledger.append(Event(Kind.RUN, data={"commit": _head(root), "outcomes": {o.post: o.status for o in run.outcomes}}))
+    if run.failures and issue_on_failure and forge_module.configured():
+        _report_failures(run.failures, policy.members("administrator"), notify)
+    return run
+
+
+def posts_to_publish(root: Path, ledger: Ledger, targets: list[str]) -> list[Path]:
+    """Named posts; else what changed since the last recorded run plus what is unfinished; else all."""
+    if targets:
+        return selection.select_posts(root, targets)[0]
+    everything = posts.discover([root / posts.CONTENT_DIR])[0]
+    last = last_run_commit(ledger)
+    if last is None:
+        return everything
+    try:
+        changed = {posts.bundle_of(path, root) for path in repo.changed_files(root, last)}
+    except Exception:  # noqa: BLE001 - history rewritten or shallow: fall back to every post
+        return everything
+    unfinished = {bundle for bundle, state in fold(ledger.events).items()
+                  if state.status in ("publishing", "scheduled") or state.pending}
+    return [file for file in everything
+            if file in changed or str(file.parent.relative_to(root).as_posix()) in unfinished]
+
+
+def last_run_commit(ledger: Ledger) -> str | None:
+    runs = [event for event in ledger.events if event.kind == Kind.RUN and event.data.get("commit")]
+    return runs[-1].data["commit"] if runs else None
+
+
+def format_outcomes(outcomes: tuple[Outcome, ...] | list[Outcome]) -> str:
+    lines = []
+    for outcome in outcomes:
+        label = STATUS_LABELS.get(outcome.status, Text(outcome.status, outcome.status))()
+        lines.append(output.pad(label, 10) + f"{outcome.title}  {outcome.url or outcome.message}")
+        if outcome.url and outcome.message and outcome.status not in ("published", "skipped", "mass"):
+            lines.append(" " * 10 + outcome.message)
+    published = sum(1 for outcome in outcomes if outcome.status in ("published", "mass", "skipped"))
+    failed = sum(1 for outcome in outcomes if outcome.status in _FAILED)
+    lines.append(_SUMMARY(count=len(outcomes), published=published, failed=failed))
+    return "\n".join(lines) + "\n"
+
+
+def _verifier(root: Path, credentials: Credentials, notify: Callable[[str], None]) -> Verifier | None:
+    """Approvals are re-verified whenever a forge is configured, and always for the real account."""
+    if forge_module.configured():
+        return Verifier(root, forge_module.from_environment())
+    if ledger_branch(credentials) != SANDBOX_BRANCH:
+        raise GzhError(_NEED_FORGE())
+    notify(_UNVERIFIED())
+    return None
+
+
+def _report_failures(failures: tuple[Outcome, ...], administrators: tuple[str, ...],
+                     notify: Callable[[str], None]) -> None:
+    """One forge issue per failed run, so a failure in CI is never only in a log nobody reads."""
+    run = os.environ.get("GITHUB_SERVER_URL", "") + "/" + os.environ.get("GITHUB_REPOSITORY", "")
+    run += f"/actions/runs/{os.environ['GITHUB_RUN_ID']}" if os.environ.get("GITHUB_RUN_ID") else ""
+    lines = [_FAILURE_INTRO(mentions=" ".join(f"@{user}" for user in administrators))]
+    lines += [f"- `{outcome.post}`（{outcome.title}）：{outcome.message}" for outcome in failures]
+    if os.environ.get("GITHUB_RUN_ID"):
+        lines.append(_FAILURE_RUN(url=run))
+    number = forge_module.from_environment().create_issue(_FAILURE_TITLE(count=len(failures)), "\n".join(lines))
+    notify(_FAILURE_FILED(number=number))
+    if os.environ.get("GITHUB_OUTPUT"):  # the workflow's failure step then knows an issue already says why
+        with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as step_output:
+            step_output.write("filed=true\n")
+
+
+def _head(root: Path) -> str:
+    with git.Repo(root, search_parent_directories=True) as repository:
+        return repository.head.commit.hexsha

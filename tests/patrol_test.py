@@ -1,0 +1,93 @@
+"""Article 7: the daily patrol of the live account, through the sandbox and the forge fakes."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+from pipeline.ledger import SANDBOX_BRANCH, Event, Ledger
+from tests.operations_support import TODAY, article_ids, patrol, published, run_workflow
+
+
+def test_clean_account_passes_and_the_report_is_kept_in_the_ledger(ops, capsys) -> None:
+    account, forge = ops
+    published(account, "a")
+    code, out = patrol(account, capsys)
+    assert code == 0 and "**结论：合格**" in out and "没有发现问题。" in out and forge.issues == []
+    ledger = Ledger(account.root, branch=SANDBOX_BRANCH)
+    assert ledger.read_document(f"patrols/{TODAY.isoformat()}.md").startswith("# 公众号日常巡查报告")
+
+
+def test_tampered_article_is_detected_and_reported_with_the_diff(ops, capsys) -> None:
+    account, forge = ops
+    published(account, "a")
+    account.sandbox.control("article", {"article_id": article_ids(account)[0], "do": "tamper",
+                                        "content": "<section><p>被篡改的虚假通知。</p></section>"})
+    code, out = patrol(account, capsys)
+    assert code == 1 and "**结论：不合格**" in out and "疑似被篡改" in out
+    assert "-a的正文。" in out and "+被篡改的虚假通知。" in out  # the report shows the diff
+    issue = forge.issues[0]
+    assert "疑似被篡改" in issue["title"] and "@li-na" in issue["body"]  # the owning department's head
+
+
+def test_article_deleted_outside_the_pipeline_is_reported(ops, capsys) -> None:
+    account, forge = ops
+    published(account, "a")
+    account.sandbox.control("article", {"article_id": article_ids(account)[0], "do": "delete"})
+    code, out = patrol(account, capsys)
+    assert code == 1 and "已发布的文章被删除（不是经本流程删除的）" in out
+
+
+def test_banned_and_unknown_articles_are_reported(ops, capsys) -> None:
+    account, forge = ops
+    published(account, "a", "b")
+    first, second = article_ids(account)
+    account.sandbox.control("article", {"article_id": first, "do": "ban"})
+    wechat = account.publisher().wechat
+    media_id, _ = wechat.add_image_material("c.png", (account.root / "templates" / "cover-default.jpg").read_bytes())
+    wechat.submit(wechat.draft_add({"title": "后台直接发的", "content": "<p>x</p>", "thumb_media_id": media_id}))
+    code, out = patrol(account, capsys)
+    assert "已发布的文章被平台封禁" in out and "线上有未经本流程发布的文章" in out
+
+
+def test_two_weeks_without_publication_fails(ops, capsys) -> None:
+    account, forge = ops
+    published(account, "a")
+    assert patrol(account, capsys, TODAY + dt.timedelta(days=10))[0] == 0  # a warning only
+    code, out = patrol(account, capsys, TODAY + dt.timedelta(days=14))
+    assert code == 1 and "已 14 天没有发布新内容" in out and "单项否决" in out
+
+
+def test_expired_notice_still_online_is_reported(ops, capsys) -> None:
+    account, forge = ops
+    published(account, "notice", expires=(TODAY - dt.timedelta(days=1)).isoformat())
+    code, out = patrol(account, capsys)
+    assert "已过期的通知仍在线上" in out
+
+
+def test_patrol_over_1000_articles_stays_within_quota(ops, capsys) -> None:
+    account, forge = ops
+    published(account, "a")
+    state = account.sandbox.state
+    template = next(iter(state.data["articles"].values()))
+    events = []
+    for index in range(999):
+        article_id = f"ARTbulk{index:05d}"
+        item = {**template["news_item"][0], "title": f"第{index}篇", "url": f"{account.sandbox.url}s/{article_id}"}
+        state.data["articles"][article_id] = {**template, "news_item": [item], "publish_id": ""}
+        events.append(Event("publish", f"content/office/bulk-{index}", "result",
+                            {"article_id": article_id, "url": item["url"], "version": "v", "content_sha256": ""}))
+    Ledger(account.root, branch=SANDBOX_BRANCH).append(*events)
+    began = time.monotonic()
+    code, out = patrol(account, capsys)
+    elapsed = time.monotonic() - began
+    assert "线上文章 1000 篇" in out and "freepublish/batchget 50 次" in out and elapsed < 60
+    print(f"patrol over 1000 live articles: {elapsed:.2f} s")
+
+
+def test_the_patrol_workflow_runs_this_command(ops, tmp_path: Path) -> None:
+    """patrol.yml's own script, run as the runner would (it must not drift from the command)."""
+    account, forge = ops
+    published(account, "a")
+    step = run_workflow(account, forge, tmp_path, "patrol.yml", "patrol")
+    assert step.returncode == 0 and "**结论：合格**" in step.stdout, step.stderr
