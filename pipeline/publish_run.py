@@ -15,11 +15,11 @@ from typing import Callable
 
 import git
 
-from pipeline import forge as forge_module, output, posts, repo, selection
+from pipeline import assets, forge as forge_module, output, posts, selection
 from pipeline.connect import connect, ledger_branch
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
-from pipeline.ledger import SANDBOX_BRANCH, Event, Kind, Ledger, fold
+from pipeline.ledger import SANDBOX_BRANCH, Event, Kind, Ledger, PostState, Status, fold
 from pipeline.policy import load_repository_policy
 from pipeline.publish import Outcome, Publisher
 from pipeline.verify import Verifier
@@ -31,7 +31,8 @@ STATUS_LABELS = {
     "refused": Text("不发布", "refused"), "failed": Text("失败", "failed"), "busy": Text("跳过", "busy"),
     "planned": Text("计划", "plan"),
 }
-_NOTHING = Text("没有需要发布的新文章或改动过的文章。", "No new or changed post to publish.")
+_NOTHING = Text("没有需要发布的文章：每篇文章都已发布，或上次失败、未经审批（用 --retry-failed 重试失败的文章）。",
+                "Nothing to publish: every post is live, or failed or was refused before (--retry-failed retries failures).")
 _SUMMARY = Text("共 {count} 篇：{published} 篇已发布，{failed} 篇失败或不发布。", "{count} posts: {published} published, {failed} failed or refused.")
 _NEED_FORGE = Text("发布到正式公众号前必须核对审批：请设置 GITHUB_REPOSITORY 和 GITHUB_TOKEN（或 GZH_FORGE_TOKEN），Gitea 另设 GZH_FORGE=gitea",
                    "Publishing to the real account re-verifies approvals: set GITHUB_REPOSITORY and GITHUB_TOKEN (or GZH_FORGE_TOKEN)")
@@ -72,7 +73,7 @@ def publish(root: Path, targets: list[str], *, write: Callable[[str], None], not
     credentials = credentials or Credentials.from_environment()
     verifier = _verifier(root, credentials, notify)
     wechat, ledger = connect(root, credentials)
-    files = posts_to_publish(root, ledger, targets)
+    files = posts_to_publish(root, ledger, targets, retry_failed=retry_failed)
     if not files:
         write(Run((), dry_run).text())
         return Run((), dry_run)
@@ -90,27 +91,31 @@ def publish(root: Path, targets: list[str], *, write: Callable[[str], None], not
     return run
 
 
-def posts_to_publish(root: Path, ledger: Ledger, targets: list[str]) -> list[Path]:
-    """Named posts; else what changed since the last recorded run plus what is unfinished; else all."""
+def posts_to_publish(root: Path, ledger: Ledger, targets: list[str], *, retry_failed: bool = False) -> list[Path]:
+    """Named posts; else every post on the branch whose approved version is not live yet.
+
+    Chosen from the ledger's state, never from what changed since some earlier run, so a post that a
+    failed, killed or narrower run left unfinished is taken up by the next plain run. Left out: posts
+    already live (or taken down), a version that failed (unless retried) or was refused as unapproved
+    (the administrator was alerted; a new version is tried again).
+    """
     if targets:
         return selection.select_posts(root, targets)[0]
-    everything = posts.discover([root / posts.CONTENT_DIR])[0]
-    last = last_run_commit(ledger)
-    if last is None:
-        return everything
-    try:
-        changed = {posts.bundle_of(path, root) for path in repo.changed_files(root, last)}
-    except Exception:  # noqa: BLE001 - history rewritten or shallow: fall back to every post
-        return everything
-    unfinished = {bundle for bundle, state in fold(ledger.events).items()
-                  if state.status in ("publishing", "scheduled") or state.pending}
-    return [file for file in everything
-            if file in changed or str(file.parent.relative_to(root).as_posix()) in unfinished]
-
-
-def last_run_commit(ledger: Ledger) -> str | None:
-    runs = [event for event in ledger.events if event.kind == Kind.RUN and event.data.get("commit")]
-    return runs[-1].data["commit"] if runs else None
+    states = fold(ledger.events)
+    refused = {(event.post, event.data.get("version")) for event in ledger.events if event.kind is Kind.UNAPPROVED}
+    chosen = []
+    for file in posts.discover([root / posts.CONTENT_DIR])[0]:
+        post = posts.load_post(file, root)
+        state = states.get(post.bundle, PostState())
+        if state.status in (Status.PUBLISHED, Status.TAKEN_DOWN) and not state.pending:
+            continue
+        version = assets.version(post) if post.meta else ""
+        if state.status == Status.FAILED and state.version == version and not retry_failed:
+            continue
+        if (post.bundle, version) in refused:
+            continue
+        chosen.append(file)
+    return chosen
 
 
 def format_outcomes(outcomes: tuple[Outcome, ...] | list[Outcome]) -> str:

@@ -104,5 +104,5 @@ def test_department_to_published_article(rehearsal: Rehearsal) -> None:
 
     # 7. A re-run publishes nothing.
     again = publish(rehearsal, "ci-publish-again")
-    assert again.returncode == 0 and "没有需要发布的新文章或改动过的文章。" in again.stdout
+    assert again.returncode == 0 and "没有需要发布的文章：" in again.stdout
     assert len([a for a in rehearsal.sandbox.state.data["articles"].values() if a["status"] == 0]) == 1

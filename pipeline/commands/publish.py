@@ -1,4 +1,4 @@
-"""`gzh publish`: publish approved posts to WeChat (new or changed since the last run, or named).
+"""`gzh publish`: publish approved posts to WeChat (every post not live yet, or the ones named).
 
 The run itself (verifier, client, ledger, posts, `run` event, failure issue) is `pipeline.publish_run`,
 which `gzh demo` shares.

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.main import main
 from pipeline.sandbox import SANDBOX_APPID, SANDBOX_SECRET
-from tests.support import PROJECT, Account, init_git, make_root, write_post
+from tests.support import PROJECT, Account, front_matter, init_git, make_root, write_image, write_post
 
 
 @pytest.fixture
@@ -65,10 +65,10 @@ def test_publish_prints_urls_and_a_second_run_says_nothing_to_do(account: Accoun
     out = capsys.readouterr().out
     assert "已发布" in out and account.sandbox.url + "s/" in out and "共 1 篇：1 篇已发布，0 篇失败或不发布。" in out
     assert publish(account) == 0
-    assert capsys.readouterr().out.strip() == "没有需要发布的新文章或改动过的文章。"
+    assert capsys.readouterr().out.startswith("没有需要发布的文章：")
 
 
-def test_only_posts_changed_since_the_last_run_are_published(account: Account, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_plain_run_publishes_only_what_is_not_live(account: Account, capsys: pytest.CaptureFixture[str]) -> None:
     write_post(account.root, slug="a")
     account.commit()
     publish(account)
@@ -146,4 +146,41 @@ def test_demo_publishes_the_samples_then_nothing(tmp_path: Path, capsys: pytest.
     out = capsys.readouterr().out
     assert out.count("已发布") >= 12 and "共 12 篇：12 篇已发布，0 篇失败或不发布。" in out
     assert main(["--root", str(root), "demo", "--port", "0"]) == 0
-    assert "没有需要发布的新文章或改动过的文章。" in capsys.readouterr().out
+    assert "没有需要发布的文章：" in capsys.readouterr().out
+
+
+def test_posts_left_by_a_narrower_run_are_published_by_the_next_plain_run(account: Account, capsys) -> None:
+    """D1: after `gzh publish <one post>`, a plain run used to say there was nothing to do."""
+    for slug in ("a", "b", "c"):
+        write_post(account.root, slug=slug, meta=front_matter(title=f"第{slug}篇"))
+    account.commit()
+    assert publish(account, "content/office/a") == 0
+    capsys.readouterr()
+    assert publish(account) == 0
+    assert "共 2 篇：2 篇已发布" in capsys.readouterr().out and len(account.articles()) == 3
+
+
+def test_posts_a_failing_run_left_unpublished_are_taken_up_later(account: Account, capsys) -> None:
+    """D1: after uploads kept failing, a later plain run left the posts unpublished for good (exit 0)."""
+    for slug in ("a", "b"):
+        file = write_post(account.root, f"![图](p-{slug}.png)\n", slug=slug, meta=front_matter(title=f"第{slug}篇"))
+        write_image(file.parent / f"p-{slug}.png", size=(60 + ord(slug), 40))
+    account.commit()
+    account.fault(endpoint="media/uploadimg", errcode=40004, count=2)  # one refused upload for each post
+    assert publish(account) == 1 and account.articles() == []
+    capsys.readouterr()
+    assert publish(account) == 0
+    assert len(account.articles()) == 2
+
+
+def test_retry_failed_alone_retries_every_failed_post(account: Account, capsys) -> None:
+    """D2: `--retry-failed` without post names used to do nothing."""
+    for slug in ("a", "b"):
+        write_post(account.root, slug=slug, meta=front_matter(title=f"第{slug}篇"))
+    account.commit()
+    account.sandbox.control("publish-outcomes", {"statuses": [3, 3]})  # WeChat fails both publications
+    assert publish(account) == 1 and account.articles() == []
+    capsys.readouterr()
+    assert publish(account) == 0 and "没有需要发布的文章" in capsys.readouterr().out  # failures are not retried by themselves
+    assert publish(account, "--retry-failed") == 0
+    assert len(account.articles()) == 2
