@@ -6,8 +6,10 @@ then poll for the result. Every write is preceded by an `intent` event and follo
 `result` event in the ledger, so a run killed at any point resumes by reconciling:
 
     intent without result   →  ask WeChat what happened before doing anything again
-    draft/add lost          →  look for the draft in draft/batchget (same title and cover)
-    freepublish/submit lost →  the draft is still there: not submitted; gone: find the article
+    draft/add lost          →  look for the draft in the newest drafts (same title, same content fingerprint)
+    draft/update lost       →  draft/get: holding the new content, done; else update again
+    freepublish/submit lost →  the draft is still there: not submitted; gone: find the article among
+                               the newest published ones, by title and content fingerprint
 
 A post's claim in the ledger makes sure only one publisher works on it at a time.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import itertools
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -31,6 +34,7 @@ from pipeline.posts import BEIJING, Post
 from pipeline.wechat import AmbiguousWrite, WeChat, WeChatError
 
 DEFAULT_COVER = "cover-default.jpg"
+RECONCILE_PAGES = 3  # drafts or articles read (20 a page) when looking for what an interrupted write did
 POLL_DELAYS = (3.0, 6.0, 12.0, 24.0, 45.0)  # ≤ 5 polls a post a run: the daily poll quota is 100
 PUBLISH_FAILURES = {
     2: Text("原创声明失败（状态 2）", "originality declaration failed (status 2)"),
@@ -55,6 +59,11 @@ _MASS_SENT = Text("已群发", "mass-sent")
 _MASS_DUPLICATE = Text("24 小时内已群发过相同内容，按已群发记录", "the same content was mass-sent within 24 h; recorded as sent")
 _UNAPPROVED = Text("未经审批，不发布：{reason}。已通知管理员", "not approved, not published: {reason}; the administrator is alerted")
 _LOST_SUBMIT = Text("提交时连接中断，微信已接收；发布结果下次运行时核对", "the submit answer was lost but WeChat took it; the next run reconciles")
+
+
+def _holds(item: dict[str, Any], title: str, content: str) -> bool:
+    """Whether a draft's or article's first item is this article: same title, same content fingerprint."""
+    return item.get("title") == title and fingerprint(str(item.get("content", ""))) == content
 
 
 class Result(enum.StrEnum):
@@ -221,7 +230,7 @@ class Publisher:
         if mode == "draft":
             return Outcome(post.bundle, title, Result.DRAFT, _DRAFTED(), calls=tuple(self.wechat.calls))
         if mode == "mass":
-            return self._mass_send(post, draft_id, version)
+            return self._mass_send(post, draft_id, version, content_sha)
         publish_id = self._submit(post, draft_id, version, content_sha)
         if publish_id is None:
             return self._reconcile_lost_submit(post, self.states().get(post.bundle, state))
@@ -231,7 +240,7 @@ class Publisher:
     def _reconcile_lost_submit(self, post: Post, state: PostState) -> Outcome:
         """The submit's answer was lost but the draft is gone: find the article it became."""
         assert post.meta is not None
-        url, article_id = self._find_published_url(post.meta.title)
+        url, article_id = self._find_published_url(post.meta.title, str(state.intent("content_sha256")))
         if not url:
             return Outcome(post.bundle, post.meta.title, Result.PUBLISHING, _LOST_SUBMIT())
         self.ledger.append(Event(Kind.PUBLISH, post.bundle, Phase.RESULT, {
@@ -296,19 +305,28 @@ class Publisher:
         return article
 
     def _ensure_draft(self, post: Post, state: PostState, version: str, article: dict[str, Any]) -> str:
-        bundle = post.bundle
+        """The draft holding exactly `article`: found after an interrupted write, updated, or added.
+
+        An interrupted draft/add or draft/update is judged by the content WeChat holds (its
+        fingerprint), never by the title: an update that did not happen is made again, so the old
+        text is never published under the new version, and an add that did happen is not repeated.
+        """
+        bundle, content = post.bundle, fingerprint(article["content"])
         if state.pending == Kind.DRAFT:
-            found = self._find_draft(article)
+            found = self._draft_holding(state, article["title"], content)
             if found:
                 self.ledger.append(Event(Kind.DRAFT, bundle, Phase.RESULT, {"media_id": found, "version": version, "recovered": True}))
                 return found
-        elif state.draft_id and state.status in (Status.DRAFT, Status.FAILED, Status.SCHEDULED, Status.UNPUBLISHED) and self._draft_exists(state.draft_id):
-            if state.draft_version != version:
-                self.ledger.append(Event(Kind.DRAFT, bundle, Phase.INTENT, {"media_id": state.draft_id, "update": True}))
-                self.wechat.draft_update(state.draft_id, article)
-                self.ledger.append(Event(Kind.DRAFT, bundle, Phase.RESULT, {"media_id": state.draft_id, "version": version}))
-            return state.draft_id
-        self.ledger.append(Event(Kind.DRAFT, bundle, Phase.INTENT, {"version": version}))
+        draft_id = state.draft_id or str(state.intent("media_id") or "")
+        if draft_id and state.status in (Status.DRAFT, Status.FAILED, Status.SCHEDULED, Status.UNPUBLISHED) \
+                and self._draft_exists(draft_id):
+            if state.draft_version != version or state.pending == Kind.DRAFT:
+                self.ledger.append(Event(Kind.DRAFT, bundle, Phase.INTENT, {"media_id": draft_id, "update": True,
+                                                                           "content_sha256": content}))
+                self.wechat.draft_update(draft_id, article)
+                self.ledger.append(Event(Kind.DRAFT, bundle, Phase.RESULT, {"media_id": draft_id, "version": version}))
+            return draft_id
+        self.ledger.append(Event(Kind.DRAFT, bundle, Phase.INTENT, {"version": version, "content_sha256": content}))
         media_id = self.wechat.draft_add(article)
         self.ledger.append(Event(Kind.DRAFT, bundle, Phase.RESULT, {"media_id": media_id, "version": version}))
         return media_id
@@ -322,17 +340,28 @@ class Publisher:
                 return False
             raise
 
-    def _find_draft(self, article: dict[str, Any]) -> str | None:
-        """The draft an interrupted draft/add left behind, by title and cover."""
-        offset, total = 0, 1
-        while offset < total:
-            page = self.wechat.draft_batchget(offset)
-            total = int(page.get("total_count", 0))
-            for item in page.get("item", []):
-                first = item["content"]["news_item"][0]
-                if first["title"] == article["title"] and first.get("thumb_media_id") == article["thumb_media_id"]:
+    def _draft_holding(self, state: PostState, title: str, content: str) -> str | None:
+        """The draft an interrupted write left holding this very content, if any.
+
+        An update names its draft: one draft/get tells. An add does not: the newest drafts are read,
+        at most RECONCILE_PAGES pages of 20, and matched by title and content fingerprint.
+        """
+        media_id = str(state.intent("media_id") or "")
+        if media_id:
+            try:
+                items = self.wechat.draft_get(media_id).get("news_item") or [{}]
+            except WeChatError as error:
+                if error.code == 40007:
+                    return None
+                raise
+            return media_id if _holds(items[0], title, content) else None
+        for page in range(RECONCILE_PAGES):
+            answer = self.wechat.draft_batchget(page * 20, no_content=False)
+            for item in answer.get("item", []):
+                if _holds(item["content"]["news_item"][0], title, content):
                     return str(item["media_id"])
-            offset += max(len(page.get("item", [])), 1)
+            if (page + 1) * 20 >= int(answer.get("total_count", 0)):
+                break
         return None
 
     # -- submit and poll ---------------------------------------------------------------------------
@@ -399,7 +428,7 @@ class Publisher:
 
     # -- mass send -----------------------------------------------------------------------------------
 
-    def _mass_send(self, post: Post, draft_id: str, version: str) -> Outcome:
+    def _mass_send(self, post: Post, draft_id: str, version: str, content: str) -> Outcome:
         assert post.meta is not None
         bundle, title = post.bundle, post.meta.title
         today = self.now().date().isoformat()
@@ -416,16 +445,18 @@ class Publisher:
             if error.code != 45065:
                 raise
             answer, message = {}, _MASS_DUPLICATE()
-        url, article_id = self._find_published_url(title)
+        url, article_id = self._find_published_url(title, content)
         self.ledger.append(Event(Kind.MASS, bundle, Phase.RESULT, {
             "msg_id": str(answer.get("msg_id", "")), "msg_data_id": str(answer.get("msg_data_id", "")),
             "version": version, "day": today, "url": url, "article_id": article_id, **self._approvers(post)}))
         return Outcome(bundle, title, Result.MASS, message, url, tuple(self.wechat.calls))
 
-    def _find_published_url(self, title: str) -> tuple[str, str]:
-        for item in self.wechat.all_published():
+    def _find_published_url(self, title: str, content: str) -> tuple[str, str]:
+        """The live article holding this very content (title and fingerprint), among the newest
+        RECONCILE_PAGES pages of freepublish/batchget: its quota is 100 calls a day."""
+        for item in itertools.islice(self.wechat.all_published(no_content=False), RECONCILE_PAGES * 20):
             first = item["content"]["news_item"][0]
-            if first["title"] == title:
+            if _holds(first, title, content):
                 return str(first.get("url", "")), str(item["article_id"])
         return "", ""
 

@@ -258,8 +258,8 @@ class WeChat:
     def draft_get(self, media_id: str) -> dict[str, Any]:
         return self._post("draft/get", {"media_id": media_id}, write=False)
 
-    def draft_batchget(self, offset: int, count: int = 20) -> dict[str, Any]:
-        return self._post("draft/batchget", {"offset": offset, "count": count, "no_content": 1}, write=False)
+    def draft_batchget(self, offset: int, count: int = 20, no_content: bool = True) -> dict[str, Any]:
+        return self._post("draft/batchget", {"offset": offset, "count": count, "no_content": int(no_content)}, write=False)
 
     # -- publishing --------------------------------------------------------------------------------
 

@@ -272,3 +272,29 @@ def test_a_linked_post_file_is_never_published(account: Account) -> None:
     os.symlink(secret, folder / "index.md")
     outcome = account.publish(folder / "index.md")[0]
     assert outcome.status == "refused" and account.writes() == []
+
+
+@pytest.mark.parametrize("drop", ["before", "after"])
+def test_an_interrupted_draft_update_never_publishes_the_old_text(account: Account, drop: str) -> None:
+    """D4: the rerun used to find the old draft by title and cover and publish the old text."""
+    file = post_with_images(account, "a", [])
+    assert statuses(account.publish(file, mode_override="draft")) == ["draft"]
+    file.write_text(file.read_text("utf-8").replace("正文第一段。", "更正后的第一段。"), "utf-8")
+    account.fault(endpoint="draft/update", drop=drop)  # before: not applied; after: applied, answer lost
+    assert statuses(account.publish(file)) == ["failed"]
+    assert statuses(account.publish(file)) == ["published"]
+    (article,) = account.articles()
+    content = article["news_item"][0]["content"]
+    assert "更正后的第一段" in content and "正文第一段" not in content
+    assert account.drafts() == {} and account.writes().count("draft/add") == 1
+
+
+def test_a_lost_submit_is_matched_by_content_not_title(account: Account) -> None:
+    """D5: a second post with the same title was recorded with the first post's URL."""
+    first = post_with_images(account, "a", [], title="同名的两篇文章")
+    assert statuses(account.publish(first)) == ["published"]
+    second = write_post(account.root, "另一篇文章的正文。\n", slug="b", meta=front_matter(title="同名的两篇文章"))
+    account.fault(endpoint="freepublish/submit", drop="after")
+    outcome = account.publish(second)[0]
+    assert outcome.status == "published" and len(account.articles()) == 2
+    assert outcome.url != account.publish(first)[0].url
