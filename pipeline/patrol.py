@@ -112,6 +112,8 @@ def inspect(root: Path, policy: Policy, wechat: WeChat, events: list[Event], tod
     by_article = {state.article_id: bundle for bundle, state in published.items() if state.article_id}
     findings: list[Finding] = []
     for bundle, state in published.items():
+        if not state.article_id:
+            continue  # mass-sent: freepublish/batchget never lists it, so the patrol cannot see it either way
         if state.article_id in live:
             findings += _compare(root, policy, bundle, state, live[state.article_id])
         elif bundle not in taken_down:

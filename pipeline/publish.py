@@ -118,6 +118,7 @@ class Publisher:
     _pending: list[_Pending] = field(default_factory=list)
     _verified: dict[str, Any] = field(default_factory=dict)
     _checked: dict[str, list[Any]] = field(default_factory=dict)
+    _planned: set[tuple[str, bool]] = field(default_factory=set)  # uploads a dry run has counted already
 
     # -- the run ---------------------------------------------------------------------------------
 
@@ -463,17 +464,19 @@ class Publisher:
     # -- dry run ---------------------------------------------------------------------------------------
 
     def _plan(self, post: Post, state: PostState) -> Outcome:
+        """The calls a real run would make, exactly: an image already on WeChat, or planned for an
+        earlier post of this run, is not counted again."""
         assert post.meta is not None
-        cache = upload_cache(self.ledger.events)
+        known = set(upload_cache(self.ledger.events))
         rendered = render.render_post(post, self.policy, self.root)
+        bodies = [self._body_image(post, src) for src in dict.fromkeys(rendered.images)]
+        wanted = [(upload.sha256, upload.via_material) for upload in bodies]
+        wanted.append((self._cover_image(post, rendered.images).sha256, True))  # covers are always material
         calls = []
-        for src in dict.fromkeys(rendered.images):
-            upload = self._body_image(post, src)
-            if (upload.sha256, upload.via_material) not in cache:
-                calls.append("material/add_material" if upload.via_material else "media/uploadimg")
-        cover = self._cover_image(post, rendered.images)
-        if (cover.sha256, True) not in cache:
-            calls.append("material/add_material")
+        for key in dict.fromkeys(wanted):
+            if key not in known and key not in self._planned:
+                self._planned.add(key)
+                calls.append("material/add_material" if key[1] else "media/uploadimg")
         calls.append("draft/update" if state.draft_id and state.status == Status.DRAFT else "draft/add")
         mode = self._mode(post)
         if mode == "publish":

@@ -298,3 +298,14 @@ def test_a_lost_submit_is_matched_by_content_not_title(account: Account) -> None
     outcome = account.publish(second)[0]
     assert outcome.status == "published" and len(account.articles()) == 2
     assert outcome.url != account.publish(first)[0].url
+
+
+def test_a_dry_run_plans_each_upload_once_across_posts(account: Account) -> None:
+    """The plan used to count a cover that an earlier post of the same run would already upload."""
+    first = post_with_images(account, "a", [], title="第一篇")
+    second = post_with_images(account, "b", [], title="第二篇")  # both fall back to the default cover
+    plans = [outcome.calls for outcome in account.publish(first, second, dry_run=True)]
+    assert plans[0][0] == "material/add_material" and "material/add_material" not in plans[1]
+    real = account.publish(first, second)
+    assert statuses(real) == ["published", "published"]
+    assert account.writes().count("material/add_material") == sum(plan.count("material/add_material") for plan in plans)

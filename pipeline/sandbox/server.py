@@ -11,6 +11,7 @@ import email.parser
 import email.policy
 import html
 import json
+import re
 import socket
 import threading
 import time
@@ -296,7 +297,16 @@ class SandboxServer(ThreadingHTTPServer):
         self.controls = Controls()
 
 
+# WeChat reads the body as UTF-8 text and does not decode JSON's \uXXXX escapes of non-ASCII
+# characters in what it stores and shows: a client that escapes Chinese (json.dumps' default
+# ensure_ascii=True) publishes "\u5e02\u603b..." instead of 市总. The sandbox refuses such a body
+# outright, so a client that escapes is caught in tests instead of garbling a live article.
+_ESCAPED_NON_ASCII = re.compile(rb"(?<!\\)(?:\\\\)*\\u(?:00[89a-fA-F][0-9a-fA-F]|0[1-9a-fA-F][0-9a-fA-F]{2}|[1-9a-fA-F][0-9a-fA-F]{3})")
+
+
 def _json_body(body: bytes) -> dict[str, Any]:
+    if _ESCAPED_NON_ASCII.search(body):
+        raise ApiError(47001, "data format error: non-ASCII text must be sent as UTF-8, not \\u escapes")
     try:
         data = json.loads(body.decode("utf-8") or "{}")
     except (UnicodeDecodeError, json.JSONDecodeError):

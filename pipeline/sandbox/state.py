@@ -356,7 +356,8 @@ class SandboxState:
         self._finish_due_jobs()
         if not 1 <= count <= 20 or offset < 0:
             raise ApiError(40002, "invalid offset or count")
-        live = [(key, value) for key, value in self.data["articles"].items() if value["status"] == 0]
+        # Like the real API: only what freepublish published; mass-sent articles are not listed.
+        live = [(key, value) for key, value in self.data["articles"].items() if value["status"] == 0 and not value.get("mass")]
         live.sort(key=lambda item: -item[1]["update_time"])
         items = [{"article_id": key, "update_time": value["update_time"], "content": {"news_item": [
             _without_content(item) if no_content else item for item in value["news_item"]]}}

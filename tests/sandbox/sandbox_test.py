@@ -176,3 +176,27 @@ def test_comment_moderation_endpoints(wechat: WeChat, sandbox: Sandbox) -> None:
     wechat._post("comment/close", key, write=True)
     wechat._post("comment/open", key, write=True)
     assert code_of(lambda: wechat._post("comment/delete", {**key, "user_comment_id": 9}, write=True)) == 88008
+
+
+def test_mass_sent_articles_are_not_listed_by_freepublish_batchget(wechat: WeChat, sandbox: Sandbox) -> None:
+    """Like the real API: freepublish/batchget lists what freepublish published, never mass sends."""
+    wechat.mass_send(wechat.draft_add(article(wechat, title="群发的文章")), "m1")
+    assert wechat.published(0)["total_count"] == 0
+
+
+def test_chinese_sent_as_unicode_escapes_is_refused(sandbox: Sandbox) -> None:
+    """WeChat would show `\\u5e02\\u603b` literally: the sandbox refuses such a body (errcode 47001)."""
+    token = json.loads(urllib.request.urlopen(urllib.request.Request(
+        sandbox.url + "cgi-bin/stable_token", data=json.dumps({
+            "grant_type": "client_credential", "appid": sandbox.credentials.appid,
+            "secret": sandbox.credentials.secret}).encode(), method="POST"), timeout=5).read())["access_token"]
+
+    def draft_add(body: bytes) -> dict[str, Any]:
+        request = urllib.request.Request(f"{sandbox.url}cgi-bin/draft/add?access_token={token}", data=body, method="POST")
+        return json.loads(urllib.request.urlopen(request, timeout=5).read())
+
+    escaped = json.dumps({"articles": [{"title": "市总工会", "content": "<p>正文</p>", "thumb_media_id": "x"}]})
+    assert draft_add(escaped.encode())["errcode"] == 47001
+    quoted = json.dumps({"articles": [{"title": "编码 \\u5e02", "content": "<p>x</p>", "thumb_media_id": "x"}]},
+                        ensure_ascii=False)  # a literal backslash-u in the text is fine
+    assert draft_add(quoted.encode("utf-8")).get("errcode") != 47001
