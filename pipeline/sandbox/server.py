@@ -196,7 +196,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             files = _multipart(self.headers["Content-Type"], body)
             data: dict[str, Any] = dict(query)
         else:
-            data = {**query, **_json_body(body)} if method == "POST" else dict(query)
+            data = {**query, **_api_body(body)} if method == "POST" else dict(query)
         return handler(state, data, files)
 
     def _record(self, endpoint: str, errcode: int) -> None:
@@ -304,9 +304,15 @@ class SandboxServer(ThreadingHTTPServer):
 _ESCAPED_NON_ASCII = re.compile(rb"(?<!\\)(?:\\\\)*\\u(?:00[89a-fA-F][0-9a-fA-F]|0[1-9a-fA-F][0-9a-fA-F]{2}|[1-9a-fA-F][0-9a-fA-F]{3})")
 
 
-def _json_body(body: bytes) -> dict[str, Any]:
+def _api_body(body: bytes) -> dict[str, Any]:
+    """A WeChat API request's JSON, refused as WeChat would garble it (the sandbox's own controls
+    and stable_token, which carries no text, take any JSON)."""
     if _ESCAPED_NON_ASCII.search(body):
         raise ApiError(47001, "data format error: non-ASCII text must be sent as UTF-8, not \\u escapes")
+    return _json_body(body)
+
+
+def _json_body(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body.decode("utf-8") or "{}")
     except (UnicodeDecodeError, json.JSONDecodeError):
