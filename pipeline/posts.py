@@ -111,7 +111,7 @@ def load_post(file: Path, root: Path) -> Post:
     display = str(rel)
     department = rel.parts[1] if len(rel.parts) > 2 and rel.parts[0] == CONTENT_DIR else ""
     try:
-        if _linked_on_the_way(file, root):
+        if first_link(file, root) is not None:
             raise OSError(_LINKED())
         text = file.read_text("utf-8-sig").replace("\r\n", "\n")
     except (OSError, UnicodeDecodeError) as error:
@@ -120,14 +120,14 @@ def load_post(file: Path, root: Path) -> Post:
     return parse_post(text, display, file.parent, department)
 
 
-def _linked_on_the_way(file: Path, root: Path) -> bool:
-    """Whether the file, or any folder between the repository root and it, is a symbolic link."""
-    path = root
-    for part in file.relative_to(root).parts:
-        path = path / part
-        if path.is_symlink():
-            return True
-    return False
+def first_link(path: Path, root: Path) -> Path | None:
+    """The first symbolic link on the way from the repository root to `path` (itself included), if any."""
+    current = root
+    for part in path.relative_to(root).parts:
+        current = current / part
+        if current.is_symlink():
+            return current
+    return None
 
 
 def parse_post(text: str, display: str, folder: Path, department: str) -> Post:
@@ -240,12 +240,10 @@ def non_regular_entries(folder: Path, root: Path) -> list[str]:
 
     Repository-relative paths. Nothing is followed: a link is reported, never read through.
     """
-    found = []
-    path = root
-    for part in folder.relative_to(root).parts:
-        path = path / part
-        if path.is_symlink():
-            return [path.relative_to(root).as_posix()]  # everything below is somewhere else
+    found: list[str] = []
+    link = first_link(folder, root)
+    if link is not None:
+        return [link.relative_to(root).as_posix()]  # everything below is somewhere else
     if not folder.is_dir():
         return found
     for current, folders, files in os.walk(folder):
