@@ -1,6 +1,6 @@
 """The full crash trial: `gzh publish` killed at every API call of a complete run and at 20+ random
 moments (inside the ledger's git work, and anywhere in the run), each followed by plain re-runs
-until one exits 0; and at the kill points of the known defects.
+until one exits 0; and at the kill points where earlier versions failed (D-crash-1 …).
 
     .venv/bin/python bench/crash_trial.py [--posts 3] [--git 16] [--delays 8] [--steps all|N] [--pushes all|N]
                                           [--seed N] [--workers 6] [--keep]
@@ -12,7 +12,7 @@ come in such triples. --steps kills right after every (or N random) of the ledge
 --pushes while every (or N random) of its pushes holds the repository's branch lock. The machinery
 is tests/crash_trial_test.py (CI runs a part of it); this prints the table docs/publishing.md shows
 (“崩溃演练”) and, for every trial that failed, its ledger events and outputs. Exit status 1 when a
-trial failed other than at a known defect's kill point (or a known defect's trial passed: fixed?).
+trial failed.
 """
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from tests.crash_trial_test import (  # noqa: E402
-    CI_WORKERS, DEFECT_RERUNS, KNOWN_DEFECTS, LANDINGS, POSTS, RERUNS, Defect, KillPoint, Outcome, Reference, build,
-    delay_points, describe, git_points, reference_run, run_trials,
+    CI_WORKERS, DEFECT_POINTS, LANDINGS, POSTS, RERUNS, KillPoint, Outcome, Reference, build, delay_points, describe,
+    git_points, reference_run, run_trials,
 )
 
 KIND_ORDER = {"call": 0, "step": 1, "push": 2, "git": 3, "delay": 4}
@@ -55,14 +55,13 @@ def main() -> int:
     reference = reference_run(origin, folder / "reference", args.posts)
     pushes = reference.git.count("push")
     points = [KillPoint(call=k) for k in range(1, len(reference.calls) + 1)]
-    known_steps = {point.git_index(reference): point for point in KNOWN_DEFECTS if point.kind == "step"}
+    known_steps = {point.git_index(reference): point for point in DEFECT_POINTS if point.kind == "step"}
     points += [known_steps.get(g, KillPoint(step=g)) for g in _chosen(args.steps, len(reference.git), rng)]
     points += [KillPoint(push=p) for p in _chosen(args.pushes, pushes, rng)]
     points += git_points(args.git, seed) + delay_points(args.delays, seed)
-    points += [point for point in KNOWN_DEFECTS if point not in points]
-    points.sort(key=lambda point: point.kind != "push" and point not in KNOWN_DEFECTS)  # the slow ones first
-    outcomes = run_trials(origin, folder / "trials", points, reference, args.posts, workers=args.workers,
-                          reruns={point: DEFECT_RERUNS for point in KNOWN_DEFECTS})
+    points += [point for point in DEFECT_POINTS if point not in points]
+    points.sort(key=lambda point: point.kind != "push" and point not in DEFECT_POINTS)  # the slow ones first
+    outcomes = run_trials(origin, folder / "trials", points, reference, args.posts, workers=args.workers)
     elapsed = time.monotonic() - started
 
     options = "".join(f" --{name} {value}" for name, value in (("steps", args.steps), ("pushes", args.pushes))
@@ -77,33 +76,17 @@ def main() -> int:
                                               o.moment))
     print(table(ordered, reference))
     failed = [outcome for outcome in outcomes if not outcome.ok]
-    known = [outcome for outcome in failed if known_defect(outcome)]
-    fixed = [outcome for outcome in outcomes if outcome.ok and outcome.point in KNOWN_DEFECTS]
     print(f"\n共 {len(outcomes)} 次演练（{len(reference.calls)} 个调用点，{len(points) - len(reference.calls)} 个账本写入中、"
-          f"随机或已知缺陷的中断点）：{len(outcomes) - len(failed)} 次一致，{len(failed)} 次不一致"
-          f"（其中 {len(known)} 次是已知缺陷）；每次最多重跑 {RERUNS} 次（已知缺陷的中断点 {DEFECT_RERUNS} 次）；"
-          f"{args.workers} 个演练同时进行，总用时 {elapsed:.0f} s。")
+          f"随机或以前出过问题的中断点）：{len(outcomes) - len(failed)} 次一致，{len(failed)} 次不一致；"
+          f"每次最多重跑 {RERUNS} 次；{args.workers} 个演练同时进行，总用时 {elapsed:.0f} s。")
     print("随机中断留下的：" + landing_summary(outcomes))
     for outcome in failed:
-        defect = known_defect(outcome)
-        print("\n" + "=" * 100 + "\n" + (f"已知缺陷 {defect}" if defect else "出乎意料：") + "\n" + outcome.report())
-    for outcome in fixed:
-        print(f"\n已知缺陷的中断点 {outcome.point.label} 这次一致：缺陷已修复？请去掉 tests/crash_trial_test.py 中它的 xfail")
+        print("\n" + "=" * 100 + "\n不一致：\n" + outcome.report())
     if args.keep:
         print(f"\n演练的文件夹：{folder}")
     else:
         shutil.rmtree(folder, ignore_errors=True)
-    return 1 if len(known) < len(failed) or fixed else 0
-
-
-def known_defect(outcome: Outcome) -> Defect | None:
-    """The known defect a failed trial shows: its kill point's, or one a random or swept kill ran into."""
-    if outcome.ok:
-        return None
-    own = KNOWN_DEFECTS.get(outcome.point)
-    if own is not None and own.shown(outcome):
-        return own
-    return next((defect for defect in KNOWN_DEFECTS.values() if defect.shown(outcome)), None)
+    return 1 if failed else 0
 
 
 def _chosen(spec: str, total: int, rng: random.Random) -> list[int]:
@@ -138,9 +121,8 @@ def table(outcomes: list[Outcome], reference: Reference) -> str:
             name, when = f"随机：开始后 {outcome.moment:.2f} s", f"{before}；{landed}"
         if not outcome.killed:
             when = "未中断：运行已自行结束"
-        defect = known_defect(outcome) or KNOWN_DEFECTS.get(point)
-        if defect is not None:
-            name += f"（已知缺陷 {defect.name}）"
+        if point in DEFECT_POINTS:
+            name += f"（曾是 {DEFECT_POINTS[point]}）"
         codes = ", ".join(str(code) for code in outcome.codes[1:])
         status = "—" if verdict.status is None else mark(verdict.status)
         rows.append(f"| {name} | {when} | {outcome.reruns}（{codes}） | {mark(verdict.articles)} | {mark(verdict.drafts)} | "

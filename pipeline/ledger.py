@@ -36,6 +36,7 @@ SANDBOX_BRANCH = "gzh-ledger-sandbox"
 EVENTS_DIR = "events"
 PUSH_ATTEMPTS = 12
 CLAIM_SECONDS = 15 * 60
+STALE_LOCK_SECONDS = 10.0  # a live push holds a branch lock for milliseconds
 
 _NOT_A_REPO = Text("{path} 不是 git 仓库：发布记录（账本）保存在 git 中，请在仓库里运行",
                    "{path} is not a git repository; the ledger lives in git, run inside the repository")
@@ -44,6 +45,10 @@ _REBUILT = Text("账本的本机副本 {workdir} 已损坏（{error}），已移
 _CONTENDED = Text("另有发布任务同时在写发布记录（账本），重试 {attempts} 次仍被抢先。本次的记录保存在本机 {workdir}，稍后重新运行即可补记，不会重复发布",
                   "Other publishers kept writing the ledger first; gave up after {attempts} attempts. Records are kept in "
                   "{workdir}; run again later, nothing is published twice")
+_LOCKED = Text("{remote} 中的锁文件 {lock} 一直存在，发布记录（账本）无法推送。它可能是之前被中断的推送留下的：确认没有其他推送在进行后删除该文件，再重新运行。已发生的操作记录在本机 {workdir}，不会重复发布",
+                "The lock file {lock} in {remote} stays, so the ledger cannot be pushed. A killed push may have left it: "
+                "make sure no push is running, delete it and run again. Records are kept in {workdir}")
+_STALE_LOCK = Text("已删除之前被中断的推送留下的锁文件 {lock}", "Removed the lock file {lock} a killed push left behind")
 _PUSH_FAILED = Text("无法把发布记录推送到 {remote}（已重试 {attempts} 次）：{error}。已发生的操作记录在本机 {workdir}，修复网络或权限后重新运行即可补记",
                     "Could not push the ledger to {remote} after {attempts} attempts: {error}. Records are kept in {workdir}; re-run once fixed")
 
@@ -179,19 +184,10 @@ class Ledger:
         with self._locked():
             repo = self._reopened() if (self.workdir / ".git").exists() else None
             if repo is None:
-                repo = self._initialised()
-            repo.remote("ledger").set_url(self.remote)
-            _forget_credentials(repo)
+                repo = git.Repo.init(self.workdir, initial_branch=self.branch)
+                repo.create_remote("ledger", self.remote)
+            _configure(repo, self.remote)
             return repo
-
-    def _initialised(self) -> git.Repo:
-        repo = git.Repo.init(self.workdir, initial_branch=self.branch)
-        repo.create_remote("ledger", self.remote)
-        with repo.config_writer() as config:
-            config.set_value("user", "name", "gzh")
-            config.set_value("user", "email", "gzh@localhost")
-            config.set_value("commit", "gpgsign", "false")
-        return repo
 
     def _reopened(self) -> git.Repo | None:
         """The clone as a killed process may have left it, repaired; None (moved aside) if beyond repair.
@@ -252,14 +248,24 @@ class Ledger:
             raise GzhError(_PUSH_FAILED(remote=self.remote, attempts=1, error=_short(error), workdir=self.workdir)) from None
 
     def sync(self) -> None:
-        """Bring the clone to the remote's state, keeping local commits not pushed yet on top."""
+        """Bring the clone to the remote's state; records a killed run committed but never pushed
+        are pushed now, on top (they are what did happen, and the branch is what others read)."""
         with self._locked():
-            if self._fetch():
-                if self._repo.head.is_valid():
-                    self._repo.git.rebase(f"ledger/{self.branch}")
-                else:
-                    self._repo.git.checkout("-B", self.branch, f"ledger/{self.branch}")
+            fetched = self._fetch()
+            if fetched and not self._repo.head.is_valid():
+                self._repo.git.checkout("-B", self.branch, f"ledger/{self.branch}")
+            elif fetched:
+                self._repo.git.rebase(f"ledger/{self.branch}")
+            if self._unpushed(fetched):
+                self._push()
             self._events = self._read()
+
+    def _unpushed(self, fetched: bool) -> bool:
+        if not self._repo.head.is_valid():
+            return False
+        if not fetched:
+            return True
+        return bool(self._repo.git.rev_list("--max-count=1", f"ledger/{self.branch}..HEAD"))
 
     def _read(self) -> list[Event]:
         if not self._repo.head.is_valid():
@@ -317,7 +323,8 @@ class Ledger:
         """Push, rebasing onto others' events as often as needed; True if any came in.
 
         A rejected push means another publisher wrote first: back off (exponential, with jitter, so
-        two runs started together drift apart) and try again on top of theirs. Any other failure
+        two runs started together drift apart) and try again on top of theirs. A branch lock a killed
+        push left in a repository on this machine is removed once it is stale. Any other failure
         (network, permissions) is not contention and is reported as it is.
         """
         last_error: Exception | None = None
@@ -330,15 +337,39 @@ class Ledger:
                 return rebased
             except git.GitCommandError as error:
                 last_error = error
-                if not _rejected(error) and attempts >= 3:  # a network or permission problem: no use waiting
+                if _held_lock(error) is not None:
+                    if self._removed_stale_lock(error):
+                        continue
+                elif not _rejected(error) and attempts >= 3:  # a network or permission problem: no use waiting
                     break
                 time.sleep(random.uniform(0, min(2.0, 0.05 * 2 ** attempt)))
                 if self._fetch():
                     self._repo.git.rebase(f"ledger/{self.branch}")
                     rebased = True
+        lock = _held_lock(last_error)
+        if lock is not None:
+            raise GzhError(_LOCKED(remote=self.remote, lock=lock, workdir=self.workdir))
         if last_error is not None and _rejected(last_error):
             raise GzhError(_CONTENDED(attempts=attempts, workdir=self.workdir))
         raise GzhError(_PUSH_FAILED(remote=self.remote, attempts=attempts, error=_short(last_error), workdir=self.workdir))
+
+    def _removed_stale_lock(self, error: Exception) -> bool:
+        """Remove the remote's branch lock if a killed push left it: the remote is a repository on this
+        machine (the default, the repository itself) and the lock is older than any live push holds one."""
+        lock = _held_lock(error)
+        remote = Path(self.remote)
+        if lock is None or not remote.is_dir():
+            return False
+        try:
+            if not lock.resolve().is_relative_to(remote.resolve()):
+                return False
+            if time.time() - lock.stat().st_mtime < STALE_LOCK_SECONDS:
+                return False
+            lock.unlink()
+        except OSError:
+            return False
+        output.error(_STALE_LOCK(lock=lock))
+        return True
 
     # -- claims: one publisher per post ------------------------------------------------------------
 
@@ -491,19 +522,24 @@ def _recover(repo: git.Repo) -> None:
     repo.git.clean("-fdq")
 
 
+def _configure(repo: git.Repo, remote: str) -> None:
+    """The clone's own settings, written on every open: a process killed while creating the clone may
+    have left them unwritten, and a runner without a global git identity could then commit nothing."""
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "gzh")
+        config.set_value("user", "email", "gzh@localhost")
+        config.set_value("commit", "gpgsign", "false")
+        config.set_value('remote "ledger"', "url", remote)
+        for section in config.sections():  # auth an earlier gzh may have kept on disk
+            for option in ("extraheader", "helper"):
+                if section.startswith(("http", "credential")) and config.has_option(section, option):
+                    config.remove_option(section, option)
+
+
 def _config_key(section: str) -> str:
     """`http "https://github.com/"` as git's config reader names it → `http.https://github.com/`."""
     name, _, subsection = section.partition(" ")
     return ".".join(part for part in (name, subsection.strip('"')) if part)
-
-
-def _forget_credentials(repo: git.Repo) -> None:
-    """Remove auth headers and credential helpers a clone of an earlier gzh may have kept on disk."""
-    with repo.config_writer() as config:
-        for section in config.sections():
-            for option in ("extraheader", "helper"):
-                if section.startswith(("http", "credential")) and config.has_option(section, option):
-                    config.remove_option(section, option)
 
 
 def read_branch(root: Path, branch: str = BRANCH) -> list[Event]:
@@ -531,6 +567,16 @@ def _rejected(error: Exception) -> bool:
     """Whether git refused the push because the branch moved on (someone else pushed first)."""
     text = str(error).lower()
     return any(sign in text for sign in ("rejected", "fetch first", "non-fast-forward", "cannot lock ref"))
+
+
+_LOCK_HELD = re.compile(r"Unable to create '([^']+\.lock)': File exists")
+
+
+def _held_lock(error: Exception | None) -> Path | None:
+    """The lock file that made the remote refuse to update the branch: held by a push, or left by a
+    killed one (git says so in the same words either way)."""
+    match = _LOCK_HELD.search(str(error or ""))
+    return Path(match.group(1)) if match else None
 
 
 def _short(error: Exception | None) -> str:

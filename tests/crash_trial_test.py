@@ -22,9 +22,8 @@ wrapper; the same run id, as a CI re-run has, so the killed run's claim is taken
 exits 0, at most RERUNS times. In the end every post is published exactly once with its own
 (latest) text, no draft is left, the ledger branch as pushed (read through a clone of its own) knows
 every live article (each post published, that article's URL, nothing pending), `gzh status` shows
-已发布 for each, no run exited 3 and no output holds a traceback. A kill point that shows a pipeline
-defect is marked xfail (raising DefectShown) and the defect written down in KNOWN_DEFECTS
-(D-crash-1 …), not fixed here.
+已发布 for each, no run exited 3 and no output holds a traceback. The kill points at which earlier
+versions failed (DEFECT_POINTS, D-crash-1 …) run in CI too.
 
 The repository: a post with a body image, one with a cover, one plain; the cover post and the plain
 one share a title but not their text (title-only matching would mix them up), and the plain one was
@@ -33,7 +32,7 @@ saved as a draft by an earlier `--mode draft` run and edited since, so the run u
 runs without the machine's global git configuration (no user identity), as there.
 
 CI runs the first CI_CALLS call indexes, CI_GIT_KILLS seeded random kills inside ledger writes and
-the known defects' kill points, CI_WORKERS trials at a time (each re-run waits 3 s before its first
+the DEFECT_POINTS, CI_WORKERS trials at a time (each re-run waits 3 s before its first
 poll); `bench/crash_trial.py` runs every call index of a complete run and 20+ random kills (and on
 request every git step and push), and prints the table in docs/publishing.md (“崩溃演练”).
 """
@@ -66,7 +65,6 @@ CI_GIT_KILLS = 3         # random kills inside ledger writes in CI
 CI_SEED = 20261128
 CI_WORKERS = 6           # trials at a time: most of a trial is waiting (the poll delay, git, start-up)
 RERUNS = 5               # plain re-runs after the kill, at most
-DEFECT_RERUNS = 2        # for a known defect: enough to show a re-run does not get past it
 HOLD_SECONDS = 60.0      # how long an answer, a git step or a push is held for the kill
 MAX_JITTER = 0.010       # a random kill lands up to this long after its git process started
 RUN_TIMEOUT = 120.0
@@ -662,62 +660,22 @@ CALL_POINTS = [KillPoint(call=k) for k in range(1, CI_CALLS + 1)]
 GIT_POINTS = git_points(CI_GIT_KILLS, CI_SEED)
 
 
-@dataclass(frozen=True)
-class Defect:
-    """A pipeline defect a kill point shows: written down here, not fixed here (pipeline/ledger.py)."""
-
-    name: str
-    reason: str
-    shown: Callable[[Outcome], bool]   # the trial failed the way `reason` says (not some other way)
-
-    def __str__(self) -> str:
-        return f"{self.name}: {self.reason}"
-
-
-class DefectShown(AssertionError):
-    """A known defect's trial failed as its Defect says: the xfail it is marked with."""
-
-
-def _last_post_publishing_on_the_branch(outcome: Outcome) -> bool:
-    last = outcome.bundles[-1].rsplit("/", 1)[-1]
-    recorded = [line for line in outcome.verdict.events if f" {last} " in f"{line} " and "/result" in line]
-    return (outcome.codes[-1] == 0 and outcome.verdict.articles and outcome.verdict.drafts
-            and not outcome.verdict.ledger and bool(recorded) and recorded[-1].split()[2] == "submit/result"
-            and "没有需要发布的文章" in outcome.outputs[-1])
-
-
-KNOWN_DEFECTS: dict[KillPoint, Defect] = {
-    KillPoint(step_name="remote"): Defect(
-        "D-crash-1",
-        "killed after the new ledger clone's `git remote add`, before Ledger._initialised wrote the clone's "
-        "user.name/user.email: _reopened keeps the clone (its remote is there), and on a machine without a global "
-        "git identity (a CI runner) every later run exits 3 (GitCommandError: Author identity unknown, at the first "
-        "claim's `git commit`); nothing is published until .git/gzh/ is deleted",
-        lambda outcome: 3 in outcome.codes and any("Author identity unknown" in problem for problem in outcome.problems)),
-    KillPoint(push=1): Defect(
-        "D-crash-2",
-        "killed while the ledger's `git push` held the repository's branch lock (the default remote is the "
-        "repository itself): refs/heads/gzh-ledger-sandbox.lock stays, _recover cleans only the clone, and every "
-        "later run exits 1 after 12 push attempts saying another publisher kept writing first (`_rejected` takes "
-        "'cannot lock ref' for contention); nothing is published until the lock is removed",
-        lambda outcome: any(tag == "push" for tag, _ in outcome.landed) and set(outcome.codes[1:]) == {1}
-        and all("重试 12 次仍被抢先" in text for text in outcome.outputs[1:]) and not outcome.verdict.articles),
-    KillPoint(step_name="commit", nth=-2): Defect(
-        "D-crash-3",
-        "killed right after the ledger's `git commit` of the last post's publish/result and release, before "
-        "`git push`: the re-run reads them from its clone, finds nothing to publish, appends nothing and exits 0, "
-        "so that commit is never pushed: the ledger branch says publishing (publish_id, no URL) for a live article "
-        "until some later run writes an event",
-        _last_post_publishing_on_the_branch),
+# Kill points at which earlier versions failed, each a CI trial of its own since (docs/publishing.md, 崩溃演练):
+DEFECT_POINTS: dict[KillPoint, str] = {
+    # after the new clone's `git remote add`, before its user.name was written: no commit could be made on a
+    # runner without a global git identity (the clone's settings are now written on every open)
+    KillPoint(step_name="remote"): "D-crash-1",
+    # while the push held the repository's branch lock: the lock stayed and was taken for contention (a stale
+    # lock in a repository on this machine is now removed; one that stays is named)
+    KillPoint(push=1): "D-crash-2",
+    # after the commit of the last post's result, before its push: never pushed (now pushed by the next open)
+    KillPoint(step_name="commit", nth=-2): "D-crash-3",
 }
 
 
 def _param(point: KillPoint) -> object:
-    # Not strict: a kill inside a git process lands a little earlier or later on another machine, so
-    # a known defect's point may miss its window there; when it is hit, it must fail as described.
-    marks = [pytest.mark.xfail(strict=False, raises=DefectShown, reason=str(KNOWN_DEFECTS[point]))] \
-        if point in KNOWN_DEFECTS else []
-    return pytest.param(point, id=point.label, marks=marks)
+    name = DEFECT_POINTS.get(point)
+    return pytest.param(point, id=f"{point.label}-{name}" if name else point.label)
 
 
 @pytest.fixture(scope="module")
@@ -743,14 +701,13 @@ def reference(origin: Path, tmp_path_factory: pytest.TempPathFactory) -> Referen
 @pytest.fixture(scope="module")
 def outcomes(origin: Path, reference: Reference, request: pytest.FixtureRequest,
              tmp_path_factory: pytest.TempPathFactory) -> dict[KillPoint, Outcome]:
-    """Every selected trial, CI_WORKERS at a time (the known defects' slow ones first); each test then
+    """Every selected trial, CI_WORKERS at a time (the slow DEFECT_POINTS first); each test then
     looks at its own."""
     selected = [item.callspec.params["point"] for item in request.session.items
                 if getattr(item, "module", None) is request.module and hasattr(item, "callspec")
                 and "point" in item.callspec.params]
-    selected.sort(key=lambda point: point not in KNOWN_DEFECTS)
-    found = run_trials(origin, tmp_path_factory.mktemp("trials"), selected, reference,
-                       reruns={point: DEFECT_RERUNS for point in KNOWN_DEFECTS}, status=False)
+    selected.sort(key=lambda point: point not in DEFECT_POINTS)  # the slow ones first
+    found = run_trials(origin, tmp_path_factory.mktemp("trials"), selected, reference, status=False)
     return {outcome.point: outcome for outcome in found}
 
 
@@ -764,18 +721,13 @@ def test_the_ci_kill_points_reach_every_kind_of_write(reference: Reference) -> N
     assert {"init", "remote", "fetch", "add", "commit", "push"} <= set(reference.git), reference.git
 
 
-@pytest.mark.parametrize("point", [_param(point) for point in CALL_POINTS + GIT_POINTS + list(KNOWN_DEFECTS)])
+@pytest.mark.parametrize("point", [_param(point) for point in CALL_POINTS + GIT_POINTS + list(DEFECT_POINTS)])
 def test_a_killed_publish_is_finished_by_reruns_exactly_once(outcomes: dict[KillPoint, Outcome], point: KillPoint,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     outcome = outcomes[point]
     capsys.readouterr()
     code = main(["--root", str(outcome.root), "status", "--sandbox"])  # in-process: the trials' CPU is the budget
     status_verdict(outcome.verdict, code, capsys.readouterr().out, POSTS)
-    if point in KNOWN_DEFECTS and not outcome.ok and KNOWN_DEFECTS[point].shown(outcome):
-        raise DefectShown(outcome.report())
-    hit = [defect for defect in KNOWN_DEFECTS.values() if not outcome.ok and defect.shown(outcome)]
-    if point.kind == "git" and hit:  # a random kill landed on a known defect's spot (a push's ref lock: rare)
-        pytest.xfail(f"the random kill hit {hit[0]}")
     assert outcome.ok, outcome.report()
     verdict = outcome.verdict
     assert verdict.articles and verdict.drafts and verdict.ledger and verdict.status, outcome.report()

@@ -3,14 +3,16 @@ from __future__ import annotations
 import ast
 import contextlib
 import json
+import os
 import threading
+import time
 from pathlib import Path
 
 import git
 import pytest
 
 from pipeline.errors import GzhError
-from pipeline.ledger import BESIDE_STATE, CLAIM_SECONDS, TRANSITIONS, Event, Kind, Ledger, Phase, Status, fold, read_branch
+from pipeline.ledger import BESIDE_STATE, CLAIM_SECONDS, STALE_LOCK_SECONDS, TRANSITIONS, Event, Kind, Ledger, Phase, Status, fold, read_branch
 from tests.support import PROJECT, init_git, make_root
 
 
@@ -217,3 +219,61 @@ def test_contention_is_named_as_such(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(type(ledger._repo.git), "push", rejected, raising=False)
     with pytest.raises(GzhError, match="另有发布任务同时在写"):
         ledger.append(Event(Kind.RUN))
+
+
+def test_a_clone_killed_before_its_identity_was_set_still_commits(tmp_path: Path, monkeypatch) -> None:
+    """Killed between `git remote add` and writing user.name: on a runner without a global git
+    identity the next run must still be able to commit (D-crash-1)."""
+    root = repository(tmp_path)
+    workdir = root / ".git" / "gzh" / "gzh-ledger"
+    half_made = git.Repo.init(workdir, initial_branch="gzh-ledger")
+    half_made.create_remote("ledger", str(root))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no ~/.gitconfig, as on a CI runner
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    ledger = Ledger(root, run="r1")
+    ledger.append(Event(Kind.RUN))
+    assert [event.kind for event in read_branch(root, "gzh-ledger")] == [Kind.RUN]
+
+
+def test_a_branch_lock_a_killed_push_left_is_removed_once_stale(tmp_path: Path, capsys) -> None:
+    """The default remote is the repository itself: a push killed inside it leaves its branch lock
+    there, which the clone's repair cannot see (D-crash-2)."""
+    root = repository(tmp_path)
+    ledger = Ledger(root, run="r1")
+    ledger.append(Event(Kind.RUN))
+    lock = root / ".git" / "refs" / "heads" / "gzh-ledger.lock"
+    lock.write_text("", "utf-8")
+    stale = time.time() - STALE_LOCK_SECONDS - 1
+    os.utime(lock, (stale, stale))
+    ledger.append(Event(Kind.RUN))
+    assert len(read_branch(root, "gzh-ledger")) == 2 and not lock.exists()
+    assert "锁文件" in capsys.readouterr().err
+
+
+def test_a_lock_that_stays_is_named_not_taken_for_contention(tmp_path: Path, monkeypatch) -> None:
+    root = repository(tmp_path)
+    ledger = Ledger(root, run="r1")
+    ledger.append(Event(Kind.RUN))
+    monkeypatch.setattr("pipeline.ledger.time.sleep", lambda seconds: None)
+    lock = root / ".git" / "refs" / "heads" / "gzh-ledger.lock"
+    lock.write_text("", "utf-8")  # fresh: a live push could hold it, so it is left alone
+    with pytest.raises(GzhError, match="锁文件") as raised:
+        ledger.append(Event(Kind.RUN))
+    assert "抢先" not in str(raised.value) and lock.exists()
+
+
+def test_records_committed_but_never_pushed_are_pushed_by_the_next_run(tmp_path: Path) -> None:
+    """Killed between the ledger's commit and its push (D-crash-3): the next process pushes it, even
+    when it writes nothing itself."""
+    root = repository(tmp_path)
+    first = Ledger(root, run="r1")
+    first.append(Event(Kind.RUN))
+    (first.workdir / "events" / "late.json").write_text(json.dumps(
+        {"kind": "publish", "post": "content/office/a", "phase": "result", "data": {"version": "v"},
+         "id": "20261129T000000000000Z-00000000-0001"}), "utf-8")
+    first._repo.git.add("--", "events/late.json")
+    first._repo.git.commit("--quiet", "-m", "publish/result")
+    Ledger(root, run="r2")
+    assert sorted(event.kind for event in read_branch(root, "gzh-ledger")) == [Kind.PUBLISH, Kind.RUN]
