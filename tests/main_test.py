@@ -112,7 +112,7 @@ def _imported(tree: ast.AST, package: str) -> list[str]:
 
 
 def test_no_command_module_imports_another() -> None:
-    """What two verbs share lives in a stage module below them (policy, selection, connect, publish_run, cli)."""
+    """What two verbs share lives in a stage module below them (policy, selection, connect, publish.run, cli)."""
     offenders = []
     for file in sorted(COMMANDS_DIR.glob("*.py")):
         for name in _imported(ast.parse(file.read_text("utf-8")), "pipeline.commands"):

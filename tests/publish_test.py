@@ -255,11 +255,11 @@ def test_no_outside_file_is_ever_uploaded(account: Account, body: str, cover: st
 
 def test_publishing_reads_images_only_through_the_resolver(account: Account, monkeypatch) -> None:
     """Even with the checks bypassed, publishing refuses a file outside the post: defence in depth."""
-    from pipeline.publish import Publisher
+    from pipeline.publish.selection import Selector
 
     write_image(account.tmp_path / "outside" / "secret.jpg", fmt="JPEG")
     file = write_post(account.root, "正文[^1]。\n\n[^1]: ![x](../../../../outside/secret.jpg)\n")
-    monkeypatch.setattr(Publisher, "_check_errors", lambda self, post: [])
+    monkeypatch.setattr(Selector, "_check_errors", lambda self, post: [])
     outcome = account.publish(file)[0]
     assert outcome.status == "refused" and "在文章文件夹之外" in outcome.message
     assert account.writes() == []

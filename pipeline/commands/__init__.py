@@ -2,5 +2,5 @@
 `run(args, root)` turns them into a call of its `*_command` function, which returns the exit code.
 
 A command module imports stage modules only, never another command module; what two verbs share
-lives below them (`policy`, `selection`, `connect`, `publish_run`, `cli`).
+lives below them (`policy`, `selection`, `connect`, `publish.run`, `cli`).
 """

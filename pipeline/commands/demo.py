@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipeline import cli, output, publish_run
+from pipeline import cli, output
+from pipeline.publish import run as publish_run
 from pipeline.connect import SANDBOX_DIR, SANDBOX_PORT
 from pipeline.i18n import Text
 from pipeline.sandbox import Sandbox

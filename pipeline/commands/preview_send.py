@@ -8,9 +8,9 @@ from pipeline import assets, cli, output, posts
 from pipeline.connect import connect
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
-from pipeline.ledger import Event, Kind, PostState
+from pipeline.ledger import Event, Kind, PostState, Status, fold
 from pipeline.policy import load_repository_policy
-from pipeline.publish import Publisher
+from pipeline.publish.writes import Writer
 from pipeline.selection import post_file
 from pipeline.wechat import Credentials
 
@@ -35,12 +35,11 @@ def preview_send_command(root: Path, target: str, to: list[str], credentials: Cr
     post = posts.load_post(post_file(root, target), root)
     if post.meta is None:
         raise GzhError(_INVALID(path=post.bundle))
-    publisher = Publisher(root, policy, wechat, ledger)
-    state = publisher.states().get(post.bundle, PostState())
-    if state.status == "published":
+    state = fold(ledger.events).get(post.bundle, PostState())
+    if state.status == Status.PUBLISHED:
         output.write(_PUBLISHED(url=state.url) + "\n")
         return 0
-    draft_id, _ = publisher.prepare_draft(post, state, assets.version(post))
+    draft_id, _ = Writer(root, policy, wechat, ledger).prepare_draft(post, state, assets.version(post))
     for wechat_id in to:
         wechat.mass_preview(draft_id, wechat_id)
         ledger.append(Event(Kind.PREVIEW, post.bundle, data={"to": wechat_id, "media_id": draft_id}))

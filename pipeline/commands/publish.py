@@ -1,6 +1,6 @@
 """`gzh publish`: publish approved posts to WeChat (every post not live yet, or the ones named).
 
-The run itself (verifier, client, ledger, posts, `run` event, failure issue) is `pipeline.publish_run`,
+The run itself (verifier, client, ledger, posts, `run` event, failure issue) is `pipeline.publish.run`,
 which `gzh demo` shares.
 """
 from __future__ import annotations
@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipeline import cli, output, publish_run
+from pipeline import cli, output
+from pipeline.publish import run as publish_run
 from pipeline.i18n import Text
 from pipeline.wechat import Credentials
 

@@ -1,6 +1,6 @@
 """One publishing run, as `gzh publish` and `gzh demo` make it: the policy, the approvals verifier,
-the client and the ledger, the posts to publish, the Publisher (publish.py), the `run` event that
-lets the next run start where this one ended, and a forge issue when a post failed.
+the client and the ledger, the posts to publish (selection.py), the Publisher, the `run` event that
+records what the run did, and a forge issue when a post failed.
 
 The report goes to `write` as soon as the posts are done (before the ledger is written, so a failed
 push still leaves it on the screen); notes on the way (approvals not verified, an issue opened) go
@@ -15,21 +15,24 @@ from typing import Callable
 
 import git
 
-from pipeline import assets, forge as forge_module, output, posts, selection
+from pipeline import forge as forge_module, output, posts
 from pipeline.connect import connect, ledger_branch
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
-from pipeline.ledger import SANDBOX_BRANCH, Event, Kind, Ledger, PostState, Status, fold
+from pipeline.ledger import SANDBOX_BRANCH, Event, Kind
 from pipeline.policy import load_repository_policy
-from pipeline.publish import Outcome, Publisher
+from pipeline.publish.outcome import Outcome, Result
+from pipeline.publish.publisher import Publisher
+from pipeline.publish.selection import posts_to_publish
 from pipeline.verify import Verifier
 from pipeline.wechat import Credentials
 
 STATUS_LABELS = {
-    "published": Text("已发布", "published"), "mass": Text("已群发", "mass-sent"), "draft": Text("草稿", "draft"),
-    "publishing": Text("发布中", "publishing"), "scheduled": Text("定时", "scheduled"), "skipped": Text("无需操作", "unchanged"),
-    "refused": Text("不发布", "refused"), "failed": Text("失败", "failed"), "busy": Text("跳过", "busy"),
-    "planned": Text("计划", "plan"),
+    Result.PUBLISHED: Text("已发布", "published"), Result.MASS: Text("已群发", "mass-sent"), Result.DRAFT: Text("草稿", "draft"),
+    Result.PUBLISHING: Text("发布中", "publishing"), Result.PUBLISHING_WAIT: Text("发布中", "publishing"),
+    Result.SCHEDULED: Text("定时", "scheduled"), Result.SKIPPED: Text("无需操作", "unchanged"),
+    Result.REFUSED: Text("不发布", "refused"), Result.FAILED: Text("失败", "failed"), Result.BUSY: Text("跳过", "busy"),
+    Result.PLANNED: Text("计划", "plan"),
 }
 _NOTHING = Text("没有需要发布的文章：每篇文章都已发布，或上次失败、未经审批（用 --retry-failed 重试失败的文章）。",
                 "Nothing to publish: every post is live, or failed or was refused before (--retry-failed retries failures).")
@@ -42,7 +45,8 @@ _FAILURE_INTRO = Text("{mentions} 以下文章本次没有发布，请按原因�
 _FAILURE_RUN = Text("运行记录：{url}", "Run: {url}")
 _FAILURE_FILED = Text("已在代码托管平台上开问题 #{number} 通知管理员", "Opened issue #{number} for the administrator")
 _DRY_RUN = Text("（演练：没有调用任何写接口，也没有写入账本）", "(dry run: no write calls, nothing recorded)")
-_FAILED = ("failed", "refused")
+_FAILED = (Result.FAILED, Result.REFUSED)
+_LIVE = (Result.PUBLISHED, Result.MASS, Result.SKIPPED)
 
 
 @dataclass(frozen=True)
@@ -91,41 +95,14 @@ def publish(root: Path, targets: list[str], *, write: Callable[[str], None], not
     return run
 
 
-def posts_to_publish(root: Path, ledger: Ledger, targets: list[str], *, retry_failed: bool = False) -> list[Path]:
-    """Named posts; else every post on the branch whose approved version is not live yet.
-
-    Chosen from the ledger's state, never from what changed since some earlier run, so a post that a
-    failed, killed or narrower run left unfinished is taken up by the next plain run. Left out: posts
-    already live (or taken down), a version that failed (unless retried) or was refused as unapproved
-    (the administrator was alerted; a new version is tried again).
-    """
-    if targets:
-        return selection.select_posts(root, targets)[0]
-    states = fold(ledger.events)
-    refused = {(event.post, event.data.get("version")) for event in ledger.events if event.kind is Kind.UNAPPROVED}
-    chosen = []
-    for file in posts.discover([root / posts.CONTENT_DIR])[0]:
-        post = posts.load_post(file, root)
-        state = states.get(post.bundle, PostState())
-        if state.status in (Status.PUBLISHED, Status.TAKEN_DOWN) and not state.pending:
-            continue
-        version = assets.version(post) if post.meta else ""
-        if state.status == Status.FAILED and state.version == version and not retry_failed:
-            continue
-        if (post.bundle, version) in refused:
-            continue
-        chosen.append(file)
-    return chosen
-
-
 def format_outcomes(outcomes: tuple[Outcome, ...] | list[Outcome]) -> str:
     lines = []
     for outcome in outcomes:
-        label = STATUS_LABELS.get(outcome.status, Text(outcome.status, outcome.status))()
+        label = STATUS_LABELS[outcome.status]()
         lines.append(output.pad(label, 10) + f"{outcome.title}  {outcome.url or outcome.message}")
-        if outcome.url and outcome.message and outcome.status not in ("published", "skipped", "mass"):
+        if outcome.url and outcome.message and outcome.status not in _LIVE:
             lines.append(" " * 10 + outcome.message)
-    published = sum(1 for outcome in outcomes if outcome.status in ("published", "mass", "skipped"))
+    published = sum(1 for outcome in outcomes if outcome.status in _LIVE)
     failed = sum(1 for outcome in outcomes if outcome.status in _FAILED)
     lines.append(_SUMMARY(count=len(outcomes), published=published, failed=failed))
     return "\n".join(lines) + "\n"
