@@ -65,10 +65,23 @@ def test_approval_of_an_older_commit_is_stale(pr: PullScenario) -> None:
     pr.post.write_text(pr.post.read_text("utf-8") + "\n补充一段。\n", "utf-8")
     new_head = pr.commit("补充")
     pr.forge.push(1, new_head)
+    pr.forge.pulls[1].requested = []
     status = pr.gate()
     assert status["state"] == "pending" and "批准的是旧版本" in pr.comment()
+    # whoever approved the older text is asked again, in tier order
+    assert pr.forge.pulls[1].requested == ["li-na", "sun-hao", "zhou-yan", "zhao-min", "wang-jun"]
     pr.approve()
     assert pr.gate()["state"] == "success"
+
+
+def test_only_the_stale_approver_is_asked_again_when_the_others_approved_the_new_head(pr: PullScenario) -> None:
+    pr.approve("li-na")
+    pr.post.write_text(pr.post.read_text("utf-8") + "\n补充一段。\n", "utf-8")
+    pr.forge.push(1, pr.commit("补充"))
+    pr.approve("sun-hao", "zhou-yan", "zhao-min", "wang-jun")
+    pr.forge.pulls[1].requested = []
+    assert pr.gate()["state"] == "pending"
+    assert pr.forge.pulls[1].requested == ["li-na"]
 
 
 def test_pull_request_cannot_make_its_author_an_approver(pr: PullScenario) -> None:

@@ -117,14 +117,17 @@ def state_description(result: GateResult) -> str:
 
 
 def next_reviewers(report: GateReport, policy: Policy) -> list[str]:
-    """Members of the missing tiers (only the next one under strict order) who have not reviewed yet."""
-    missing = list(report.result.missing)
+    """Who is asked to review for the missing tiers (only the next one under strict order): whoever
+    approved an older commit for it first (asked again: the text changed since), then the members who
+    have not reviewed at all."""
+    results = [result for result in report.result.tiers if result.approved_by is None]
     if policy.strict_order:
-        missing = missing[:1]
-    reviewed = {review.user for result in report.result.tiers for review in
-                ((result.approved_by,) if result.approved_by else ()) + result.stale}
-    users = [user for tier in missing for user in tier.members if user != report.pr.author and user not in reviewed]
-    return list(dict.fromkeys(users))
+        results = results[:1]
+    counted = {result.approved_by.user for result in report.result.tiers if result.approved_by}
+    stale = {review.user for result in report.result.tiers for review in result.stale}
+    users = [review.user for result in results for review in result.stale]
+    users += [user for result in results for user in result.tier.members if user not in stale]
+    return list(dict.fromkeys(user for user in users if user != report.pr.author and user not in counted))
 
 
 def render_comment(report: GateReport, policy: Policy, preview_url: str | None) -> str:
