@@ -92,6 +92,7 @@ class Kind(enum.StrEnum):
     MESSAGE = "message"           # a follower's message through the callback
     FINDING = "finding"           # a patrol or inbox finding raised or resolved
     PATROL = "patrol"             # a patrol report
+    NOTICE = "notice"             # a notification delivered to a WeCom or DingTalk group robot
     RUN = "run"                   # a publish run finished
 
 
@@ -323,9 +324,9 @@ class Ledger:
         """Push, rebasing onto others' events as often as needed; True if any came in.
 
         A rejected push means another publisher wrote first: back off (exponential, with jitter, so
-        two runs started together drift apart) and try again on top of theirs. A branch lock a killed
-        push left in a repository on this machine is removed once it is stale. Any other failure
-        (network, permissions) is not contention and is reported as it is.
+        two runs started together drift apart) and try again on top of theirs. A branch lock in a
+        repository on this machine is waited for until it is stale (a killed push left it) and then
+        removed. Any other failure (network, permissions) is not contention and is reported as it is.
         """
         last_error: Exception | None = None
         rebased, attempts = False, 0
@@ -337,12 +338,15 @@ class Ledger:
                 return rebased
             except git.GitCommandError as error:
                 last_error = error
-                if _held_lock(error) is not None:
-                    if self._removed_stale_lock(error):
+                lock = self._local_lock(error)
+                if lock is not None:
+                    if _removed_if_stale(lock):
                         continue
+                    _wait_while_held(lock)
                 elif not _rejected(error) and attempts >= 3:  # a network or permission problem: no use waiting
                     break
-                time.sleep(random.uniform(0, min(2.0, 0.05 * 2 ** attempt)))
+                else:
+                    time.sleep(random.uniform(0, min(2.0, 0.05 * 2 ** attempt)))
                 if self._fetch():
                     self._repo.git.rebase(f"ledger/{self.branch}")
                     rebased = True
@@ -353,23 +357,16 @@ class Ledger:
             raise GzhError(_CONTENDED(attempts=attempts, workdir=self.workdir))
         raise GzhError(_PUSH_FAILED(remote=self.remote, attempts=attempts, error=_short(last_error), workdir=self.workdir))
 
-    def _removed_stale_lock(self, error: Exception) -> bool:
-        """Remove the remote's branch lock if a killed push left it: the remote is a repository on this
-        machine (the default, the repository itself) and the lock is older than any live push holds one."""
-        lock = _held_lock(error)
-        remote = Path(self.remote)
+    def _local_lock(self, error: Exception) -> Path | None:
+        """The branch lock that refused the push, when it is in a repository on this machine (the default
+        remote is the repository itself): one a killed push left there is gzh's to remove."""
+        lock, remote = _held_lock(error), Path(self.remote)
         if lock is None or not remote.is_dir():
-            return False
+            return None
         try:
-            if not lock.resolve().is_relative_to(remote.resolve()):
-                return False
-            if time.time() - lock.stat().st_mtime < STALE_LOCK_SECONDS:
-                return False
-            lock.unlink()
+            return lock if lock.resolve().is_relative_to(remote.resolve()) else None
         except OSError:
-            return False
-        output.error(_STALE_LOCK(lock=lock))
-        return True
+            return None
 
     # -- claims: one publisher per post ------------------------------------------------------------
 
@@ -570,6 +567,33 @@ def _rejected(error: Exception) -> bool:
 
 
 _LOCK_HELD = re.compile(r"Unable to create '([^']+\.lock)': File exists")
+
+
+def _lock_age(lock: Path) -> float:
+    try:
+        return time.time() - lock.stat().st_mtime
+    except OSError:
+        return STALE_LOCK_SECONDS  # gone already
+
+
+def _wait_while_held(lock: Path) -> None:
+    """Until a live push lets go of the lock (within milliseconds) or it is old enough to be a dead one's."""
+    deadline = time.monotonic() + STALE_LOCK_SECONDS
+    while lock.exists() and _lock_age(lock) < STALE_LOCK_SECONDS and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _removed_if_stale(lock: Path) -> bool:
+    if _lock_age(lock) < STALE_LOCK_SECONDS:
+        return False
+    try:
+        lock.unlink()
+    except FileNotFoundError:
+        return True  # its push ended meanwhile: try again
+    except OSError:
+        return False
+    output.error(_STALE_LOCK(lock=lock))
+    return True
 
 
 def _held_lock(error: Exception | None) -> Path | None:

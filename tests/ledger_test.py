@@ -252,16 +252,32 @@ def test_a_branch_lock_a_killed_push_left_is_removed_once_stale(tmp_path: Path, 
     assert "锁文件" in capsys.readouterr().err
 
 
-def test_a_lock_that_stays_is_named_not_taken_for_contention(tmp_path: Path, monkeypatch) -> None:
+def test_a_lock_held_on_a_server_is_named_not_taken_for_contention(tmp_path: Path, monkeypatch) -> None:
+    """A lock in a repository elsewhere (here reached by URL, as a server is) is not gzh's to remove."""
     root = repository(tmp_path)
+    monkeypatch.setenv("GZH_LEDGER_REMOTE", f"file://{root}")
     ledger = Ledger(root, run="r1")
     ledger.append(Event(Kind.RUN))
     monkeypatch.setattr("pipeline.ledger.time.sleep", lambda seconds: None)
     lock = root / ".git" / "refs" / "heads" / "gzh-ledger.lock"
-    lock.write_text("", "utf-8")  # fresh: a live push could hold it, so it is left alone
+    lock.write_text("", "utf-8")
+    stale = time.time() - STALE_LOCK_SECONDS - 1
+    os.utime(lock, (stale, stale))
     with pytest.raises(GzhError, match="锁文件") as raised:
         ledger.append(Event(Kind.RUN))
     assert "抢先" not in str(raised.value) and lock.exists()
+
+
+def test_a_live_push_holding_the_lock_is_waited_for(tmp_path: Path) -> None:
+    root = repository(tmp_path)
+    ledger = Ledger(root, run="r1")
+    ledger.append(Event(Kind.RUN))
+    lock = root / ".git" / "refs" / "heads" / "gzh-ledger.lock"
+    lock.write_text("", "utf-8")
+    threading.Timer(0.5, lock.unlink).start()  # the other push ends
+    started = time.monotonic()
+    ledger.append(Event(Kind.RUN))
+    assert len(read_branch(root, "gzh-ledger")) == 2 and time.monotonic() - started < STALE_LOCK_SECONDS
 
 
 def test_records_committed_but_never_pushed_are_pushed_by_the_next_run(tmp_path: Path) -> None:
