@@ -21,6 +21,7 @@ from urllib.parse import unquote
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
 from pipeline.posts import POST_FILE, Post
+from pipeline.render import TEMPLATES_DIR
 from pipeline.render.markdown import is_remote, parse
 
 
@@ -90,6 +91,18 @@ def cover_src(post: Post) -> str | None:
     data = post.document.data if post.document else None
     value = data.get("cover") if isinstance(data, dict) else None
     return value if isinstance(value, str) else None
+
+
+DEFAULT_COVER = "cover-default.jpg"
+
+
+def cover_file(post: Post, root: Path, body_images: tuple[str, ...]) -> tuple[Path, str]:
+    """(file, name as shown) of the post's cover: the `cover` field, else its first body image, else the
+    repository's default cover in templates/. Refused as `local_file` refuses."""
+    src = (post.meta.cover if post.meta else None) or (body_images[0] if body_images else None)
+    if src is None:
+        return local_file(root / TEMPLATES_DIR, DEFAULT_COVER, TEMPLATES_DIR), DEFAULT_COVER
+    return local_file(post.folder, src, post.path), shown(src)
 
 
 def used_files(post: Post) -> list[tuple[str, Path]]:

@@ -25,6 +25,8 @@ _NO_PLAYWRIGHT = Text("截图需要 Playwright：请运行 pip install 'gzh[brow
 _NO_CHROMIUM = Text("找不到 Chromium 浏览器。请安装（Debian/Ubuntu：apt-get install chromium），或用环境变量 GZH_CHROMIUM 指定路径",
                     "Chromium not found. Install it (apt-get install chromium) or set GZH_CHROMIUM to its path")
 
+_SHOT_FAILED = Text("无法为 {url} 截图：{error}", "Could not take a picture of {url}: {error}")
+
 
 @dataclass(frozen=True)
 class PageReport:
@@ -46,7 +48,14 @@ _INSPECT = """() => ({
 
 
 class Browser:
-    """A headless Chromium session; use as a context manager."""
+    """A headless Chromium session; use as a context manager.
+
+    `offline` is for pages made from a pull request's text in a trusted job: no JavaScript runs and
+    nothing but local files is loaded (the HTML is already sanitised; this keeps it inert).
+    """
+
+    def __init__(self, *, offline: bool = False) -> None:
+        self.offline = offline
 
     def __enter__(self) -> "Browser":
         try:
@@ -59,7 +68,11 @@ class Browser:
         self._playwright = sync_playwright().start()
         self._browser = self._playwright.chromium.launch(executable_path=executable, args=_ARGS, headless=True)
         self._context = self._browser.new_context(
-            viewport={"width": PHONE_WIDTH, "height": PHONE_HEIGHT}, device_scale_factor=2, is_mobile=True)
+            viewport={"width": PHONE_WIDTH, "height": PHONE_HEIGHT}, device_scale_factor=2, is_mobile=True,
+            java_script_enabled=not self.offline)
+        if self.offline:
+            self._context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+                                else route.abort())
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -82,6 +95,20 @@ class Browser:
         finally:
             page.close()
         return PageReport(url, tuple(errors), tuple(facts["broken"]), int(facts["overflow"]))
+
+    def shoot(self, url: str, selector: str, screenshot: Path) -> None:
+        """A PNG of one element of the page, as a phone shows it (375 CSS px wide, at twice the pixels)."""
+        from playwright.sync_api import Error
+
+        page = self._context.new_page()
+        try:
+            page.goto(url, wait_until="load")
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.locator(selector).first.screenshot(path=str(screenshot), timeout=30_000)
+        except Error as error:
+            raise GzhError(_SHOT_FAILED(url=url, error=str(error).splitlines()[0][:200])) from None
+        finally:
+            page.close()
 
     def inspect_all(self, urls: list[tuple[str, Path | None]]) -> Iterator[PageReport]:
         for url, screenshot in urls:

@@ -6,8 +6,9 @@ Success needs both halves: every tier approved, and the checks on the head witho
 from __future__ import annotations
 
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Iterator
 from pathlib import Path, PurePosixPath
 
 from pipeline import approval, forge as forge_module, posts, referrals
@@ -47,15 +48,18 @@ class GateReport:
     checks: Report | None
     secrecy_reasons: tuple[str, ...]
     restore_label: bool = False     # a referral stands but its label was removed: put it back
+    posts: tuple[posts.Post, ...] = ()  # the changed posts as the head has them (checked, and shown in the comment)
 
 
 def evaluate_pull(root: Path, forge: forge_module.Forge, number: int, pr: PullRequest | None = None,
-                  policy_sha: str | None = None) -> tuple[GateReport, Policy, list[Comment]]:
+                  policy_sha: str | None = None, workdir: Path | None = None) -> tuple[GateReport, Policy, list[Comment]]:
     """Everything the gate decides, without writing anything to the forge.
 
     The policy and templates come from `policy_sha` (default: the pull request's base commit);
     publishing passes the commit the merge was made on, i.e. the base as it stood at merge time.
-    The changed files come from git, never from the forge's (capped) file list.
+    The changed files come from git, never from the forge's (capped) file list. The changed posts
+    are exported (as plain files, under the base's templates) into `workdir` when given, where they
+    stay for the caller to render; else into a folder removed afterwards.
     """
     pr = pr or forge.pull_request(number)
     reviews = forge.reviews(number)
@@ -73,8 +77,10 @@ def evaluate_pull(root: Path, forge: forge_module.Forge, number: int, pr: PullRe
     fork_point = ensure_commit(repo, pr.merge_base, pr.base_ref) if pr.merged and pr.merge_base else None
     changes = changed_paths(repo, base, head, fork_point)
     odd_names: list[str] = []
+    checked: tuple[posts.Post, ...] = ()
     try:
-        checks, flagged = _check_head(policy_commit, head, changes.paths, policy)
+        with _folder(workdir) as folder:
+            checks, flagged, checked = _check_head(policy_commit, head, changes.paths, policy, folder)
     except OddTree as odd:  # a name git refuses: a failing status that names it, not a crash
         checks, flagged, odd_names = None, [], [str(odd)]
     referred = _referrals(forge, number, pr, policy, changes.paths, reviews, comments)
@@ -87,7 +93,7 @@ def evaluate_pull(root: Path, forge: forge_module.Forge, number: int, pr: PullRe
     result = approval.evaluate(policy, pr, needed, reviews)
     result = replace(result, notes=result.notes + referred.notes)
     restore = bool(reasons) and not referred.recorded
-    return GateReport(pr, result, checks, reasons, restore), policy, comments
+    return GateReport(pr, result, checks, reasons, restore, checked), policy, comments
 
 
 def _integrity_problems(pr: PullRequest, changes: Changes, head: Any, checks: Report | None) -> list[str]:
@@ -123,21 +129,30 @@ def _own(comment: Comment, bot: str) -> bool:
     return comment.user == bot if bot else MARKER in comment.body
 
 
-def _check_head(base: Any, head: Any, files: tuple[str, ...], policy: Policy) -> tuple[Report | None, list[str]]:
+def _check_head(base: Any, head: Any, files: tuple[str, ...], policy: Policy,
+                root: Path) -> tuple[Report | None, list[str], tuple[posts.Post, ...]]:
     """Check the pull request's posts as they are at its head, with the base's policy and templates."""
     bundles = sorted({bundle for path in files if (bundle := _bundle_at(head, path))})
     if not bundles:
-        return None, []
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        export(base, TEMPLATES_DIR, root)
-        loaded = []
-        for bundle in bundles:
-            if export(head, bundle, root) and (root / bundle / posts.POST_FILE).is_file():
-                loaded.append(posts.load_post(root / bundle / posts.POST_FILE, root))
-        report = check_posts(loaded, policy, root)
+        return None, [], ()
+    export(base, TEMPLATES_DIR, root)
+    loaded = []
+    for bundle in bundles:
+        if export(head, bundle, root) and (root / bundle / posts.POST_FILE).is_file():
+            loaded.append(posts.load_post(root / bundle / posts.POST_FILE, root))
+    report = check_posts(loaded, policy, root)
     flagged = sorted({reason for post in report.posts for reason in post.secrecy_reasons})
-    return report, flagged
+    return report, flagged, tuple(loaded)
+
+
+@contextmanager
+def _folder(given: Path | None) -> Iterator[Path]:
+    if given is not None:
+        given.mkdir(parents=True, exist_ok=True)
+        yield given
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        yield Path(folder)
 
 
 def _bundle_at(commit: Any, path: str) -> str | None:

@@ -3,12 +3,15 @@ templates, and a pull request's posts, without checking anything out (so no PR c
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import git
+from gitdb import IStream
 
 from pipeline import posts
 from pipeline.errors import GzhError
@@ -167,3 +170,30 @@ def worktree_matches(repo: git.Repo, sha: str, folder: str, root: Path) -> bool:
 
 def _blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # noqa: S324 - git's object id, not security
+
+
+_PUSH_FAILED = Text("无法把预览图片推送到分支 {branch}：{error}。请确认工作流的令牌有 contents: write 权限",
+                    "Could not push the preview images to {branch}: {error}; the token needs contents: write")
+
+
+def push_files(repo: git.Repo, remote: str, branch: str, files: dict[str, bytes], message: str) -> str:
+    """Replace `branch` on `remote` with one commit holding just `files`; returns the commit's id.
+
+    Built from objects alone (a private index, no checkout, no history: each push replaces the last,
+    so the branch never grows). Authentication comes from the environment (GIT_CONFIG_*), as the
+    workflows give it; nothing is written to the repository's config.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        env = {"GIT_INDEX_FILE": str(Path(folder) / "index"), "GIT_AUTHOR_NAME": "gzh",
+               "GIT_AUTHOR_EMAIL": "gzh@localhost", "GIT_COMMITTER_NAME": "gzh", "GIT_COMMITTER_EMAIL": "gzh@localhost"}
+        with repo.git.custom_environment(**env):
+            for path, data in sorted(files.items()):
+                blob = repo.odb.store(IStream("blob", len(data), io.BytesIO(data))).hexsha.decode("ascii")
+                repo.git.update_index("--add", "--cacheinfo", f"100644,{blob},{path}")
+            tree = repo.git.write_tree()
+            commit = repo.git.commit_tree(tree, "-m", message)
+            try:
+                repo.git.push("--force", "--quiet", remote, f"{commit}:refs/heads/{branch}")
+            except git.GitCommandError as error:
+                raise GzhError(_PUSH_FAILED(branch=branch, error=(error.stderr or "").strip()[-200:])) from None
+    return commit

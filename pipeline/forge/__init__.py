@@ -106,6 +106,21 @@ class Forge:
     def repo_path(self, suffix: str) -> str:
         return f"/repos/{self.repository}{suffix}"
 
+    # -- pages people open (in a browser, logged in) ------------------------------------------------
+
+    @property
+    def web(self) -> str:
+        """The forge's web root: the runner's GITHUB_SERVER_URL (Gitea Actions sets it too)."""
+        raise NotImplementedError
+
+    def raw_url(self, branch: str, path: str) -> str:
+        """A file of a branch as the browser gets it: members of a private repository see it, no one else."""
+        raise NotImplementedError
+
+    def file_url(self, sha: str, path: str) -> str:
+        """A file at a commit, shown by the forge (Markdown rendered)."""
+        raise NotImplementedError
+
     @functools.cached_property
     @replies
     def default_branch(self) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, Iterator
+from urllib.parse import quote
 
 from pipeline.approval import APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING, PullRequest, Review
 from pipeline.forge import Forge, ForgeError, _comment, _login, decoded, replies
@@ -42,6 +43,16 @@ class Gitea(Forge):
 
     def _auth(self, token: str) -> dict[str, str]:
         return {"Authorization": f"token {token}", "Accept": "application/json"}
+
+    @property
+    def web(self) -> str:
+        return self.api.removesuffix("/api/v1")
+
+    def raw_url(self, branch: str, path: str) -> str:
+        return f"{self.web}/{self.repository}/raw/branch/{quote(branch)}/{quote(path)}"
+
+    def file_url(self, sha: str, path: str) -> str:
+        return f"{self.web}/{self.repository}/src/commit/{sha}/{quote(path)}"
 
     def paginate(self, path: str, *, pages: int | None = None) -> Iterator[Any]:
         """Every item: until X-Total-Count says there is no next page (without it: until a page is empty)."""

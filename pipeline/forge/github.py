@@ -1,6 +1,7 @@
 """GitHub REST: Link-header pagination, 100 per page, reviews already in the common states."""
 from __future__ import annotations
 
+import os
 from typing import Any, Iterator
 from urllib.parse import quote
 
@@ -16,6 +17,16 @@ class GitHub(Forge):
     def _auth(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json",
                 "X-GitHub-Api-Version": "2022-11-28"}
+
+    @property
+    def web(self) -> str:
+        return (os.environ.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/")
+
+    def raw_url(self, branch: str, path: str) -> str:
+        return f"{self.web}/{self.repository}/raw/{quote(branch)}/{quote(path)}"
+
+    def file_url(self, sha: str, path: str) -> str:
+        return f"{self.web}/{self.repository}/blob/{sha}/{quote(path)}"
 
     def paginate(self, path: str) -> Iterator[Any]:
         url: str | None = f"{path}{'&' if '?' in path else '?'}per_page=100"

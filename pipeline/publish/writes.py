@@ -23,7 +23,6 @@ from pipeline.publish.reconcile import Reconciler
 from pipeline.render.sanitize import fingerprint
 from pipeline.wechat import AmbiguousWrite, WeChat, WeChatError
 
-DEFAULT_COVER = "cover-default.jpg"
 _MASS_DUPLICATE_CODE = 45065  # the same content mass-sent within 24 h
 
 _MASS_QUOTA = Text("今天的群发次数（{count} 次）已用完，明天的运行会继续", "today's mass sends ({count}) are used; tomorrow's run continues")
@@ -69,14 +68,7 @@ class Writer:
         return media.body_image(assets.local_file(post.folder, src, post.path), assets.shown(src))
 
     def _cover_image(self, post: Post, images: tuple[str, ...]) -> media.Upload:
-        """The `cover` field, else the first body image, else the repository's default cover."""
-        assert post.meta is not None
-        src = post.meta.cover or (images[0] if images else None)
-        if src is None:
-            folder, src, shown_as = self.root / render.TEMPLATES_DIR, DEFAULT_COVER, render.TEMPLATES_DIR
-        else:
-            folder, shown_as = post.folder, post.path
-        return media.cover_image(assets.local_file(folder, src, shown_as), assets.shown(src))
+        return media.cover_image(*assets.cover_file(post, self.root, images))
 
     def _upload(self, upload: media.Upload, cache: dict[tuple[str, bool], dict[str, str]],
                 new_uploads: list[dict[str, Any]]) -> dict[str, str]:
