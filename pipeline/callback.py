@@ -2,8 +2,9 @@
 
 Verifies WeChat's signature (SHA1 of the sorted token, timestamp and nonce), decrypts safe-mode
 messages with the EncodingAESKey, parses them with wechatpy, records each message once (WeChat
-retries up to three times) in the ledger and routes it by the policy's keywords; `gzh inbox`
-then tracks its deadline like a comment. It answers `success` and never replies automatically:
+retries up to three times) in the ledger and routes it by the policy's keywords, telling the
+departments in their WeCom or DingTalk groups once it has answered; `gzh inbox` then tracks its
+deadline like a comment. It answers `success` and never replies automatically:
 an automatic reply is published content and needs review like any post.
 """
 from __future__ import annotations
@@ -18,8 +19,8 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
+from pipeline import inbox, notify, output
 from pipeline.errors import listening
-from pipeline.inbox import route
 from pipeline.ledger import Event, Kind, Ledger
 from pipeline.policy import Policy
 
@@ -47,18 +48,30 @@ class CallbackServer:
         self.server.shutdown()
         self.server.server_close()
 
-    def receive(self, xml: str) -> None:
+    def receive(self, xml: str) -> str:
+        """Record the message once; its key, or "" when it was recorded before (a retry)."""
         message = parse_message(xml)
         content = getattr(message, "content", "") or f"[{message.type}]"
         key = f"msg:{message.id or message.source + ':' + str(int(message.time))}"
         with self.lock:  # WeChat retries a slow answer: record each message once
             self.ledger.sync()
             if any(event.kind is Kind.MESSAGE and event.data.get("key") == key for event in self.ledger.events):
-                return
+                return ""
             self.ledger.append(Event(Kind.MESSAGE, data={
                 "key": key, "content": content, "create_time": int(message.time), "type": message.type,
                 "openid_sha256": hashlib.sha256(message.source.encode("utf-8")).hexdigest(),
-                "departments": list(route(self.policy, "", content))}))
+                "departments": list(inbox.route(self.policy, "", content))}))
+        return key
+
+    def announce(self, key: str) -> None:
+        """Tell the departments a message was routed to (the administrators when none), after WeChat
+        has its answer: a slow robot must not make WeChat retry."""
+        with self.lock:
+            item = next(item for item in inbox.comments(self.policy, self.ledger.events, {}) if item.key == key)
+            warnings = notify.notify(self.policy, inbox.notice(item), departments=item.departments,
+                                     people=() if item.departments else self.policy.members("administrator"),
+                                     ledger=self.ledger)
+        output.write(notify.warning_text(warnings))
 
 
 def _handler(owner: CallbackServer) -> type[BaseHTTPRequestHandler]:
@@ -93,10 +106,12 @@ def _handler(owner: CallbackServer) -> type[BaseHTTPRequestHandler]:
                         return self._send(400, b"safe mode needs WECHAT_AES_KEY")
                     body = owner.crypto.decrypt_message(body, query.get("msg_signature", ""),
                                                         query.get("timestamp", ""), query.get("nonce", ""))
-                owner.receive(body)
+                key = owner.receive(body)
             except (InvalidSignatureException, ValueError, KeyError):
                 return self._send(400, b"invalid message")
             self._send(200, b"success")
+            if key:
+                owner.announce(key)
 
         def _send(self, status: int, body: bytes) -> None:
             self.send_response(status)

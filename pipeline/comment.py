@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from pipeline.approval import GateResult, Review
+from pipeline.approval import GateResult
 from pipeline.checks import PostReport, Severity
 from pipeline.gate import MARKER, GateReport
 from pipeline.i18n import Text
@@ -34,11 +34,11 @@ _STATE_TEXT = {
     "failure": Text("不能合并：{reason}", "blocked: {reason}"),
 }
 _HEADER = Text("### 审批进度：{state}", "### Approval: {state}")
-_TABLE = Text("| 审批环节 | 可以批准的人 | 已批准 | 状态 |\n| --- | --- | --- | --- |",
-              "| Tier | Who may approve | Approved | Status |\n| --- | --- | --- | --- |")
-_DONE = Text("✅ 已批准", "✅ approved")
-_WAITING = Text("⏳ 待批准", "⏳ waiting")
-_STALE_ROW = Text("（旧版本的批准：{who}，已请其重新审核）", " (stale: {who}, asked again)")
+_TIERS = Text("**审批环节**", "**Tiers**")
+_DONE = Text("- ✅ **{tier}**：{who} 已批准（{commit}，{when}）", "- ✅ **{tier}**: approved by {who} ({commit}, {when})")
+_WAITING = Text("- ⏳ **{tier}**：待 {who} 批准", "- ⏳ **{tier}**: waiting for {who}")
+_OR = Text(" 或 ", " or ")
+_STALE_ROW = Text("（批准的是旧版本：{who}，已请其重新审核）", " (stale: {who}, asked again)")
 _NOTES = Text("**未计入的审核**", "**Not counted**")
 _BLOCKERS = Text("**阻止合并**", "**Blocking**")
 _CHECKS = Text("**发布前检查**：{posts} 篇文章，{errors} 个错误，{warnings} 个警告。", "**Checks**: {posts} posts, {errors} errors, {warnings} warnings.")
@@ -68,6 +68,7 @@ _BAD_META = Text("元数据有错误，请按检查结果修改", "the front mat
 _OTHERS = Text("**另有 {count} 篇**：{titles}", "**{count} more**: {titles}")
 _ICONS = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}
 _PICTURES = re.compile(r"<!-- gzh-pictures (\{.*?\}) -->")
+_ASKED = re.compile(r"<!-- gzh-asked ([0-9a-f]+) ([^ ]*) -->")
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,16 @@ def earlier_gallery(body: str, head: str, trusted_prefix: str) -> Gallery | None
     return Gallery(head, posts)
 
 
+def asked_before(body: str, head: str) -> set[str]:
+    """Who was already told (through the group robots) that this head waits for their approval."""
+    match = _ASKED.search(body)
+    return set(filter(None, match.group(2).split(","))) if match and match.group(1) == head else set()
+
+
+def asked_marker(head: str, users: set[str]) -> str:
+    return f"<!-- gzh-asked {head} {','.join(sorted(users))} -->"
+
+
 def state_description(result: GateResult) -> str:
     if result.state == "failure":
         return _STATE_TEXT["failure"](reason="；".join(result.blockers))
@@ -123,7 +134,8 @@ def state_description(result: GateResult) -> str:
 
 
 def render_comment(report: GateReport, policy: Policy, preview_url: str | None = None,
-                   gallery: Gallery | None = None, file_url: Callable[[str], str] | None = None) -> str:
+                   gallery: Gallery | None = None, file_url: Callable[[str], str] | None = None,
+                   asked: set[str] | None = None) -> str:
     """The comment's Markdown: the state, each changed post as a reviewer sees it, the tiers, the rules."""
     lines = [MARKER, _HEADER(state=state_description(report.result))]
     lines += _posts_section(report, policy, gallery, file_url)
@@ -134,6 +146,8 @@ def render_comment(report: GateReport, policy: Policy, preview_url: str | None =
     lines += ["", f"<sub>{_FOOTER(label=policy.secrecy_label)}</sub>"]
     if gallery is not None and gallery.posts:
         lines.append(gallery.marker())
+    if asked:
+        lines.append(asked_marker(report.pr.head_sha, asked))
     return "\n".join(lines) + "\n"
 
 
@@ -201,14 +215,17 @@ def _screen_lines(pictures: Pictures) -> list[str]:
 
 
 def _tiers_section(result: GateResult, policy: Policy) -> list[str]:
-    lines = [_TABLE()]
+    """One line a tier (a list reads on a phone where a four-column table does not)."""
+    lines = [_TIERS(), ""]
     for tier_result in result.tiers:
-        tier = tier_result.tier
-        who = "、".join(f"{policy.person(user).name} @{user}" for user in tier.members) or "—"
-        status = _DONE() if tier_result.approved_by else _WAITING()
-        if tier_result.stale and not tier_result.approved_by:
-            status += _STALE_ROW(who="、".join(f"@{review.user}" for review in tier_result.stale))
-        lines.append(f"| {tier.name} | {who} | {_approval_text(tier_result.approved_by)} | {status} |")
+        tier, review = tier_result.tier, tier_result.approved_by
+        if review is not None:
+            lines.append(_DONE(tier=tier.name, who=f"{policy.person(review.user).name} @{review.user}",
+                               commit=review.commit_id[:7], when=_when(review.submitted_at)))
+            continue
+        who = _OR().join(f"{policy.person(user).name} @{user}" for user in tier.members) or "—"
+        stale = _STALE_ROW(who="、".join(f"@{stale.user}" for stale in tier_result.stale)) if tier_result.stale else ""
+        lines.append(_WAITING(tier=tier.name, who=who) + stale)
     if result.blockers:
         lines += ["", _BLOCKERS()] + [f"- {text}" for text in result.blockers]
     if result.notes:
@@ -230,15 +247,11 @@ def _findings_summary(report: GateReport) -> list[str]:
     return lines
 
 
-def _approval_text(review: Review | None) -> str:
-    if review is None:
-        return "—"
-    when = review.submitted_at
+def _when(stamp: str) -> str:
     try:
-        when = dt.datetime.fromisoformat(when.replace("Z", "+00:00")).astimezone(BEIJING).strftime("%m-%d %H:%M")
+        return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(BEIJING).strftime("%m-%d %H:%M")
     except ValueError:
-        pass
-    return f"@{review.user}（{review.commit_id[:7]}，{when}）"
+        return stamp
 
 
 def _reviewer(reviewer: str, policy: Policy) -> str:

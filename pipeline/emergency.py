@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
 from pipeline.ledger import Event, Kind, Ledger, actor, fold
+from pipeline.notify import Notice, plain
 from pipeline.policy import Policy
 from pipeline.posts import BEIJING
 
@@ -38,6 +39,13 @@ _RECORD = Text(
     "## 书面报告\n\n（事态控制后，由管理员按第九条第二款补写：事件经过、原因分析、影响范围、处置措施、整改建议。）\n",
     "# Incident record {incident}\n\n- Event: {reason}\n- Article: {title} ({url})\n- Detected: {detected}\n- Action: {when}\n"
     "- By: @{who}\n- Notified: {notified}\n- Status: in progress\n- Written report due: {due}\n")
+_NOTICE_TITLE = Text("【应急处置】已下线：{title}", "[Emergency] Taken down: {title}")
+_NOTICE_LINES = (
+    Text("按《暂行办法》第九条第二款报告：文章已于 {when} 从公众号删除", "Reported under Art. 9(2): deleted at {when}"),
+    Text("原因：{reason}", "Reason: {reason}"),
+    Text("执行人：{who}；事件记录：{record}", "By {who}; incident record: {record}"),
+    Text("请组长和今日值班领导知悉，管理员将按期提交书面报告", "The administrator will file the written report in time"),
+)
 _CLOSING = Text("\n## 结案\n\n- {when}　@{who} 结案：{summary}\n- 当前状态：已结案\n",
                 "\n## Closed\n\n- {when} @{who}: {summary}\n- Status: closed\n")
 
@@ -90,6 +98,32 @@ def record(incident: str, target: Target, reason: str, policy: Policy, now: dt.d
     notified = "、".join(f"{policy.person(user).name}（@{user}）" for user in leaders(policy, now.date()))
     return _RECORD(incident=incident, reason=reason, title=target.title, url=target.url or "—", detected=detected,
                    when=now.strftime("%Y-%m-%d %H:%M"), who=actor(), notified=notified, due=due)
+
+
+@dataclass(frozen=True)
+class Takedown:
+    """One takedown as it is reported to the leaders: on the forge and in the groups."""
+
+    incident: str
+    target: Target
+    reason: str
+    when: dt.datetime
+    record: str                   # where the incident record is kept: branch:path
+    due: str                      # the written report's deadline, YYYY-MM-DD HH:MM
+
+
+def notice(takedown: Takedown, link: str) -> Notice:
+    """The takedown as the management group's and the leaders' groups read it (once per incident)."""
+    values = {"when": takedown.when.strftime("%Y-%m-%d %H:%M"), "reason": plain(takedown.reason), "who": actor(),
+              "record": takedown.record}
+    return Notice(f"takedown:{takedown.incident}", _NOTICE_TITLE(title=takedown.target.title),
+                  tuple(line(**values) for line in _NOTICE_LINES), link, takedown.due[:10])
+
+
+def forge_body(takedown: Takedown, mentions: str) -> str:
+    target = takedown.target
+    return NOTIFY_BODY(mentions=mentions, title=target.title, url=target.url or "—", reason=takedown.reason,
+                       when=takedown.when.strftime("%Y-%m-%d %H:%M"), who=actor(), record=takedown.record, due=takedown.due)
 
 
 def closing(summary: str, now: dt.datetime) -> str:

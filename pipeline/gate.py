@@ -129,6 +129,11 @@ def _own(comment: Comment, bot: str) -> bool:
     return comment.user == bot if bot else MARKER in comment.body
 
 
+def own_sticky(comments: list[Comment], bot: str) -> str:
+    """The text of the gate's own sticky comment so far ("" before the first run), never a look-alike."""
+    return next((comment.body for comment in comments if MARKER in comment.body and _own(comment, bot)), "")
+
+
 def _check_head(base: Any, head: Any, files: tuple[str, ...], policy: Policy,
                 root: Path) -> tuple[Report | None, list[str], tuple[posts.Post, ...]]:
     """Check the pull request's posts as they are at its head, with the base's policy and templates."""

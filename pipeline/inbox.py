@@ -12,6 +12,7 @@ from typing import Iterable
 
 from pipeline.i18n import Text
 from pipeline.ledger import Event, Kind, fold
+from pipeline.notify import Notice, plain
 from pipeline.patrol import Finding
 from pipeline.policy import Policy
 from pipeline.posts import BEIJING
@@ -25,6 +26,14 @@ _OVERDUE = Text("留言超过 {days} 个工作日未答复", "A comment unanswer
 _CEILING = Text("留言超过 3 个月未答复（国家检查指标单项否决）", "A comment unanswered for over 3 months (single veto)")
 _DETAIL = Text("读者在《{title}》下留言（{when}）：“{content}”。答复期限 {due}。请用 gzh inbox reply {number} --text \"……\" 答复",
                "A follower commented on 《{title}》 ({when}): \"{content}\". Due {due}. Answer with gzh inbox reply {number}")
+
+_NOTICE_COMMENT = Text("【读者留言】请在 {due} 前答复", "[Comment] Answer by {due}")
+_NOTICE_MESSAGE = Text("【后台消息】请在 {due} 前答复", "[Message] Answer by {due}")
+_NOTICE_WHERE = Text("读者在《{title}》下留言（{when}，#{number}）：", "A follower commented on 《{title}》 ({when}, #{number}):")
+_NOTICE_MESSAGE_WHERE = Text("读者给公众号发来消息（{when}，#{number}）：", "A follower wrote to the account ({when}, #{number}):")
+_NOTICE_REPLY = Text("答复：gzh inbox reply {number} --text \"……\"（须通过检查）", "Answer: gzh inbox reply {number} --text \"…\"")
+_NOTICE_DONE = Text("在公众平台“内容与互动 → 消息”中回复后运行 gzh inbox done {number} --note \"……\"",
+                    "Answer in the MP console, then run gzh inbox done {number} --note \"…\"")
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,19 @@ def comments(policy: Policy, events: Iterable[Event], titles: dict[str, str]) ->
                               event.data["content"], created, tuple(event.data["departments"]),
                               event.data["key"] in answered, add_working_days(created.date(), policy.reply_within_days)))
     return result
+
+
+def notice(item: Comment, link: str = "") -> Notice:
+    """What the departments a comment or message is routed to are told in their group, once."""
+    when = item.created.strftime("%Y-%m-%d %H:%M")
+    if item.is_message:
+        lines = (_NOTICE_MESSAGE_WHERE(when=when, number=item.number), f"> {plain(item.content[:300])}",
+                 _NOTICE_DONE(number=item.number))
+    else:
+        lines = (_NOTICE_WHERE(title=plain(item.title), when=when, number=item.number), f"> {plain(item.content[:300])}",
+                 _NOTICE_REPLY(number=item.number))
+    title = (_NOTICE_MESSAGE if item.is_message else _NOTICE_COMMENT)(due=item.due.isoformat())
+    return Notice(f"comment:{item.key}", title, lines, link, item.due.isoformat())
 
 
 def overdue_findings(items: Iterable[Comment], policy: Policy, today: dt.date) -> list[Finding]:

@@ -85,6 +85,27 @@ class Route:
 
 
 @dataclass(frozen=True)
+class Channel:
+    """A group robot of 企业微信 (WeCom) or 钉钉 (DingTalk). The policy names only the environment
+    variables (CI secrets, GZH_NOTIFY_*) holding its key and signing secret, never the values."""
+
+    name: str
+    service: str          # wecom or dingtalk
+    key: str              # the variable with the WeCom robot key or the DingTalk access_token
+    sign: str = ""        # DingTalk with 加签: the variable with the signing secret (SEC…)
+
+
+@dataclass(frozen=True)
+class Notifications:
+    """Which channel each department, person and the management group (管理小组) is told through."""
+
+    channels: Mapping[str, Channel]
+    departments: Mapping[str, str]   # department slug → channel name
+    people: Mapping[str, str]        # username → channel name
+    management: str = ""             # channel name; "" when the management group has none
+
+
+@dataclass(frozen=True)
 class Policy:
     path: str
     account_name: str
@@ -114,6 +135,7 @@ class Policy:
     reply_within_days: int = 5
     routes: tuple[Route, ...] = ()
     report_hours: int = 24
+    notifications: Notifications | None = None  # None: no group robots, notify() does nothing
 
     def department_by_folder(self, folder: str) -> Department | None:
         return next((dept for dept in self.departments if dept.folder == folder), None)
@@ -193,6 +215,12 @@ _MASS_NEVER = Text(
     "mode is mass but mass_per_day is 0: mass posts would only ever be saved as drafts. Set mass_per_day "
     "to at least 1 (1 for a verified subscription account), or mode to publish or draft")
 _DEFAULT = Text("，未填写时的默认值", ", the default")
+_UNKNOWN_CHANNEL = Text("通知群“{name}”没有在 notifications.channels 中定义。请改为已定义的通知群之一：{known}",
+                         "Channel '{name}' is not defined under notifications.channels; use one of: {known}")
+_UNKNOWN_DEPARTMENT = Text("部门“{slug}”不存在，请改为 departments 中的部门编号之一：{known}",
+                           "Department '{slug}' does not exist; use one of: {known}")
+_SIGN_FOR_WECOM = Text("只有钉钉（dingtalk）机器人有加签密钥 sign；企业微信（wecom）群机器人只用 key，请删除 sign",
+                       "Only a DingTalk robot has a signing secret; remove sign from this WeCom channel")
 _UNKNOWN_RULE = Text("checks.severity 里的规则“{rule_id}”不存在。可用 gzh check --list-rules 查看规则编号",
                      "Rule '{rule_id}' under checks.severity does not exist; see gzh check --list-rules")
 _DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -395,12 +423,42 @@ def _cross_reference_problems(document: yamlsource.YamlDocument) -> list[Problem
             key_path = ("inbox", "routes", index, "department")
             problems.append(Problem(document.locate(key_path), yamlsource.format_key_path(key_path),
                                     _UNKNOWN_ROUTE(slug=rule["department"], known="、".join(sorted(slugs)))))
+    problems += _notification_problems(document, slugs, people)
     problems += _duplicates(document, "departments", "slug", _SLUG())
     problems += _duplicates(document, "departments", "folder", _FOLDER())
     problems += _duplicates(document, "categories", "slug", _CATEGORY())
     problems += _duplicates(document, "categories", "name", _CATEGORY_NAME())
     problems += _duplicates(document, ("approval", "combined_tiers"), "person", _COMBINED_PERSON())
     return sorted(problems, key=lambda problem: problem.location)
+
+
+def _notification_problems(document: yamlsource.YamlDocument, slugs: set[str], people: set[str]) -> list[Problem]:
+    """Every department and person named under notifications exists, every channel they are sent to
+    is defined, and only DingTalk channels carry a signing secret."""
+    section = document.data.get("notifications")
+    if section is None:
+        return []
+    channels = section["channels"]
+    known = "、".join(sorted(channels))
+
+    def problem(key_path: tuple[str, ...], message: str, *, key: bool = False) -> Problem:
+        return Problem(document.locate(("notifications", *key_path), key=key),
+                       yamlsource.format_key_path(("notifications", *key_path)), message)
+
+    problems = [problem(("channels", name, "sign"), _SIGN_FOR_WECOM())
+                for name, channel in channels.items() if channel["service"] == "wecom" and "sign" in channel]
+    for table, names in (("departments", slugs), ("people", people)):
+        for name, channel in section.get(table, {}).items():
+            if name not in names:
+                message = (_UNKNOWN_DEPARTMENT(slug=name, known="、".join(sorted(slugs))) if table == "departments"
+                           else _UNKNOWN_PERSON(username=name))
+                problems.append(problem((table, name), message, key=True))
+            if channel not in channels:
+                problems.append(problem((table, name), _UNKNOWN_CHANNEL(name=channel, known=known)))
+    management = section.get("management")
+    if management is not None and management not in channels:
+        problems.append(problem(("management",), _UNKNOWN_CHANNEL(name=management, known=known)))
+    return problems
 
 
 def _rule_problems(document: yamlsource.YamlDocument) -> list[Problem]:
@@ -548,4 +606,15 @@ def _build(document: yamlsource.YamlDocument) -> Policy:
         publish_mode=data.get("publish", {}).get("mode", _default("publish_mode")),
         mass_per_day=data.get("publish", {}).get("mass_per_day", _default("mass_per_day")),
         theme_location=document.locate(("render", "theme")) if "theme" in data.get("render", {}) else None,
+        notifications=_notifications(data["notifications"]) if "notifications" in data else None,
+    )
+
+
+def _notifications(section: dict[str, Any]) -> Notifications:
+    return Notifications(
+        channels=MappingProxyType({name: Channel(name, item["service"], item["key"], item.get("sign", ""))
+                                   for name, item in section["channels"].items()}),
+        departments=MappingProxyType(dict(section.get("departments", {}))),
+        people=MappingProxyType(dict(section.get("people", {}))),
+        management=section.get("management", ""),
     )

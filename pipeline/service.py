@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from pipeline import referrals, webhooks, yamlsource
+from pipeline import notify, referrals, webhooks, yamlsource
 from pipeline.errors import ConfigError, GzhError, listening
 from pipeline.forge.app import GitHubApp
 from pipeline.i18n import Text
@@ -330,12 +330,14 @@ class BotService:
 
     def _job_environment(self, job: Job, token: str) -> dict[str, str]:
         """Only what the job needs: the forge token always, the WeChat credentials only where WeChat is called."""
-        keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "GZH_LANG", "NO_COLOR")
+        keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "GZH_LANG", "NO_COLOR", "GZH_CHROMIUM")
         env = {name: self.environ[name] for name in keep if name in self.environ}
         env.update(GITHUB_REPOSITORY=self.config.repository, GZH_FORGE=self.config.forge,
                    GZH_FORGE_API=self.config.api, GZH_FORGE_TOKEN=token, GZH_LEDGER_REMOTE="origin")
         env[referrals.RECEIVED_ENV] = str(self.config.state / "comments")
         env.update(_git_auth(self.config.clone_url, token))
+        # every job may tell people in their groups (the gate: a waiting approval); the robots' keys only
+        env.update({name: value for name, value in self.environ.items() if name in notify.ROBOT_VARIABLES})
         if self.app is not None:  # an installation token cannot ask who it is
             env["GZH_BOT_LOGIN"] = self._app_login
         if job.kind in (PUBLISH, PATROL, INBOX):
@@ -395,7 +397,7 @@ class BotService:
 
 def _arguments(job: Job) -> list[str]:
     if job.kind == GATE:
-        return ["gate", "--pr", str(job.pr)]
+        return ["gate", "--pr", str(job.pr), "--pictures"]
     if job.kind == PUBLISH:
         return ["publish", "--issue-on-failure"]
     return [job.kind]

@@ -22,7 +22,7 @@ from pipeline import assets, browser, media, preview, render
 from pipeline.comment import MAX_POSTS_SHOWN, Gallery, Pictures, earlier_gallery
 from pipeline.errors import GzhError
 from pipeline.forge import Forge
-from pipeline.gate import MARKER, GateReport
+from pipeline.gate import GateReport, own_sticky
 from pipeline.gitrefs import open_repo, push_files
 from pipeline.i18n import Text
 from pipeline.policy import Policy
@@ -92,21 +92,21 @@ _NO_CHROMIUM = Text("运行审批的机器上没有 Chromium", "no Chromium wher
 
 
 def gallery(root: Path, forge: Forge, report: GateReport, policy: Policy, comments: list[Comment],
-            workdir: Path, remote: str) -> Gallery:
+            workdir: Path, remote: str, *, take_new: bool = True) -> Gallery | None:
     """The pictures of the pull request's posts at its head, on its preview branch of the repository.
 
     The same head's pictures from an earlier run are reused (the gate runs on every review and
     comment); otherwise the posts exported into `workdir` by the gate are photographed and pushed,
     replacing the branch. A picture that cannot be made leaves the comment without it, with the reason.
+    Without `take_new` only an earlier run's pictures are kept (None if there are none).
     """
     head, branch = report.pr.head_sha, PREVIEW_BRANCH.format(number=report.pr.number)
     folder = head[:12]
-    mine = forge.login
-    for comment in comments:
-        if MARKER in comment.body and (comment.user == mine if mine else True):
-            earlier = earlier_gallery(comment.body, head, forge.raw_url(branch, f"{folder}/"))
-            if earlier is not None:
-                return earlier
+    earlier = earlier_gallery(own_sticky(comments, forge.login), head, forge.raw_url(branch, f"{folder}/"))
+    if earlier is not None:
+        return earlier
+    if not take_new:
+        return None
     shown = [post for post in report.posts if post.meta is not None][:MAX_POSTS_SHOWN]
     if not shown:
         return Gallery(head, {})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -14,8 +15,12 @@ from pipeline.callback import CallbackServer
 from pipeline.commands import inbox as inbox_command
 from pipeline.errors import GzhError
 from pipeline.ledger import SANDBOX_BRANCH, Ledger
+from pipeline.policy import parse_policy
 from pipeline.posts import BEIJING
+from tests.notify_fake import OFFICE_KEY, POLICY_WITH_NOTIFICATIONS, RIGHTS_KEY, RobotFake, robots
 from tests.support import Account, policy
+
+__all__ = ["robots"]  # the fixture, imported for pytest
 
 TOKEN = "callback-token"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as the MP console issues
@@ -63,6 +68,27 @@ def test_server_address_check_echoes_only_for_a_valid_signature(server) -> None:
         assert response.read() == b"hello"
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(f"{callback.url}?signature=bad&timestamp=1&nonce=n&echostr=x", timeout=5)
+
+
+def test_a_message_is_told_in_its_department_s_group_once_after_wechat_has_its_answer(server, robots: RobotFake) -> None:
+    from pipeline.sandbox import SANDBOX_APPID
+
+    account, _, aes = server
+    callback = CallbackServer(Ledger(account.root, branch=SANDBOX_BRANCH), parse_policy(POLICY_WITH_NOTIFICATIONS, "gzh.yml"),
+                              TOKEN, aes_key=aes, appid=SANDBOX_APPID, port=0).start()
+    try:
+        for _ in range(2):  # a retry by WeChat is recorded, and told, once
+            assert account.sandbox.push_message(callback.url, TOKEN, "我想咨询劳动争议仲裁，电话13912345678", msg_id=7,
+                                                aes_key=aes) == (200, "success")
+        deadline = time.monotonic() + 10
+        while not robots.texts(RIGHTS_KEY) and time.monotonic() < deadline:  # told after the answer, on its thread
+            time.sleep(0.05)
+        with callback.lock:  # the announcement holds it until it is done
+            (text,) = robots.texts(RIGHTS_KEY)
+    finally:
+        callback.stop()
+    assert text.startswith("**【后台消息】请在 ") and "139****5678" in text and "gzh inbox done 1" in text
+    assert robots.texts(OFFICE_KEY) == []
 
 
 def test_messages_are_tracked_by_the_inbox_and_marked_done(server, capsys) -> None:

@@ -27,7 +27,7 @@ def test_the_comment_shows_the_article_its_secrecy_conclusion_and_each_finding(p
     assert "⚠️ 第 " in comment and "138****5678" in comment and "13812345678" not in comment
     head = pr.forge.pulls[1].head_sha
     assert f"{head}/content/office/2026-11-28-news/index.md" in comment  # the full text at the head, on the forge
-    assert comment.index("#### 《") < comment.index("| 审批环节 |")  # the article first, then the tiers
+    assert comment.index("#### 《") < comment.index("**审批环节**")  # the article first, then the tiers
 
 
 def test_a_posts_own_words_cannot_ping_people_or_break_the_comment(pr: PullScenario) -> None:
@@ -35,7 +35,7 @@ def test_a_posts_own_words_cannot_ping_people_or_break_the_comment(pr: PullScena
     pr.forge.push(1, pr.commit("标题"))
     pr.gate()
     comment = pr.comment()
-    assert "@wang-jun" not in comment.split("| 审批环节 |")[0] and "<img src=x>" not in comment
+    assert "@wang-jun" not in comment.split("**审批环节**")[0] and "<img src=x>" not in comment
     assert "&lt;img src=x&gt; \\| 表格" in comment
 
 

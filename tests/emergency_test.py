@@ -5,7 +5,10 @@ from pathlib import Path
 
 from pipeline.commands import emergency as emergency_command
 from pipeline.ledger import SANDBOX_BRANCH, Ledger
+from tests.notify_fake import LEADERS_TOKEN, OFFICE_KEY, robots, with_notifications
 from tests.operations_support import TODAY, article_ids, published, run_workflow
+
+__all__ = ["robots"]  # the fixture, imported for pytest
 
 
 def test_tampered_article_is_taken_down_notified_and_its_incident_recorded_and_closed(ops, capsys) -> None:
@@ -29,15 +32,33 @@ def test_tampered_article_is_taken_down_notified_and_its_incident_recorded_and_c
     assert "| 当前状态 | 已结案 |" in Ledger(account.root, branch=SANDBOX_BRANCH).read_document(incident.data["path"])
 
 
-def test_the_emergency_workflow_runs_this_command(ops, tmp_path: Path) -> None:
-    """emergency.yml's own script, run as the runner would (it must not drift from the command)."""
+def test_a_takedown_is_told_in_the_management_group_s_and_the_leaders_groups(ops, robots, capsys, monkeypatch) -> None:
     account, forge = ops
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://forge.example")
+    with_notifications(account.root)
+    outcome = published(account, "a")[0]
+    assert emergency_command.takedown_command(account.root, outcome.url, "线上内容被篡改，电话13912345678",
+                                              credentials=account.sandbox.credentials) == 0
+    assert "⚠" not in capsys.readouterr().out
+    (leaders,) = robots.texts(LEADERS_TOKEN)  # the group leader, the duty leader and the management group share it
+    assert leaders.startswith("#### 【应急处置】已下线：content/office/a")
+    assert "原因：线上内容被篡改，电话139****5678" in leaders and "执行人：sun-hao；事件记录：gzh-ledger-sandbox:incidents/" in leaders
+    assert f"[查看详情](https://forge.example/{forge.repository}/issues/{forge.issues[-1]['number']})" in leaders
+    (administrator,) = robots.texts(OFFICE_KEY)  # sun-hao, the administrator, is told in the office's group
+    assert administrator.startswith("**【应急处置】已下线：content/office/a**")
+
+
+def test_the_emergency_workflow_runs_this_command(ops, robots, tmp_path: Path) -> None:
+    """emergency.yml's own script, run as the runner would (it must not drift from the command); its env
+    carries the robots' keys."""
+    account, forge = ops
+    with_notifications(account.root)
     outcome = published(account, "a")[0]
     step = run_workflow(account, forge, tmp_path, "emergency.yml", "emergency",
                         {"github.actor": "sun-hao", "inputs.action": "takedown", "inputs.target": outcome.url,
                          "inputs.reason": "演练：内容被篡改"})
-    assert step.returncode == 0 and "已下线" in step.stdout, step.stderr
-    assert account.articles() == []
+    assert step.returncode == 0 and "已下线" in step.stdout and "⚠" not in step.stdout, step.stderr
+    assert account.articles() == [] and len(robots.texts(LEADERS_TOKEN)) == 1
 
 
 def test_after_a_takedown_the_status_says_taken_down(ops, capsys) -> None:

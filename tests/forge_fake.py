@@ -15,6 +15,22 @@ history in the timeline (`body` "1" added, "" removed); labels are added by id; 
 `commits/{sha}/pull` from 1.22.0, matching merge commits only from 1.22.3.
 Both: issues and pull requests share one number sequence; an assignee who is not a collaborator
 makes `POST /issues` fail with 422; 401 without the token and 404 for what does not exist.
+
+The web pages a person opens, beside the API and matched before its token check (`web` is the root,
+`http://127.0.0.1:PORT`, which `environment()` gives as GITHUB_SERVER_URL on both flavours):
+- raw files from the bare repository `git_dir` (None: every raw URL is 404). GitHub
+  `/{owner}/{repo}/raw/{ref}/{path}` (ref: a branch, tag or commit sha; the real one redirects to
+  raw.githubusercontent.com, the fake answers at once); Gitea `/{owner}/{repo}/raw/branch/{branch}/{path}`
+  and `/{owner}/{repo}/raw/commit/{sha}/{path}`. A branch with slashes is the shortest prefix of the path
+  naming one, as Gitea resolves it. Images carry their type, other text is text/plain, the rest
+  application/octet-stream; `raw_url()` builds the address.
+- a pull request's conversation: GitHub `/{owner}/{repo}/pull/{n}`, Gitea `/{owner}/{repo}/pulls/{n}`
+  (`pull_url()`): the title and each comment rendered as the forge renders comments (tests/forge_pages.py).
+Who may see them ("a logged-in member" of a private repository): a request with the cookie
+`fake_session=<login>` for a login in `collaborators` (`web_cookie(login)` gives it in the shape
+Playwright's `context.add_cookies` takes), or with the API token header; anyone else gets 404, as both
+forges answer for a private repository; any other GET under /{owner}/{repo}/ is 404 too. Web requests
+are not recorded in `requests`.
 """
 from __future__ import annotations
 
@@ -22,12 +38,14 @@ import datetime as dt
 import itertools
 import json
 import re
+import subprocess
 import threading
 from dataclasses import dataclass, field
+from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import yaml
 
@@ -38,6 +56,10 @@ GITHUB_FILES_CAP = 3000     # "list pull request files" returns at most 3,000 fi
 GITEA_FILES_CAP = 100       # Gitea builds the file list from its diff, cut at [git] MAX_GIT_DIFF_FILES (default 100)
 _GITEA_STATES = {"APPROVED": "APPROVED", "CHANGES_REQUESTED": "REQUEST_CHANGES", "COMMENTED": "COMMENT",
                  "PENDING": "PENDING"}
+SESSION_COOKIE = "fake_session"  # the web session: its value is the login of the person signed in
+_RAW_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+              ".webp": "image/webp", ".svg": "image/svg+xml"}
+_RAW_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"  # what both forges send with raw files
 _COLLABORATORS = frozenset(yaml.safe_load((Path(__file__).resolve().parent.parent / "gzh.yml").read_text("utf-8"))["people"])
 
 
@@ -64,8 +86,10 @@ class FakePull:
 class ForgeFake:
     """The forge's data plus a loopback HTTP server speaking one flavour (github or gitea)."""
 
-    def __init__(self, flavour: str, repository: str = "yzzgh/gzh-content", version: str = "1.24.6") -> None:
+    def __init__(self, flavour: str, repository: str = "yzzgh/gzh-content", version: str = "1.24.6",
+                 git_dir: Path | None = None) -> None:
         self.flavour, self.repository = flavour, repository
+        self.git_dir: Path | None = git_dir  # the repository's bare git directory, for raw files
         self.version = version  # Gitea's /version
         self.collaborators: set[str] = set(_COLLABORATORS)
         self.labels: dict[str, int] = {}  # the repository's labels: name -> id
@@ -92,11 +116,62 @@ class ForgeFake:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}{self.prefix}"
 
+    @property
+    def web(self) -> str:
+        """The web root, where people browse (Gitea: the API's address without /api/v1)."""
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
     def environment(self) -> dict[str, str]:
         """The variables GitHub or Gitea Actions would give a job."""
         env = {"GITHUB_REPOSITORY": self.repository, "GZH_FORGE_TOKEN": TOKEN, "GZH_FORGE_API": self.api,
-               "GZH_FORGE": self.flavour}
+               "GZH_FORGE": self.flavour, "GITHUB_SERVER_URL": self.web}
         return env
+
+    def web_cookie(self, login: str) -> dict[str, str]:
+        """The session cookie of `login` signed in on the web, for Playwright's `context.add_cookies`."""
+        return {"name": SESSION_COOKIE, "value": login, "url": self.web}
+
+    def raw_url(self, path: str, *, branch: str | None = None, commit: str | None = None) -> str:
+        """Where the forge's web serves a file of the repository at a branch or a commit."""
+        if (branch is None) == (commit is None):
+            raise ValueError("give a branch or a commit")
+        ref = quote(branch or commit or "")
+        if self.flavour == "gitea":
+            ref = f"branch/{ref}" if branch is not None else f"commit/{ref}"
+        return f"{self.web}/{self.repository}/raw/{ref}/{quote(path)}"
+
+    def pull_url(self, number: int) -> str:
+        """The pull request's conversation page."""
+        return f"{self.web}/{self.repository}/{'pulls' if self.flavour == 'gitea' else 'pull'}/{number}"
+
+    def blob(self, kind: str, ref: str, path: str) -> bytes | None:
+        """A file's bytes at a branch, tag or commit (`kind`) of `git_dir`; None when there is none."""
+        commit = self._commit(kind, ref)
+        if commit is None or not path or any(part in ("", ".", "..") for part in path.split("/")):
+            return None
+        spec = f"{commit}:{path}"
+        if self._git("cat-file", "-t", spec).stdout.strip() != b"blob":
+            return None
+        found = self._git("cat-file", "blob", spec)
+        return found.stdout if found.returncode == 0 else None
+
+    def _commit(self, kind: str, ref: str) -> str | None:
+        if self.git_dir is None:
+            return None
+        if kind == "commit":
+            if not re.fullmatch(r"[0-9a-fA-F]{7,64}", ref):
+                return None
+            name = ref
+        elif not ref or ".." in ref or "@{" in ref or re.search(r"[\s~^:?*\[\\]", ref):
+            return None
+        else:
+            name = f"refs/{'heads' if kind == 'branch' else 'tags'}/{ref}"
+        found = self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}")
+        return (found.stdout.decode().strip() or None) if found.returncode == 0 else None
+
+    def _git(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(["git", "--git-dir", str(self.git_dir), *args], capture_output=True, check=False)
 
     def start(self) -> "ForgeFake":
         self.thread.start()
@@ -252,7 +327,7 @@ class ForgeFake:
             "head": {"sha": pull.head_sha, "ref": f"dept/{pull.number}"},
             "base": {"sha": pull.base_sha, "ref": pull.base_ref},
             "merge_commit_sha": pull.merge_commit_sha or None,
-            "html_url": f"{self.api}/pulls/{pull.number}",
+            "html_url": self.pull_url(pull.number),
         }
         if self.flavour == "github":
             data["merged_at"] = "2026-11-28T10:00:00Z" if pull.merged else None
@@ -286,6 +361,8 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
 
         def _route(self, method: str) -> None:
             url = urlsplit(self.path)
+            if method == "GET" and self._web(url.path):
+                return
             query = {key: values[-1] for key, values in parse_qs(url.query).items()}
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             data = json.loads(body) if body else {}
@@ -349,6 +426,81 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
                         status, payload = 404, {"message": "Not Found"}
                     return self._json(status, payload, getattr(self, "_headers", {}))
             self._json(404, {"message": "Not Found"})
+
+        # -- the web: raw files and the conversation page, for signed-in members -----------------------
+
+        def _web(self, path: str) -> bool:
+            """Answers a GET under /{owner}/{repo}/, the web's space (True: 404 beyond its routes), or
+            leaves the request to the API (False), whose paths start /repos/ or /api/v1/."""
+            prefix = f"/{fake.repository}/"
+            if not path.startswith(prefix):
+                return False
+            rest = unquote(path.removeprefix(prefix))
+            if fake.flavour == "gitea":
+                page = re.fullmatch(r"pulls/(\d+)", rest)
+                raw = re.fullmatch(r"raw/(branch|commit)/(.+)", rest)
+            else:
+                page = re.fullmatch(r"pull/(\d+)", rest)
+                raw = re.fullmatch(r"raw/()(.+)", rest)
+            if not (page or raw) or not self._member():  # the web's space: no other page here
+                self._page_reply(404, "text/html; charset=utf-8", b"<h1>404 Not Found</h1>")
+            elif page:
+                self._conversation(int(page.group(1)))
+            else:
+                assert raw is not None
+                self._raw_file(raw.group(1), raw.group(2))
+            return True
+
+        def _member(self) -> bool:
+            """A collaborator's session cookie, or the API token."""
+            try:
+                cookies = SimpleCookie(self.headers.get("Cookie", ""))
+            except CookieError:
+                cookies = SimpleCookie()
+            session = cookies.get(SESSION_COOKIE)
+            if session is not None and session.value in fake.collaborators:
+                return True
+            scheme = "token" if fake.flavour == "gitea" else "Bearer"
+            given = self.headers.get("Authorization", "")
+            return given.startswith(f"{scheme} ") and given.split(" ", 1)[1] in fake.tokens
+
+        def _raw_file(self, kind: str, rest: str) -> None:
+            """The file after the shortest prefix of `rest` that names a ref of the asked kind (GitHub:
+            a branch, then a tag, then a commit)."""
+            parts = rest.split("/")
+            kinds = [kind] if kind else ["branch", "tag", "commit"]
+            for cut in range(1, len(parts)):
+                ref, path = "/".join(parts[:cut]), "/".join(parts[cut:])
+                for each in kinds:
+                    if fake._commit(each, ref) is None:
+                        continue
+                    content = fake.blob(each, ref, path)
+                    if content is None:
+                        return self._page_reply(404, "text/plain; charset=utf-8", b"404: Not Found")
+                    return self._page_reply(200, _raw_type(path, content), content,
+                                            {"Content-Security-Policy": _RAW_POLICY, "X-Content-Type-Options": "nosniff"})
+            self._page_reply(404, "text/plain; charset=utf-8", b"404: Not Found")
+
+        def _conversation(self, number: int) -> None:
+            from tests.forge_pages import pull_page
+
+            with fake.lock:
+                pull = fake.pulls.get(number)
+                html = pull_page(fake, pull) if pull is not None else None
+            if html is None:
+                return self._page_reply(404, "text/html; charset=utf-8", b"<h1>404 Not Found</h1>")
+            self._page_reply(200, "text/html; charset=utf-8", html.encode("utf-8"))
+
+        def _page_reply(self, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        # -- the API's helpers ----------------------------------------------------------------------------
 
         def _pull(self, match: re.Match[str]) -> FakePull:
             pull = fake.pulls.get(int(match.group(1)))
@@ -566,3 +718,15 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
             self._headers = {}
 
     return Handler
+
+
+def _raw_type(path: str, content: bytes) -> str:
+    """The Content-Type raw files are served with: images as themselves, text as plain text."""
+    suffix = Path(path).suffix.lower()
+    if suffix in _RAW_TYPES:
+        return _RAW_TYPES[suffix]
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return "application/octet-stream"
+    return "text/plain; charset=utf-8"

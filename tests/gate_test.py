@@ -9,6 +9,7 @@ import pytest
 
 from pipeline import approval
 from pipeline.commands.gate import gate_command
+from tests.notify_fake import robots  # noqa: F401 - the fixture
 from tests.support import PROJECT, PullScenario, front_matter, post_text
 
 
@@ -27,8 +28,8 @@ def test_every_tier_approving_passes(pr: PullScenario) -> None:
     assert (status["state"], status["description"], status["context"]) == ("success", "审批已完成", "gzh/approval")
     comment = pr.comment()
     assert "### 审批进度：审批已完成" in comment
-    assert "| 部门负责人（办公室，兼保密初审） | 李娜 @li-na | @li-na（" in comment
-    assert comment.count("✅ 已批准") == 5
+    assert "- ✅ **部门负责人（办公室，兼保密初审）**：李娜 @li-na 已批准（" in comment
+    assert comment.count("- ✅ ") == 5
 
 
 def test_missing_tiers_are_pending_and_requested(pr: PullScenario) -> None:
@@ -552,3 +553,25 @@ def test_odd_forge_replies_are_failures_not_crashes(pr: PullScenario, capsys: py
     assert code in (1, 2) and "内部错误" not in err and "Traceback" not in err, err
     status = pr.forge.status(pr.head)
     assert status is None or status["state"] != "success"
+
+
+def test_whoever_is_asked_to_review_hears_it_once_per_head_in_their_group(pr: PullScenario, robots) -> None:
+    """Leaders read their 钉钉/企业微信 groups, not the forge's e-mail: the gate tells them there, once
+    for each new head commit, with the pull request's page (the comment shows the article)."""
+    from tests.notify_fake import LEADERS_TOKEN, OFFICE_KEY, with_notifications
+
+    pr.repo.git.checkout("main")
+    with_notifications(pr.root)
+    pr.forge.pulls[1].base_sha = pr.commit("通知群")  # the policy is read from the base
+    pr.repo.git.checkout("dept/office-news")
+    pr.approve("li-na")
+    pr.gate()
+    leaders = robots.texts(LEADERS_TOKEN)
+    assert len(leaders) == 1 and "#1 等待您审批" in leaders[0] and pr.forge.pull_url(1) in leaders[0]
+    assert "《市总工会召开全委会议》" in leaders[0] and len(robots.texts(OFFICE_KEY)) == 1  # sun-hao's group
+    pr.gate()  # a comment or another review: nobody is told twice
+    assert len(robots.texts(LEADERS_TOKEN)) == 1
+    pr.post.write_text(pr.post.read_text("utf-8") + "\n补充一段。\n", "utf-8")
+    pr.forge.push(1, pr.commit("补充"))
+    pr.gate()  # new text: everyone still missing is asked again
+    assert len(robots.texts(LEADERS_TOKEN)) == 2

@@ -10,8 +10,11 @@ from pipeline.commands import inbox as inbox_command
 from pipeline.inbox import Comment, add_working_days, overdue_findings
 from pipeline.policy import load_policy
 from pipeline.posts import BEIJING
+from tests.notify_fake import LEADERS_TOKEN, OFFICE_KEY, RIGHTS_KEY, robots, with_notifications
 from tests.operations_support import TODAY, published, run_workflow
 from tests.support import PROJECT
+
+__all__ = ["robots"]  # the fixture, imported for pytest
 
 
 def test_comment_is_routed_to_the_right_department_and_answered(ops, capsys) -> None:
@@ -41,6 +44,27 @@ def test_unanswered_comment_is_alerted_after_the_deadline(ops, capsys) -> None:
     inbox_command.inbox_command(account.root, credentials=account.sandbox.credentials, today=TODAY + dt.timedelta(days=14))
     assert "超期留言：新开问题 1 个" in capsys.readouterr().out
     assert "留言超过 5 个工作日未答复" in forge.issues[0]["title"] and "@li-na" in forge.issues[0]["body"]
+
+
+def test_comments_are_told_in_the_departments_groups_once_and_escalated_when_overdue(ops, robots, capsys, monkeypatch) -> None:
+    account, forge = ops
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://forge.example")
+    with_notifications(account.root)
+    outcome = published(account, "a")[0]
+    msg_data_id = next(iter(account.sandbox.state.data["articles"].values()))["msg_data_id"]
+    account.sandbox.control("comment", {"msg_data_id": msg_data_id, "content": "单位拖欠工资，怎么申请法律援助？电话13912345678"})
+    for _ in range(2):  # every run asks again; the ledger lets each through once
+        assert inbox_command.inbox_command(account.root, credentials=account.sandbox.credentials) == 0
+    (office,), (rights,) = robots.texts(OFFICE_KEY), robots.texts(RIGHTS_KEY)
+    assert office == rights and office.startswith("**【读者留言】请在 ")
+    assert "读者在《文章a》下留言" in office and "139****5678" in office and "13912345678" not in office
+    assert "gzh inbox reply 1" in office and f"[查看详情]({outcome.url})" in office
+    assert "⚠" not in capsys.readouterr().out
+    inbox_command.inbox_command(account.root, credentials=account.sandbox.credentials, today=TODAY + dt.timedelta(days=14))
+    late = robots.texts(OFFICE_KEY)[1]
+    assert late.startswith("**【留言·已超期】留言超过 5 个工作日未答复**")
+    assert f"[查看详情](https://forge.example/{forge.repository}/issues/" in late
+    assert len(robots.texts(LEADERS_TOKEN)) == 1 and len(robots.texts(RIGHTS_KEY)) == 1  # the management group, not rights
 
 
 def test_the_inbox_workflow_runs_this_command(ops, tmp_path: Path) -> None:

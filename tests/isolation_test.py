@@ -26,7 +26,9 @@ for _module in pkgutil.walk_packages(pipeline.__path__, "pipeline."):
         importlib.import_module(_module.name)
 
 NOT_CREDENTIALS = {"NO_COLOR", "LC_ALL", "LC_MESSAGES", "XDG_CACHE_HOME", "GIT_TERMINAL_PROMPT", "GIT_CONFIG_COUNT",
-                   "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0", *KEPT}
+                   "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0", *KEPT,
+                   # set, not read: the identity and private index of the preview branch's commit (gitrefs.push_files)
+                   "GIT_INDEX_FILE", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"}
 
 
 def test_no_credential_or_forge_variable_reaches_a_test() -> None:

@@ -3,6 +3,7 @@ findings_test); their `ops` fixture is in conftest.py."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from pipeline.commands.patrol import patrol_command
+from pipeline.notify import WORKFLOW_VARIABLES
 from pipeline.posts import BEIJING
 from tests.forge_fake import ForgeFake
 from tests.support import Account, front_matter, write_post
@@ -47,8 +49,10 @@ def run_workflow(account: Account, forge: ForgeFake, tmp_path: Path, workflow: s
     bare = tmp_path / "remote.git"
     git.Repo.clone_from(str(account.root), bare, bare=True)
     account.repo.create_remote("origin", str(bare))
+    # The robots' keys as CI gives them: the test's own (the `robots` fixture), else unset secrets, which are empty.
+    robots = {f"secrets.{name}": os.environ.get(name, "") for name in WORKFLOW_VARIABLES}
     secrets = {"secrets.WECHAT_APPID": SANDBOX_APPID, "secrets.WECHAT_SECRET": SANDBOX_SECRET,
                "secrets.WECHAT_API_BASE": account.sandbox.url + "cgi-bin/",
-               "secrets.GZH_GATE_TOKEN || github.token": TOKEN, **(inputs or {})}
+               "secrets.GZH_GATE_TOKEN || github.token": TOKEN, **robots, **(inputs or {})}
     environment = {**forge.environment(), "GITHUB_ACTIONS": "true"}
     return run_step(workflow, job, job, account.root, secrets, environment)

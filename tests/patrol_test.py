@@ -6,7 +6,10 @@ import time
 from pathlib import Path
 
 from pipeline.ledger import SANDBOX_BRANCH, Event, Ledger
+from tests.notify_fake import LEADERS_TOKEN, OFFICE_KEY, robots, with_notifications
 from tests.operations_support import TODAY, article_ids, patrol, published, run_workflow
+
+__all__ = ["robots"]  # the fixture, imported for pytest
 
 
 def test_clean_account_passes_and_the_report_is_kept_in_the_ledger(ops, capsys) -> None:
@@ -56,6 +59,25 @@ def test_two_weeks_without_publication_fails(ops, capsys) -> None:
     assert patrol(account, capsys, TODAY + dt.timedelta(days=10))[0] == 0  # a warning only
     code, out = patrol(account, capsys, TODAY + dt.timedelta(days=14))
     assert code == 1 and "已 14 天没有发布新内容" in out and "单项否决" in out
+
+
+def test_findings_are_told_in_the_owner_s_group_and_escalated_past_their_due_date(ops, robots, capsys) -> None:
+    account, forge = ops
+    with_notifications(account.root)
+    published(account, "a")
+    later = TODAY + dt.timedelta(days=12)
+    patrol(account, capsys, later)
+    patrol(account, capsys, later)  # a re-run: nothing new to say
+    (assigned,) = robots.texts(OFFICE_KEY)  # no department owns timeliness: the administrator, sun-hao, in the office's group
+    assert assigned.startswith("**【巡查】已 12 天没有发布新内容**") and "责任部门：管理员" in assigned
+    assert f"**办理期限：{(later + dt.timedelta(days=3)).isoformat()}**" in assigned
+    assert robots.texts(LEADERS_TOKEN) == []
+    for day in (4, 5):
+        code, out = patrol(account, capsys, later + dt.timedelta(days=day))
+        assert "⚠" not in out
+    (late,) = robots.texts(LEADERS_TOKEN)
+    assert late.startswith("#### 【巡查·已超期】已 16 天没有发布新内容")
+    assert [text.split("\n")[0] for text in robots.texts(OFFICE_KEY)[1:]] == ["**【巡查·已超期】已 16 天没有发布新内容**"]
 
 
 def test_expired_notice_still_online_is_reported(ops, capsys) -> None:

@@ -205,3 +205,9 @@ def test_no_input_makes_it_slow(text: str) -> None:
     began = time.process_time()
     redact(text)
     assert time.process_time() - began < 2
+
+
+def test_the_group_robots_keys_are_secrets_whatever_gzh_yml_names_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GZH_NOTIFY_7", "693a91f6-7c2e-4bc4-97a0-0ec2a1f5aaaa")
+    monkeypatch.setenv("GZH_NOTIFY_7_SIGN", "SECf094e0d33ff094e0d33f")
+    assert redact("send?key=693a91f6-7c2e-4bc4-97a0-0ec2a1f5aaaa 加签 SECf094e0d33ff094e0d33f") == "send?key=*** 加签 ***"

@@ -44,8 +44,8 @@ def regen_workflows() -> None:
 
 
 def regen_images(tmp: Path) -> None:
-    """The pictures in docs/guide.md, taken from the real preview and a real gate comment."""
-    from markdown_it import MarkdownIt
+    """The pictures in docs/guide.md, taken from the real preview and from the real gate comment on
+    each forge fake, as a signed-in leader's phone (375 px) shows the pull request."""
     from PIL import Image
 
     from pipeline import browser, posts, preview
@@ -56,38 +56,60 @@ def regen_images(tmp: Path) -> None:
     files = posts.discover([PROJECT / "content"])[0]
     preview.build_site(PROJECT, policy(PROJECT), files, tmp / "site")
     page = tmp / "site" / "posts" / "grassroots" / "2026-11-12-grassroots-exchange" / "index.html"
-    comment = tmp / "comment.html"
-    comment.write_text(_gate_comment_page(MarkdownIt("commonmark").enable("table")), "utf-8")
     with browser.Browser() as chromium:
-        for source, name in ((page, "preview-post.png"), (tmp / "site" / "index.html", "preview-index.png"),
-                             (comment, "gate-comment.png")):
+        for source, name in ((page, "preview-post.png"), (tmp / "site" / "index.html", "preview-index.png")):
             chromium.inspect(source.as_uri(), tmp / name)
-            with Image.open(tmp / name) as shot:
-                shot.crop((0, 0, shot.width, min(shot.height, 1800))).save(images / name, optimize=True)
+            _save_top(tmp / name, images / name, 1800)
+    for flavour in ("github", "gitea"):
+        shot = tmp / f"gate-comment-{flavour}.png"
+        _gate_comment_screenshot(tmp / flavour, flavour, shot)
+        _save_top(shot, images / f"gate-comment-{flavour}.png", 9000)
     print(f"wrote {images}")
 
 
-def _gate_comment_page(markdown) -> str:
-    import tempfile
+def _save_top(source: Path, target: Path, height: int) -> None:
+    from PIL import Image
 
+    with Image.open(source) as shot:
+        shot.crop((0, 0, shot.width, min(shot.height, height))).save(target, optimize=True)
+
+
+def _gate_comment_screenshot(folder: Path, flavour: str, out: Path) -> None:
+    """A pull request adding a sample post with photos, two tiers approved, a non-member's approval,
+    `gzh gate --pictures` (pictures pushed to the fake's repository), then its page at 375 px."""
+    import os
+    import shutil
+
+    import git
+
+    from pipeline.commands.gate import gate_command
+    from tests.forge_pages import screenshot_pull
     from tests.support import PullScenario
 
-    with tempfile.TemporaryDirectory() as folder:
-        scenario = PullScenario(Path(folder), "github")
+    scenario = PullScenario(folder, flavour)
+    try:
+        sample = PROJECT / "content" / "office" / "2026-09-18-tenth-plenary-session"
+        target = scenario.post.parent
+        shutil.rmtree(target)
+        shutil.copytree(sample, target)
+        changed = [path.relative_to(scenario.root).as_posix() for path in sorted(target.iterdir())]
+        scenario.forge.push(1, scenario.commit("全委会议报道"), changed)
+        remote = git.Repo.init(folder / "remote.git", bare=True)
+        scenario.repo.create_remote("origin", remote.git_dir)
+        scenario.forge.git_dir = Path(remote.git_dir)
+        saved = dict(os.environ)
+        os.environ.update(scenario.forge.environment())
         try:
-            import os
-
-            os.environ.update(scenario.forge.environment())
             scenario.approve("li-na", "sun-hao")
             scenario.forge.review(1, "chen-gang", "APPROVED")
-            scenario.gate()
-            body = scenario.comment()
+            assert gate_command(scenario.root, 1, pictures=True) == 0
         finally:
-            scenario.close()
-    style = ("body{font-family:sans-serif;font-size:14px;padding:12px;margin:0}table{border-collapse:collapse;"
-             "font-size:12px}td,th{border:1px solid #ddd;padding:4px}")
-    return (f"<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
-            f"<style>{style}</style>{markdown.render(body)}")
+            os.environ.clear()
+            os.environ.update(saved)
+        report = screenshot_pull(scenario.forge, 1, out, login="wang-jun")
+        assert report.broken_images == (), report
+    finally:
+        scenario.close()
 
 
 def main(argv: list[str]) -> int:

@@ -2,10 +2,12 @@
 
 Every command is taken from the workflow files themselves (the `run:` of a step, with its `env:`
 expressions filled in as the forge would), so the test fails when the workflows drift from it:
-a department opens a pull request, check and preview run, the gate is pending, each tier
-reviews (one approval goes stale, one comes from a non-member), the gate passes, the pull
-request is merged, publishing puts the article live, the ledger names the approvers, and a
-re-run publishes nothing.
+a department opens a pull request, check and preview run, the gate is pending and its comment
+shows the article as phone pictures (from the pull request's preview branch, as a member's browser
+gets them), the title and each finding; whoever must review hears it in their 企业微信/钉钉 group;
+each tier reviews (one approval goes stale and its approver is asked again, one comes from a
+non-member), the gate passes, the pull request is merged, publishing puts the article live, the
+ledger names the approvers, and a re-run publishes nothing.
 """
 from __future__ import annotations
 
@@ -15,10 +17,13 @@ from typing import Iterator
 
 import git
 import pytest
+import requests
 
+from pipeline import browser, notify
 from pipeline.ledger import SANDBOX_BRANCH, read_branch
 from pipeline.sandbox import SANDBOX_APPID, SANDBOX_SECRET
 from tests.forge_fake import TOKEN
+from tests.notify_fake import LEADERS_TOKEN, NOTIFICATIONS, OFFICE_KEY, SECRETS, RobotFake, robots  # noqa: F401
 from tests.support import PullScenario, Rehearsal, run_step
 
 @pytest.fixture(params=["github", "gitea"])
@@ -32,7 +37,8 @@ def gate(rehearsal: Rehearsal, event: str) -> subprocess.CompletedProcess[str]:
     """The gate as each forge runs it for `event` (opened, or a review). On GitHub a review arrives
     through workflow_run, which for a fork's pull request carries no number: only the head commit."""
     workdir = rehearsal.clone("ci-gate")
-    token = {"secrets.GZH_GATE_TOKEN || github.token": TOKEN}
+    token = {"secrets.GZH_GATE_TOKEN || github.token": TOKEN,
+             **{f"secrets.{name}": SECRETS.get(name, "") for name in notify.WORKFLOW_VARIABLES}}
     if event == "review" and rehearsal.flavour == "gitea":
         context = {**token, "github.event.pull_request.number": "1"}
         return run_step("review-relay.yml", "gate-gitea", "gate", workdir, context, rehearsal.environment)
@@ -51,8 +57,19 @@ def publish(rehearsal: Rehearsal, name: str) -> subprocess.CompletedProcess[str]
     return run_step("publish.yml", "publish", "publish", rehearsal.clone(name), context, rehearsal.environment)
 
 
-def test_department_to_published_article(rehearsal: Rehearsal) -> None:
+def with_group_robots(rehearsal: Rehearsal) -> None:
+    """The account's gzh.yml names its groups (the robots' keys are CI secrets: SECRETS)."""
+    policy = rehearsal.tmp / "seed" / "gzh.yml"
+    policy.write_text(policy.read_text("utf-8") + NOTIFICATIONS, "utf-8")
+    rehearsal.dept.git.add(A=True)
+    rehearsal.dept.index.commit("通知群")
+    rehearsal.dept.git.push("origin", "main")
+
+
+def test_department_to_published_article(rehearsal: Rehearsal, robots: RobotFake) -> None:
     forge, dept = rehearsal.forge, rehearsal.dept
+    forge.git_dir = rehearsal.remote
+    with_group_robots(rehearsal)
     # 1. A department branch adds a post and a pull request is opened.
     first_head = rehearsal.open_pull_request()
     post = rehearsal.tmp / "seed" / "content" / "office" / "2026-11-28-news" / "index.md"
@@ -66,10 +83,19 @@ def test_department_to_published_article(rehearsal: Rehearsal) -> None:
     result = gate(rehearsal, "opened")
     assert result.returncode == 0, result.stderr
     assert forge.status(first_head)["state"] == "pending"
+    comment = forge.sticky(1)[0]
+    assert "#### 《市总工会召开全委会议》" in comment and "**保密审查**：可以公开" in comment
+    if browser.chromium_path() is not None:  # CI has it: the pictures are there, and a member's browser gets them
+        picture = forge.raw_url(f"{first_head[:12]}/office--2026-11-28-news/01.png", branch="gzh-preview-pr-1")
+        assert f'<img src="{picture}" width="375"' in comment
+        answer = requests.get(picture, cookies={"fake_session": "wang-jun"}, timeout=10)
+        assert answer.status_code == 200 and answer.content.startswith(b"\x89PNG")
+    # whoever is asked to review hears it in their group, with the pull request's page
+    assert any(forge.pull_url(1) in text for text in robots.texts(LEADERS_TOKEN))
 
     # 3. Each tier reviews; one approval goes stale after a new push, one comes from a non-member.
     forge.review(1, "li-na", "APPROVED")
-    post.write_text(post.read_text("utf-8") + "\n会议还部署了下一阶段工作。\n", "utf-8")
+    post.write_text(post.read_text("utf-8") + "\n会议还部署了下一阶段 5 项工作。\n", "utf-8")  # a typography warning
     dept.git.add(A=True)
     dept.index.commit("补充一句")
     head = rehearsal.push_pull_head()
@@ -77,11 +103,14 @@ def test_department_to_published_article(rehearsal: Rehearsal) -> None:
     forge.review(1, "chen-gang", "APPROVED")  # head of another department: not a member of any tier here
     for user in ("sun-hao", "zhou-yan", "zhao-min", "wang-jun"):
         forge.review(1, user, "APPROVED")
+    forge.pulls[1].requested = []
     assert gate(rehearsal, "review").returncode == 0
     status = forge.status(head)
     assert status["state"] == "pending" and "部门负责人（办公室" in status["description"]
     comment = forge.sticky(1)[0]
     assert "@li-na 批准的是旧版本" in comment and "@chen-gang 不在任何审批环节中" in comment
+    assert forge.pulls[1].requested == ["li-na"]  # the stale approver is asked again
+    assert "⚠️ 第 " in comment and "（`typography`）" in comment  # each finding's own words
 
     # 4. The stale tier approves again; the gate passes; the pull request is merged.
     forge.review(1, "li-na", "APPROVED")

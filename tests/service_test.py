@@ -113,6 +113,13 @@ def test_the_gate_job_never_sees_the_wechat_secret(rehearsal: Rehearsal, service
     assert publish["WECHAT_SECRET"] == SANDBOX_SECRET and "GZH_WEBHOOK_SECRET" not in publish
 
 
+def test_every_job_gets_the_group_robots_keys_and_nothing_else_of_the_hosts(rehearsal: Rehearsal, service: BotService) -> None:
+    service.environ = {**service.environ, "GZH_NOTIFY_1": "key", "GZH_NOTIFY_3_SIGN": "SEC", "GZH_OTHER_SECRET": "x"}
+    for kind in (GATE, PUBLISH):
+        env = service._job_environment(Job(kind, 1 if kind == GATE else None), "t")
+        assert env["GZH_NOTIFY_1"] == "key" and env["GZH_NOTIFY_3_SIGN"] == "SEC" and "GZH_OTHER_SECRET" not in env
+
+
 def test_health_and_readiness(rehearsal: Rehearsal, service: BotService) -> None:
     with urllib.request.urlopen(service.url + "healthz", timeout=10) as response:
         assert json.loads(response.read()) == {"status": "ok"}

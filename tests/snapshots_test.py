@@ -59,6 +59,8 @@ def test_the_comment_carries_the_article_as_phone_pictures_from_the_preview_bran
 
     assert gate_command(pr.root, 1, pictures=True) == 0  # a review or comment: same head, nothing taken again
     assert git.Repo(remote).commit("gzh-preview-pr-1") == branch
+    assert gate_command(pr.root, 1) == 0  # a gate without a browser keeps the pictures it finds
+    assert f"{folder}/01.png" in pr.comment()
 
 
 @needs_chromium
@@ -77,3 +79,35 @@ def test_without_a_browser_the_comment_says_why_and_the_gate_still_reports(pr: P
     monkeypatch.setattr("pipeline.snapshots.browser.chromium_path", lambda: None)
     assert gate_command(pr.root, 1, pictures=True) == 0
     assert "手机截图暂不可用：运行审批的机器上没有 Chromium" in pr.comment()
+
+
+@needs_chromium
+def test_the_camera_runs_no_script_and_loads_nothing_from_the_network(tmp_path: Path) -> None:
+    """The gate photographs a pull request's text with a write token at hand: the page stays inert."""
+    import http.server
+    import threading
+
+    asked: list[str] = []
+
+    class Listener(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            asked.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Listener)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    where = f"http://127.0.0.1:{server.server_address[1]}"
+    page = tmp_path / "page.html"
+    page.write_text(f'<article class="phone" style="display:block;width:375px"><p>正文</p><img src="{where}/img.png" width="10">'
+                    f'<link rel="stylesheet" href="{where}/style.css">'
+                    f'<script>fetch("{where}/script"); document.body.innerHTML = "changed";</script></article>', "utf-8")
+    try:
+        with browser.Browser(offline=True) as chromium:
+            chromium.shoot(page.as_uri(), "article.phone", tmp_path / "shot.png")
+    finally:
+        server.shutdown()
+    assert asked == [] and Image.open(tmp_path / "shot.png").width == 750

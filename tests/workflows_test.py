@@ -123,6 +123,17 @@ def test_a_dispatch_input_can_never_become_an_option(tmp_path: Path, post: str) 
     assert result.stdout == ""  # gzh never ran
 
 
+@pytest.mark.parametrize("to", ["--help", "a;id", "$(id)", "", " , "])
+def test_a_preview_recipient_is_a_wechat_id_or_nothing_runs(tmp_path: Path, to: str) -> None:
+    result = run_script("preview-send.yml", "preview", "send", {"POST": "content/office/x", "TO": to}, tmp_path)
+    assert result.returncode == 2 and result.stdout == ""  # gzh never ran
+
+
+def test_the_preview_goes_to_each_wechat_id_and_the_post_comes_after_the_end_of_options(tmp_path: Path) -> None:
+    result = run_script("preview-send.yml", "preview", "send", {"POST": "--mode=mass", "TO": "li_na,wang-jun"}, tmp_path)
+    assert result.stdout.split("\n")[:-1] == ["preview-send", "--to", "li_na", "--to", "wang-jun", "--", "--mode=mass"]
+
+
 def test_a_valid_dispatch_input_comes_after_the_end_of_options(tmp_path: Path) -> None:
     result = run_script("publish.yml", "publish", "publish", {"POST": "content/office/2026-11-28-meeting",
                                                                "RETRY_FAILED": "true"}, tmp_path)
@@ -143,9 +154,9 @@ def test_a_manual_publish_is_never_replaced_by_a_queued_scheduled_run() -> None:
 
 
 def test_a_fork_review_finds_its_pull_request_by_the_head_commit(tmp_path: Path) -> None:
-    env = {"GZH_FORGE_TOKEN": "t", "PR_NUMBER": "", "HEAD_SHA": "abc123", "PREVIEW_URL": "u"}
+    env = {"GZH_FORGE_TOKEN": "t", "PR_NUMBER": "", "HEAD_SHA": "abc123"}
     result = run_script("gate.yml", "gate", "gate", env, tmp_path)
-    assert result.stdout.split("\n")[:-1] == ["gate", "--head-sha", "abc123", "--preview-url", "u"]
+    assert result.stdout.split("\n")[:-1] == ["gate", "--head-sha", "abc123", "--pictures"]
 
 
 def test_comments_and_edited_or_dismissed_reviews_rerun_the_gate() -> None:

@@ -1,6 +1,7 @@
 """`gzh doctor`: check a repository's setup and print a checklist in Chinese, with the fix for each failure.
 
     策略文件有效 · CODEOWNERS 一致 · 工作流齐全且未被改动 · CI 密钥齐全 · 微信凭据可用 · 平台令牌可读审核、可写状态
+    · 群机器人通知的密钥齐全（--send-test：每个通知群发一条测试消息）
 """
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from pipeline import codeowners, forge as forge_module, output, webhooks
+from pipeline import codeowners, forge as forge_module, notify, output, webhooks
 from pipeline.errors import GzhError
 from pipeline.forge.gitea import MINIMUM_VERSION, Gitea
 from pipeline.gitrefs import open_repo
 from pipeline.i18n import Text
-from pipeline.policy import load_repository_policy
+from pipeline.policy import Channel, Policy, load_repository_policy
 from pipeline.wechat import Credentials, WeChat
 
 WORKFLOWS_DIR = ".github/workflows"
@@ -65,6 +66,19 @@ _SERVICE_OPEN = Text("未签名的投递没有被拒绝（{status}）：服务�
 _SERVICE_FIX = Text("按 docs/setup.md 第 7 节检查服务是否在运行、反向代理地址，以及平台 Webhook 与服务的 GZH_WEBHOOK_SECRET 是否相同",
                     "see docs/setup.md section 7: the service, the proxy address, and the same GZH_WEBHOOK_SECRET on both sides")
 _FORGE_STATUS = Text("gzh doctor 检查令牌权限", "gzh doctor token check")
+_SEND_TEST = Text("给每个通知群发一条测试消息，报告机器人的回答", "send a test message to every notification channel")
+_NOTIFY = Text("群机器人通知的密钥已在环境中设置（不显示密钥）", "the group robots' keys are set (values not shown)")
+_NO_NOTIFICATIONS = Text("gzh.yml 没有配置 notifications，跳过", "no notifications in gzh.yml; skipped")
+_NOTIFY_LOCAL = Text("不在 CI 中且没有设置 GZH_NOTIFY_ 变量，跳过（加 --send-test 并设置变量可在本机测试）",
+                     "not in CI and no GZH_NOTIFY_ variables; skipped")
+_NOTIFY_FIX = Text("在仓库设置的环境 wechat 中添加这些密钥，并在 patrol.yml、inbox.yml、emergency.yml 的 env 中传入（docs/notifications.md）",
+                   "add these secrets to the wechat environment and pass them in the workflows' env (docs/notifications.md)")
+_TEST_SENT = Text("通知群“{channel}”收到测试消息", "channel '{channel}' got the test message")
+_TEST_FIX = Text("按上面的错误码处理：核对机器人是否还在群里、密钥和加签密钥是否与机器人页面一致（docs/notifications.md）",
+                 "see the errcode above: is the robot still in the group, do the key and the signing secret match (docs/notifications.md)")
+_TEST_TITLE = Text("gzh 通知测试", "gzh notification test")
+_TEST_LINE = Text("这是 gzh doctor --send-test 发出的测试消息：{account}的公众号通知会发到这个群（通知群“{channel}”）",
+                  "A test from gzh doctor --send-test: {account}'s notices come to this group (channel '{channel}')")
 
 
 @dataclass(frozen=True)
@@ -84,16 +98,16 @@ def shipped_digests() -> dict[str, str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No arguments."""
+    parser.add_argument("--send-test", action="store_true", help=_SEND_TEST())
 
 
 def run(args: argparse.Namespace, root: Path) -> int:
-    return doctor_command(root)
+    return doctor_command(root, send_test=args.send_test)
 
 
-def doctor_command(root: Path) -> int:
+def doctor_command(root: Path, *, send_test: bool = False) -> int:
     checks: list[Callable[[Path], Item]] = [_policy, _codeowners, _workflows, _secrets, _wechat, _forge, _service]
-    items = [check(root) for check in checks]
+    items = [check(root) for check in checks] + _notifications(root, send_test)
     lines = [_TITLE()]
     for item in items:
         mark = {"ok": _OK, "fail": _FAIL, "skip": _SKIP}[item.state]
@@ -197,6 +211,31 @@ def _service(root: Path) -> Item:
     if unsigned != 401:
         return Item(_SERVICE(), "fail", _SERVICE_OPEN(status=unsigned), _SERVICE_FIX())
     return Item(_SERVICE(), "ok")
+
+
+def _notifications(root: Path, send_test: bool) -> list[Item]:
+    """The robots' keys present and shaped right; with `send_test`, one test message to each channel."""
+    try:
+        policy = load_repository_policy(root)
+    except GzhError:
+        return [Item(_NOTIFY(), "skip")]
+    settings = policy.notifications
+    if settings is None:
+        return [Item(_NOTIFY(), "skip", _NO_NOTIFICATIONS())]
+    if not (_in_ci() or send_test or any(name.startswith("GZH_NOTIFY_") for name in os.environ)):
+        return [Item(_NOTIFY(), "skip", _NOTIFY_LOCAL())]
+    problems = notify.configuration_problems(settings)
+    items = [Item(_NOTIFY(), "fail", "；".join(problems), _NOTIFY_FIX()) if problems else Item(_NOTIFY(), "ok")]
+    if send_test:
+        items += [_test_message(policy, channel) for channel in settings.channels.values()]
+    return items
+
+
+def _test_message(policy: Policy, channel: Channel) -> Item:
+    notice = notify.Notice("doctor", _TEST_TITLE(), (_TEST_LINE(account=policy.account_name, channel=channel.name),))
+    delivery = notify.send(channel, notice)
+    name = _TEST_SENT(channel=channel.name)
+    return Item(name, "ok") if delivery.delivered else Item(name, "fail", delivery.problem, _TEST_FIX())
 
 
 def _http(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> int:

@@ -5,11 +5,11 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from pipeline import cli, emergency, forge as forge_module, output
+from pipeline import cli, emergency, forge as forge_module, notify, output
 from pipeline.connect import connect
 from pipeline.i18n import Text
-from pipeline.ledger import Event, Kind, actor
-from pipeline.policy import load_repository_policy
+from pipeline.ledger import Event, Kind
+from pipeline.policy import Policy, load_repository_policy
 from pipeline.posts import BEIJING
 from pipeline.wechat import Credentials
 
@@ -56,22 +56,26 @@ def takedown_command(root: Path, target: str, reason: str, *, credentials: Crede
     ledger.append(emergency.takedown_event(found, reason),
                   Event(Kind.INCIDENT, found.post, data={"id": incident, "path": path, "reason": reason}),
                   files={path: text})
-    output.write(_DONE(title=found.title, record=f"{ledger.branch}:{path}", due=due) + "\n")
-    _notify(policy, found, reason, now, f"{ledger.branch}:{path}", due)
+    takedown = emergency.Takedown(incident, found, reason, now, f"{ledger.branch}:{path}", due)
+    output.write(_DONE(title=found.title, record=takedown.record, due=due) + "\n")
+    people = emergency.leaders(policy, now.date())
+    number = _tell_on_forge(policy, takedown, people)
+    link = notify.issue_link(number) if number else found.url
+    warnings = notify.notify(policy, emergency.notice(takedown, link), people=people, management=True, ledger=ledger)
+    output.write(notify.warning_text(warnings))
     return 0
 
 
-def _notify(policy, found, reason: str, now: dt.datetime, record: str, due: str) -> None:
-    people = emergency.leaders(policy, now.date())
-    mentions = " ".join(f"@{person}" for person in people)
-    body = emergency.NOTIFY_BODY(mentions=mentions, title=found.title, url=found.url or "—", reason=reason,
-                                 when=now.strftime("%Y-%m-%d %H:%M"), who=actor(), record=record, due=due)
+def _tell_on_forge(policy: Policy, takedown: emergency.Takedown, people: list[str]) -> int | None:
+    """The leaders told through a forge issue (its number), or, without a forge, the text to send them at once."""
+    body = emergency.forge_body(takedown, " ".join(f"@{person}" for person in people))
     names = "、".join(policy.person(person).display() for person in people)
     if not forge_module.configured():
         output.write(_TELL(people=names, body=body) + "\n")
-        return
-    number = forge_module.from_environment().create_issue(emergency.NOTIFY_TITLE(title=found.title), body, people)
+        return None
+    number = forge_module.from_environment().create_issue(emergency.NOTIFY_TITLE(title=takedown.target.title), body, people)
     output.write(_NOTIFIED(number=number, people=names) + "\n")
+    return number
 
 
 def close_command(root: Path, incident: str, summary: str, *, credentials: Credentials | None = None,

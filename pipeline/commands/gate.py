@@ -13,10 +13,10 @@ import os
 import tempfile
 from pathlib import Path
 
-from pipeline import forge as forge_module, output, snapshots
-from pipeline.comment import render_comment, state_description
+from pipeline import forge as forge_module, notify, output, snapshots
+from pipeline.comment import asked_before, render_comment, state_description
 from pipeline.errors import UsageError
-from pipeline.gate import MARKER, GateReport, evaluate_pull
+from pipeline.gate import MARKER, GateReport, evaluate_pull, own_sticky
 from pipeline.i18n import Text
 from pipeline.policy import Policy
 
@@ -27,6 +27,9 @@ _PREVIEW_URL = Text("预览网站的链接，写进审批评论", "link to the p
 _PICTURES = Text("把文章拍成手机截图放进审批评论（需要 Chromium；图片推送到本仓库的 gzh-preview-pr-N 分支）",
                  "put phone pictures of the posts in the comment (needs Chromium; pushed to the gzh-preview-pr-N branch)")
 _REMOTE = Text("预览图片推送到的远端（默认 origin）", "remote the pictures are pushed to (default origin)")
+_WAITING_TITLE = Text("拉取请求 #{number} 等待您审批", "Pull request #{number} waits for your approval")
+_WAITING_LINE = Text("{titles}：待批准的环节为 {tiers}。打开链接即可在手机上看文章截图、检查结果和审批进度，在页面上批准或提出修改意见。",
+                     "{titles}: waiting for {tiers}. The link shows the article as a phone does, the checks and the tiers.")
 _SUMMARY = Text("拉取请求 #{number}：{state}", "Pull request #{number}: {state}")
 _REQUESTED = Text("已请求审核：{users}", "Review requested from: {users}")
 _NO_PR_FOR_HEAD = Text("没有头提交为 {sha} 的未关闭拉取请求（可能已经又推送了新的提交，或已关闭）",
@@ -76,7 +79,7 @@ def gate_command(root: Path, number: int, *, preview_url: str | None = None, req
     forge = forge_module.from_environment()
     with tempfile.TemporaryDirectory() as folder:
         report, policy, comments = evaluate_pull(root, forge, number, workdir=Path(folder))
-        gallery = snapshots.gallery(root, forge, report, policy, comments, Path(folder), remote) if pictures else None
+        gallery = snapshots.gallery(root, forge, report, policy, comments, Path(folder), remote, take_new=pictures)
     result, pr = report.result, report.pr
     if report.restore_label:  # the gate's own label is the lasting record of a referral (pipeline.referrals)
         if policy.secrecy_label in pr.labels:
@@ -84,15 +87,30 @@ def gate_command(root: Path, number: int, *, preview_url: str | None = None, req
         forge.add_label(number, policy.secrecy_label)
     description = state_description(result)
     forge.set_status(pr.head_sha, result.state, description, preview_url or "")
-    body = render_comment(report, policy, preview_url, gallery, lambda path: forge.file_url(pr.head_sha, path))
-    forge.upsert_comment(number, MARKER, body, comments)
     requested = next_reviewers(report, policy) if request_reviews else []
+    asked = asked_before(own_sticky(comments, forge.login), pr.head_sha)
+    warnings = notify.notify(policy, _waiting_notice(report, policy), people=[user for user in requested if user not in asked])
+    asked |= set(requested)
+    body = render_comment(report, policy, preview_url, gallery, lambda path: forge.file_url(pr.head_sha, path), asked)
+    forge.upsert_comment(number, MARKER, body, comments)
     if requested:
         forge.request_reviewers(number, requested)
     output.write(_SUMMARY(number=number, state=description) + "\n")
     if requested:
         output.write(_REQUESTED(users="、".join(f"@{user}" for user in requested)) + "\n")
+    for warning in warnings:
+        output.error(warning)
     return 0
+
+
+def _waiting_notice(report: GateReport, policy: Policy) -> notify.Notice:
+    """"Waiting for your approval", once per person and head commit, with the pull request's page:
+    the comment there shows the article as a phone does."""
+    pr = report.pr
+    titles = "、".join(f"《{post.meta.title}》" for post in report.posts if post.meta) or pr.title
+    tiers = "、".join(tier.name for tier in report.result.missing)
+    return notify.Notice(f"approval:{pr.number}:{pr.head_sha[:12]}", _WAITING_TITLE(number=pr.number),
+                         (_WAITING_LINE(titles=titles, tiers=tiers),), link=pr.url)
 
 
 def next_reviewers(report: GateReport, policy: Policy) -> list[str]:

@@ -5,12 +5,12 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from pipeline import cli, findings as findings_module, forge as forge_module, inbox, output, posts
+from pipeline import cli, findings as findings_module, forge as forge_module, inbox, notify, output, posts
 from pipeline.checks import Severity, check_post
 from pipeline.connect import connect
 from pipeline.errors import GzhError, UsageError
 from pipeline.i18n import Text
-from pipeline.ledger import Event, Kind, actor
+from pipeline.ledger import Event, Kind, Ledger, actor, fold
 from pipeline.policy import Policy, load_repository_policy
 from pipeline.posts import BEIJING
 from pipeline.wechat import Credentials
@@ -72,12 +72,25 @@ def inbox_command(root: Path, *, credentials: Credentials | None = None, today: 
     items = inbox.comments(policy, ledger.events, _titles(root))
     overdue = inbox.overdue_findings(items, policy, today)
     text = _report(policy, items, today) + _NEW(count=sum(1 for e in new if e.kind == "comment")) + "\n"
+    warnings = _announce(policy, ledger, items)
     if forge_module.configured():
-        counts = findings_module.sync(forge_module.from_environment(), ledger, policy, overdue, today,
-                                      scope="inbox", label="留言")
-        text += _ISSUES(**counts) + "\n"
-    output.write(text)
+        synced = findings_module.sync(forge_module.from_environment(), ledger, policy, overdue, today,
+                                      scope="inbox", label="留言", overdue=True)
+        text += _ISSUES(**synced.counts) + "\n"
+        warnings += synced.warnings
+    output.write(text + notify.warning_text(warnings))
     return 1 if any(finding.severity == "fail" for finding in overdue) else 0
+
+
+def _announce(policy: Policy, ledger: Ledger, items: list[inbox.Comment]) -> list[str]:
+    """Every item still waiting, in its departments' groups (the administrators' when unrouted). Asked
+    on every run: the ledger lets each through once, and one held back by a robot's limit goes next time."""
+    urls = {bundle: state.url for bundle, state in fold(ledger.events).items()}
+    warnings = []
+    for item in (item for item in items if not item.answered):
+        warnings += notify.notify(policy, inbox.notice(item, urls.get(item.post, "")), departments=item.departments,
+                                  people=() if item.departments else policy.members("administrator"), ledger=ledger)
+    return warnings
 
 
 def _report(policy: Policy, items: list[inbox.Comment], today: dt.date) -> str:

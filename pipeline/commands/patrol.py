@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from pipeline import findings as findings_module, forge as forge_module, output, patrol
+from pipeline import findings as findings_module, forge as forge_module, notify, output, patrol
 from pipeline.connect import connect
 from pipeline.i18n import Text
 from pipeline.ledger import Event, Kind
@@ -35,9 +35,11 @@ def patrol_command(root: Path, *, out: str | None = None, credentials: Credentia
     report = patrol.inspect(root, policy, wechat, ledger.events, today)
     text = patrol.markdown(report, policy)
     data = json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n"
+    warnings: tuple[str, ...] = ()
     if forge_module.configured():
-        counts = findings_module.sync(forge_module.from_environment(), ledger, policy, report.findings, today)
-        text += "\n" + _ISSUES(**counts) + "\n"
+        synced = findings_module.sync(forge_module.from_environment(), ledger, policy, report.findings, today)
+        text += "\n" + _ISSUES(**synced.counts) + "\n"
+        warnings = synced.warnings
     ledger.append(Event(Kind.PATROL, data={"date": report.date, "score": report.score, "passed": report.passed,
                                         "findings": len(report.findings)}),
                   files={f"patrols/{report.date}.md": text, f"patrols/{report.date}.json": data})
@@ -46,6 +48,6 @@ def patrol_command(root: Path, *, out: str | None = None, credentials: Credentia
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "patrol.md").write_text(text, "utf-8")
         (folder / "patrol.json").write_text(data, "utf-8")
-    output.write(text)
+    output.write(text + notify.warning_text(warnings))  # about this run, not part of the kept report
     serious = any(finding.severity == "fail" for finding in report.findings)
     return 0 if report.passed and not serious else 1  # red in CI whenever something serious needs handling

@@ -59,12 +59,13 @@ class PreviewServer:
         output.error(_REBUILT(count=len(pages)))
 
     def start(self) -> None:
+        seen = self._snapshot()  # before the build: a change made while it runs is still seen as one
         try:
             self.build()
         except BaseException:  # e.g. a broken gzh.yml: nothing to serve, and the port is given back
             self._server.server_close()
             raise
-        for target in (self._server.serve_forever, self._watch):
+        for target in (self._server.serve_forever, lambda: self._watch(seen)):
             thread = threading.Thread(target=target, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -84,8 +85,7 @@ class PreviewServer:
         policy = self.root / POLICY_FILE
         return max(newest, policy.stat().st_mtime_ns if policy.exists() else 0), count
 
-    def _watch(self) -> None:
-        seen = self._snapshot()
+    def _watch(self, seen: tuple[int, int]) -> None:
         while not self._stop.wait(self.interval):
             current = self._snapshot()
             if current == seen:

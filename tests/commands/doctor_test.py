@@ -9,7 +9,10 @@ import pytest
 from pipeline.main import main
 from pipeline.sandbox import SANDBOX_APPID, Sandbox
 from tests.forge_fake import ForgeFake
+from tests.notify_fake import LEADERS_TOKEN, OFFICE_KEY, RobotFake, robots, with_notifications
 from tests.support import PROJECT, init_git
+
+__all__ = ["robots"]  # the fixture, imported for pytest
 
 
 @pytest.fixture
@@ -142,3 +145,41 @@ def test_the_trusted_service_is_checked(repo: Path, capsys: pytest.CaptureFixtur
         service.stop()
     code, out = doctor(repo, capsys)
     assert code == 1 and "无法访问或未就绪" in out
+
+
+def test_the_robots_keys_are_checked_and_never_shown(repo: Path, capsys: pytest.CaptureFixture[str], robots: RobotFake,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    with_notifications(repo)
+    code, out = doctor(repo, capsys)
+    assert code == 0 and "✅ 群机器人通知的密钥已在环境中设置（不显示密钥）" in out
+    monkeypatch.delenv("GZH_NOTIFY_2")
+    monkeypatch.setenv("GZH_NOTIFY_3_SIGN", "not-a-signing-secret")
+    code, out = doctor(repo, capsys)
+    assert code == 1 and "环境变量 GZH_NOTIFY_2 没有设置" in out and "GZH_NOTIFY_3_SIGN 不像钉钉机器人的密钥" in out
+    assert "not-a-signing-secret" not in out and OFFICE_KEY not in out and LEADERS_TOKEN not in out
+    assert robots.requests == 0  # checking sends nothing
+
+
+def test_a_variable_the_workflows_do_not_pass_is_reported(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                         robots: RobotFake, monkeypatch: pytest.MonkeyPatch) -> None:
+    with_notifications(repo)
+    policy_file = repo / "gzh.yml"
+    policy_file.write_text(policy_file.read_text("utf-8").replace("key: GZH_NOTIFY_2}", "key: GZH_NOTIFY_RIGHTS}"), "utf-8")
+    monkeypatch.setenv("GZH_NOTIFY_RIGHTS", "2b1c0d9e-8f7a-4b6c-9d5e-4f3a2b1c0d9e")
+    code, out = doctor(repo, capsys)
+    assert code == 1 and "GZH_NOTIFY_RIGHTS 不在工作流传入的变量中" in out
+
+
+def test_send_test_reports_each_robot_s_answer(repo: Path, capsys: pytest.CaptureFixture[str], robots: RobotFake,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    with_notifications(repo)
+    assert main(["--root", str(repo), "doctor", "--send-test"]) == 0
+    out = capsys.readouterr().out
+    for channel in ("office-group", "rights-group", "leaders"):
+        assert f"✅ 通知群“{channel}”收到测试消息" in out
+    assert robots.texts(LEADERS_TOKEN)[0].startswith("#### gzh 通知测试\n\n这是 gzh doctor --send-test 发出的测试消息：扬州市总工会")
+    monkeypatch.setenv("GZH_NOTIFY_1", "00000000-0000-0000-0000-000000000000")
+    assert main(["--root", str(repo), "doctor", "--send-test"]) == 1
+    out = capsys.readouterr().out
+    assert "❌ 通知群“office-group”收到测试消息：企业微信拒绝了这条消息（错误码 93000）：机器人的 key 无效" in out
+    assert "✅ 通知群“leaders”收到测试消息" in out
