@@ -78,6 +78,7 @@ class PullRequest:
     url: str = ""
     changed_files: int | None = None    # the forge's own count, compared with git's
     merge_base: str = ""                # Gitea says where the branch forked (its base.sha is the base's tip)
+    head_ref: str = ""                  # the branch it comes from (a submission's: gzh-submission/issue-N)
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,11 @@ def gitea(policy: Policy) -> str:
 
 
 def expected(policy: Policy) -> dict[str, str]:
-    return {GITHUB_FILE: github(policy), GITEA_FILE: gitea(policy)}
+    """Every file made from the policy: both CODEOWNERS, and the issue form 提交稿件 (its departments
+    and categories are the policy's), so one command writes them and the pull request check keeps them."""
+    from pipeline.submission import FORM_FILE, form_yaml
+
+    return {GITHUB_FILE: github(policy), GITEA_FILE: gitea(policy), FORM_FILE: form_yaml(policy)}
 
 
 def drift(policy: Policy, root: Path) -> list[str]:

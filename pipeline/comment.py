@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from pipeline.approval import GateResult
-from pipeline.checks import PostReport, Severity
+from pipeline.checks import PostReport, Severity, rule_label
 from pipeline.gate import MARKER, GateReport
 from pipeline.i18n import Text
 from pipeline.policy import Policy
@@ -57,7 +57,7 @@ _CONCLUSION = Text("**保密审查**：{conclusion}（{reviewer}；依据：{bas
 _OFFICE = Text("，并需保密委员会办公室复审", "; the secrecy office must review it too")
 _CLEAN = Text("**检查**：没有问题", "**Checks**: no problems")
 _COUNTS = Text("**检查**：{errors} 个错误，{warnings} 个警告", "**Checks**: {errors} errors, {warnings} warnings")
-_FINDING = Text("- {icon} 第 {line} 行：{message}（`{rule}`）", "- {icon} line {line}: {message} (`{rule}`)")
+_FINDING = Text("- {icon} 第 {line} 行 · {rule}：{message}", "- {icon} line {line} · {rule}: {message}")
 _MORE_FINDINGS = Text("- ……另有 {count} 条，见预览或 gzh check", "- … {count} more: see the preview or gzh check")
 _SCREENS = Text("手机上的样子（{count} 屏，宽 375）", "As a phone shows it ({count} screens, 375 wide)")
 _SCREEN_ALT = Text("第 {number} 屏", "screen {number}")
@@ -198,8 +198,8 @@ def _finding_lines(post_report: PostReport | None) -> list[str]:
     counts = _COUNTS(errors=sum(f.severity is Severity.ERROR for f in findings),
                      warnings=sum(f.severity is Severity.WARNING for f in findings))
     lines = [counts]
-    lines += [_FINDING(icon=_ICONS[f.severity], line=f.location.line, message=_inline(f.message), rule=f.rule_id)
-              for f in findings[:MAX_FINDINGS_SHOWN]]
+    lines += [_FINDING(icon=_ICONS[f.severity], line=f.location.line, message=_inline(f.message),
+                       rule=rule_label(f.rule_id, code=True)) for f in findings[:MAX_FINDINGS_SHOWN]]
     if len(findings) > MAX_FINDINGS_SHOWN:
         lines.append(_MORE_FINDINGS(count=len(findings) - MAX_FINDINGS_SHOWN))
     return lines

@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterator
 from pathlib import Path, PurePosixPath
 
-from pipeline import approval, forge as forge_module, posts, referrals
+from pipeline import approval, forge as forge_module, posts, referrals, submission
 from pipeline.approval import GateResult, PullRequest, Review
-from pipeline.checks import Report, Severity, check_posts
+from pipeline.checks import Report, Severity, check_posts, rule_label
 from pipeline.errors import ConfigError
 from pipeline.gitrefs import (GITLINK_MODE, SYMLINK_MODE, Changes, OddTree, changed_paths, ensure_commit, export,
                               is_file, non_regular, open_repo, read_text)
@@ -61,7 +61,7 @@ def evaluate_pull(root: Path, forge: forge_module.Forge, number: int, pr: PullRe
     are exported (as plain files, under the base's templates) into `workdir` when given, where they
     stay for the caller to render; else into a folder removed afterwards.
     """
-    pr = pr or forge.pull_request(number)
+    pr = _submitter_is_author(forge, pr or forge.pull_request(number))
     reviews = forge.reviews(number)
     comments = forge.comments(number)
     repo = open_repo(root)
@@ -84,7 +84,7 @@ def evaluate_pull(root: Path, forge: forge_module.Forge, number: int, pr: PullRe
     except OddTree as odd:  # a name git refuses: a failing status that names it, not a crash
         checks, flagged, odd_names = None, [], [str(odd)]
     referred = _referrals(forge, number, pr, policy, changes.paths, reviews, comments)
-    reasons = ((_FINDING_REASON(rules="、".join(flagged)),) if flagged else ()) + referred.reasons
+    reasons = ((_FINDING_REASON(rules="、".join(rule_label(rule) for rule in flagged)),) if flagged else ()) + referred.reasons
     needed = approval.needs(policy, changes.paths, secrecy=bool(reasons))
     problems = odd_names + _integrity_problems(pr, changes, head, checks)
     if pr.base_ref != forge.default_branch:  # another branch's policy, and a status its head would share
@@ -94,6 +94,15 @@ def evaluate_pull(root: Path, forge: forge_module.Forge, number: int, pr: PullRe
     result = replace(result, notes=result.notes + referred.notes)
     restore = bool(reasons) and not referred.recorded
     return GateReport(pr, result, checks, reasons, restore, checked), policy, comments
+
+
+def _submitter_is_author(forge: forge_module.Forge, pr: PullRequest) -> PullRequest:
+    """A submission's pull request is opened by gzh's own account from `gzh-submission/issue-N`: for
+    the tiers (nobody approves their own text) its author is whoever submitted the issue."""
+    issue = submission.issue_of(pr.head_ref)
+    if issue is None or pr.author != forge.login:
+        return pr
+    return replace(pr, author=forge.issue(issue).author)
 
 
 def _integrity_problems(pr: PullRequest, changes: Changes, head: Any, checks: Report | None) -> list[str]:

@@ -176,22 +176,27 @@ _PUSH_FAILED = Text("无法把预览图片推送到分支 {branch}：{error}。�
                     "Could not push the preview images to {branch}: {error}; the token needs contents: write")
 
 
-def push_files(repo: git.Repo, remote: str, branch: str, files: dict[str, bytes], message: str) -> str:
-    """Replace `branch` on `remote` with one commit holding just `files`; returns the commit's id.
+def push_files(repo: git.Repo, remote: str, branch: str, files: dict[str, bytes], message: str, *,
+               parent: str | None = None, author: str = "gzh") -> str:
+    """Replace `branch` on `remote` with one commit: `files` alone, or (with `parent`) that commit's
+    tree with `files` added or replaced on top of it. Returns the commit's id.
 
-    Built from objects alone (a private index, no checkout, no history: each push replaces the last,
-    so the branch never grows). Authentication comes from the environment (GIT_CONFIG_*), as the
-    workflows give it; nothing is written to the repository's config.
+    Built from objects alone (a private index, no checkout): each push replaces the last, so a
+    branch of pictures never grows and a submission's branch is always one commit on its base.
+    Authentication comes from the environment (GIT_CONFIG_*), as the workflows give it; nothing is
+    written to the repository's config.
     """
     with tempfile.TemporaryDirectory() as folder:
-        env = {"GIT_INDEX_FILE": str(Path(folder) / "index"), "GIT_AUTHOR_NAME": "gzh",
+        env = {"GIT_INDEX_FILE": str(Path(folder) / "index"), "GIT_AUTHOR_NAME": author,
                "GIT_AUTHOR_EMAIL": "gzh@localhost", "GIT_COMMITTER_NAME": "gzh", "GIT_COMMITTER_EMAIL": "gzh@localhost"}
         with repo.git.custom_environment(**env):
+            if parent is not None:
+                repo.git.read_tree(parent)
             for path, data in sorted(files.items()):
                 blob = repo.odb.store(IStream("blob", len(data), io.BytesIO(data))).hexsha.decode("ascii")
                 repo.git.update_index("--add", "--cacheinfo", f"100644,{blob},{path}")
             tree = repo.git.write_tree()
-            commit = repo.git.commit_tree(tree, "-m", message)
+            commit = repo.git.commit_tree(tree, *(["-p", parent] if parent else []), "-m", message)
             try:
                 repo.git.push("--force", "--quiet", remote, f"{commit}:refs/heads/{branch}")
             except git.GitCommandError as error:

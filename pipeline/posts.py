@@ -144,7 +144,7 @@ def parse_post(text: str, display: str, folder: Path, department: str) -> Post:
     try:
         document = yamlsource.parse("\n".join(lines[1:end]), display, line_offset=1)
     except yamlsource.YamlSyntaxError as error:
-        return Post(display, folder, department, text, body, body_line, None, None, (error.problem,))
+        return Post(display, folder, department, text, body, body_line, None, None, error.problems)
     problems, meta = _meta(document)
     return Post(display, folder, department, text, body, body_line, document, meta, tuple(problems))
 

@@ -19,7 +19,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from pipeline import assets, posts, render
-from pipeline.checks import PostReport, Severity, check_posts
+from pipeline.checks import PostReport, Severity, check_posts, rule_label
 from pipeline.i18n import Text
 from pipeline.policy import Policy
 from pipeline.render import RenderError
@@ -97,10 +97,10 @@ def _write_post(root: Path, policy: Policy, post: posts.Post, report: PostReport
         category_name=category.name if category else "",
         status_class=status_class,
         status_text=status_text,
-        secrecy="、".join(report.secrecy_reasons),
+        secrecy="、".join(rule_label(reason) for reason in report.secrecy_reasons),
         size=len(rendered.html) if rendered else None,
         findings=[{"severity": f.severity.value, "label": f.severity.label, "line": f.location.line,
-                   "message": f.message, "rule": f.rule_id} for f in report.findings],
+                   "message": f.message, "rule": rule_label(f.rule_id)} for f in report.findings],
     )
     (out / page).write_text(html, "utf-8")
     return PreviewPage(post, report, page, rendered)

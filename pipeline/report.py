@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pipeline.checks import Report, Severity
+from pipeline.checks import Report, Severity, rule_label
 from pipeline.i18n import Text
 from pipeline.output import paint
 
@@ -19,6 +19,10 @@ _SECRECY = Text("需要保密委员会办公室复审（第六条第三款），
                 "Needs the secrecy office's review (Art. 6(3)); because of: {reasons}")
 _SECRECY_COUNT = Text("{count} 篇需保密办复审。", "{count} post(s) need the secrecy office's review.")
 _ALL_GOOD = Text("全部通过。", "All passed.")
+# Warnings do not block, but "all passed" over a warning (an image publishing will have to shrink)
+# would tell a clerk there is nothing to look at.
+_WARNINGS_LEFT = Text("没有错误，可以提交；警告不阻止发布，但请逐条看一看。",
+                      "No errors, so it can go ahead; warnings do not block, but read each one.")
 _STRICT = Text("（--strict：警告也视为失败）", " (--strict: warnings fail too)")
 
 
@@ -30,7 +34,7 @@ def summary(report: Report, strict: bool = False) -> str:
     if secrecy:
         line += _SECRECY_COUNT(count=secrecy)
     if not report.failed(strict):
-        line += _ALL_GOOD()
+        line += _WARNINGS_LEFT() if counts["warnings"] else _ALL_GOOD()
     elif strict and not counts["errors"]:
         line += _STRICT()
     return line
@@ -47,9 +51,10 @@ def render_text(report: Report, color: bool, strict: bool = False) -> str:
         for finding in groups.get(path, []):
             where = f"{finding.location.line}:{finding.location.col}"
             label = paint(finding.severity.label, _COLORS[finding.severity], color)
-            lines.append(f"  {where:>7}  {label}  {finding.message}  [{finding.rule_id}]")
+            lines.append(f"  {where:>7}  {label}  {finding.message}  [{rule_label(finding.rule_id)}]")
         if path in secrecy:
-            lines.append("  " + paint(_SECRECY(reasons="、".join(secrecy[path])), "35", color))
+            reasons = "、".join(rule_label(reason) for reason in secrecy[path])
+            lines.append("  " + paint(_SECRECY(reasons=reasons), "35", color))
         lines.append("")
     lines.append(paint(summary(report, strict), "1", color))
     return "\n".join(lines) + "\n"
@@ -104,7 +109,7 @@ def render_github(report: Report, strict: bool = False) -> str:
     lines = [
         f"::{commands[finding.severity]} file={_escape_property(finding.location.path)},"
         f"line={finding.location.line},col={finding.location.col},"
-        f"title={_escape_property(finding.rule_id)}::{_escape_data(finding.message)}"
+        f"title={_escape_property(rule_label(finding.rule_id))}::{_escape_data(finding.message)}"
         for finding in report.findings
     ]
     lines.append(summary(report, strict))

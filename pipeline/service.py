@@ -37,7 +37,7 @@ from pipeline.forge.app import GitHubApp
 from pipeline.i18n import Text
 from pipeline.posts import BEIJING
 from pipeline.redact import redact
-from pipeline.webhooks import GATE, INBOX, PATROL, PUBLISH, Job
+from pipeline.webhooks import GATE, INBOX, PATROL, PUBLISH, SUBMIT, Job
 
 SECRET_VARIABLES = ("GZH_WEBHOOK_SECRET", "GZH_BOT_TOKEN", "WECHAT_APPID", "WECHAT_SECRET")
 MAX_BODY = 25 * 1024 * 1024             # GitHub caps webhook payloads at 25 MB
@@ -52,7 +52,8 @@ _NO_SECRET = Text("没有设置环境变量 GZH_WEBHOOK_SECRET（与平台 Webho
 _NO_TOKEN = Text("没有设置环境变量 GZH_BOT_TOKEN（服务专用账号的令牌），配置中也没有 github_app",
                  "Neither GZH_BOT_TOKEN (the service account's token) nor github_app is configured")
 _JOB_NAMES = {GATE: Text("可信服务：审批门禁", "service: gate"), PUBLISH: Text("可信服务：发布", "service: publish"),
-              PATROL: Text("可信服务：日常巡查", "service: patrol"), INBOX: Text("可信服务：读者留言", "service: inbox")}
+              PATROL: Text("可信服务：日常巡查", "service: patrol"), INBOX: Text("可信服务：读者留言", "service: inbox"),
+              SUBMIT: Text("可信服务：提交稿件", "service: submission")}
 _TIMED_OUT = Text("超过 {seconds} 秒没有结束，已停止", "did not finish within {seconds} s; stopped")
 _CLONE_FAILED = Text("无法克隆或更新仓库 {url}：{error}", "Cannot clone or update {url}: {error}")
 
@@ -398,6 +399,8 @@ class BotService:
 def _arguments(job: Job) -> list[str]:
     if job.kind == GATE:
         return ["gate", "--pr", str(job.pr), "--pictures"]
+    if job.kind == SUBMIT:
+        return ["submit", "--issue", str(job.pr), *(["--editor", job.editor] if job.editor else [])]
     if job.kind == PUBLISH:
         return ["publish", "--issue-on-failure"]
     return [job.kind]

@@ -24,31 +24,36 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from pipeline.referrals import GATE_MARKER, Said
+from pipeline.submission import LABEL
 
-GATE, PUBLISH, PATROL, INBOX = "gate", "publish", "patrol", "inbox"
+GATE, PUBLISH, PATROL, INBOX, SUBMIT = "gate", "publish", "patrol", "inbox", "submit"
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
-JOB_KINDS = (GATE, PUBLISH, PATROL, INBOX)
+JOB_KINDS = (GATE, PUBLISH, PATROL, INBOX, SUBMIT)
+SUBMISSION_ACTIONS = ("opened", "edited", "closed", "reopened")
 
 
 @dataclass(frozen=True)
 class Job:
     kind: str               # one of JOB_KINDS
-    pr: int | None = None   # for GATE
+    pr: int | None = None   # for GATE; for SUBMIT the issue's number
+    editor: str = ""        # for SUBMIT after an edit: who edited (only the issue's author may change it)
 
     @property
     def key(self) -> str:
         """Jobs with the same key are the same work: a queued one absorbs a later twin."""
-        return f"{self.kind}:{self.pr}" if self.pr is not None else self.kind
+        if self.pr is None:
+            return self.kind
+        return f"{self.kind}:{self.pr}" + (f":{self.editor}" if self.editor else "")
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "pr": self.pr}
+        return {"kind": self.kind, "pr": self.pr, "editor": self.editor}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Job":
-        kind, pr = str(data["kind"]), data.get("pr")
-        if kind not in JOB_KINDS or (pr is not None and not isinstance(pr, int)):
+        kind, pr, editor = str(data["kind"]), data.get("pr"), data.get("editor", "")
+        if kind not in JOB_KINDS or (pr is not None and not isinstance(pr, int)) or not isinstance(editor, str):
             raise ValueError(f"not a job: {data!r}")
-        return cls(kind, pr)
+        return cls(kind, pr, editor)
 
 
 @dataclass(frozen=True)
@@ -114,12 +119,24 @@ def job_for(event: str, payload: Mapping[str, Any], default_branch: str) -> Job 
         return Job(GATE, _number(pull.get("number")))
     issue = payload.get("issue")
     comment = payload.get("comment")
+    if event == "issues" and isinstance(issue, dict):
+        return _submission_job(payload, issue)
     if isinstance(comment, dict) and GATE_MARKER in str(comment.get("body") or ""):
         return None  # the gate's own comment: re-running on it would loop
     if isinstance(issue, dict) and issue.get("pull_request") and isinstance(comment, dict):
         number = _number(issue.get("number"))
         return Job(GATE, number) if number else None  # a comment on a pull request: /保密复审 and the like
     return None
+
+
+def _submission_job(payload: Mapping[str, Any], issue: Mapping[str, Any]) -> Job | None:
+    """An issue submitted with the form 提交稿件 (its label), opened, edited, closed or reopened."""
+    labels = [label.get("name") for label in issue.get("labels") or [] if isinstance(label, dict)]
+    number = _number(issue.get("number"))
+    if LABEL not in labels or number is None or payload.get("action") not in SUBMISSION_ACTIONS or issue.get("pull_request"):
+        return None
+    sender = payload.get("sender") if isinstance(payload.get("sender"), dict) else {}
+    return Job(SUBMIT, number, str(sender.get("login") or "") if payload.get("action") == "edited" else "")
 
 
 def _number(value: Any) -> int | None:

@@ -63,9 +63,12 @@ class Problem:
 
 
 class YamlSyntaxError(Exception):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(str(problem.location), problem.message)
-        self.problem = problem
+    """The document cannot be read: one parser error, or every keyboard slip found on its lines."""
+
+    def __init__(self, *problems: Problem) -> None:
+        super().__init__(str(problems[0].location), problems[0].message)
+        self.problems = problems
+        self.problem = problems[0]
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,9 @@ _SYNTAX_HINTS: tuple[tuple[str, Text], ...] = (
         "缩进不一致：同一层的字段必须左对齐", "Inconsistent indentation: keys at one level must line up")),
     ("expected <block end>", Text(
         "缩进不一致：同一层的字段必须左对齐", "Inconsistent indentation: keys at one level must line up")),
+    ("did not find expected ',' or ", Text(
+        "方括号 [ ] 或花括号 { } 没有闭合。值以 [ 或 { 开头时，请用英文引号把整个值括起来",
+        "An unclosed [ ] or { }; quote a value that starts with [ or {")),
     ("found unexpected end of stream", Text(
         "引号或括号没有闭合", "An unclosed quote or bracket")),
     ("found undefined alias", Text(
@@ -137,7 +143,14 @@ def _syntax_message(error: yaml.YAMLError) -> str:
 
 
 def parse(text: str, path: str, line_offset: int = 0) -> YamlDocument:
-    """Parse one YAML document, raising YamlSyntaxError with a located Chinese message."""
+    """Parse one YAML document, raising YamlSyntaxError with a located Chinese message.
+
+    Keyboard slips (see `slips`) are looked for first: the parser notices them lines later, if at
+    all, and in words about tokens, while the slip itself has a plain fix on its own line.
+    """
+    found = slips(text, path, line_offset)
+    if found:
+        raise YamlSyntaxError(*found)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -154,6 +167,133 @@ def parse(text: str, path: str, line_offset: int = 0) -> YamlDocument:
     finally:
         loader.dispose()
     return YamlDocument(data, node, path, line_offset)
+
+
+# --- keyboard slips ---------------------------------------------------------------------------
+#
+# What a Chinese keyboard does to hand-written YAML: a full-width colon or space where YAML needs an
+# ASCII one, a tab, a colon with no space after it, a quote left open. Each is looked for only where
+# it breaks the document or changes what it says: at a field's name (an ASCII key at the start of a
+# line), never inside a value (`basis: 依据：……`, `url: https://…` are fine) nor in comments or
+# block scalars (`|`, `>`), whose lines are text.
+
+_FIELD = re.compile(r"(?P<lead>[ \t\u3000]*(?:-[ \t]+)?)(?P<key>[A-Za-z_][A-Za-z0-9_-]*)(?P<rest>.*)")
+_FIELD_START = re.compile(r"[ ]*(?:-[ ]+)?[A-Za-z_][A-Za-z0-9_-]*[ ]*:(?:[ ]|$)")
+_BLOCK_SCALAR = re.compile(r":[ \t]+[|>][0-9+-]*[ \t]*(?:#.*)?$")
+_SHOWN = 60  # characters of a corrected line quoted in a message
+_MAX_SLIPS = 20  # a screenful: enough to fix in one go, and a file made of slips stays cheap to report
+
+_TAB = Text("这一行开头用了 Tab 键缩进，YAML 不允许 Tab。请删掉 Tab，改用空格缩进（同一层的字段左对齐）",
+            "This line is indented with a tab, which YAML does not allow. Indent with spaces instead")
+_WIDE_INDENT = Text(
+    "这一行开头有全角空格（中文输入法打出的空格），YAML 只认半角空格。请删掉它，改用半角空格缩进（同一层的字段左对齐）",
+    "This line starts with a full-width space, which YAML does not read as indentation. Use ASCII spaces")
+_WIDE_COLON = Text("字段名“{key}”后面是中文冒号“：”，YAML 只认英文冒号。请改成英文冒号加一个空格：{fixed}",
+                   "The field name '{key}' is followed by a full-width colon; YAML needs ':' and a space: {fixed}")
+_WIDE_SPACE = Text("“{key}:”后面是全角空格（中文输入法打出的空格），YAML 要求冒号后面是半角空格。请改为：{fixed}",
+                   "'{key}:' is followed by a full-width space; YAML needs an ASCII space after the colon: {fixed}")
+_NO_SPACE = Text("“{key}:”后面缺少空格，YAML 会把整行当成一段文字，而不是“字段: 值”。请在冒号后面加一个空格：{fixed}",
+                 "'{key}:' has no space after it, so YAML reads the whole line as text, not a field: {fixed}")
+_OPEN_QUOTE = Text(
+    "“{key}”的值以英文引号 {quote} 开头，但这一行没有结束的 {quote}，下面的字段会被当成这个值的一部分。"
+    "请在值的末尾补上 {quote}（或删掉开头的 {quote}）：{fixed}",
+    "The value of '{key}' opens a quote {quote} that this line never closes, so the fields below would become "
+    "part of it. Close it at the end (or remove the opening {quote}): {fixed}")
+_EARLY_QUOTE = Text(
+    "“{key}”的值在英文引号 {quote} 结束后还有文字“{after}”。整个值要放在一对引号里面；值里本身要用引号时，请改用中文引号“”",
+    "The value of '{key}' goes on after its closing quote {quote} ('{after}'). Keep the whole value inside "
+    "one pair of quotes; for quotes inside it use Chinese quotes “”")
+
+
+def slips(text: str, path: str, line_offset: int = 0) -> list[Problem]:
+    """Every keyboard slip on the document's lines, each at its own line and column with its fix."""
+    lines = text.split("\n")
+    found: list[Problem] = []
+    block_indent: int | None = None  # lines indented deeper than this belong to a block scalar
+    for index, line in enumerate(lines):
+        indent = len(line) - len(line.lstrip(" "))
+        if block_indent is not None and (not line.strip() or indent > block_indent):
+            continue
+        block_indent = indent if _BLOCK_SCALAR.search(line) else None
+        slip = _slip(line, lines, index)
+        if slip is not None:
+            col, message = slip
+            found.append(Problem(Location(path, line_offset + index + 1, col), "", message))
+            if len(found) == _MAX_SLIPS:
+                break
+    return found
+
+
+def _slip(line: str, lines: list[str], index: int) -> tuple[int, str] | None:
+    """(1-based column, message) of the slip on `line` (lines[index]), if it has one."""
+    match = _FIELD.fullmatch(line)
+    if match is None:
+        tab = line.find("\t", 0, len(line) - len(line.lstrip(" \t")))
+        return (tab + 1, _TAB()) if tab >= 0 else None
+    lead, key, rest = match["lead"], match["key"], match["rest"]
+    if "\t" in lead:
+        return lead.index("\t") + 1, _TAB()
+    if "\u3000" in lead:
+        return lead.index("\u3000") + 1, _WIDE_INDENT()
+    colon = len(lead) + len(key) + len(rest) - len(rest.lstrip(" \u3000"))  # 0-based, past any space
+    after = rest.lstrip(" \u3000")
+    if after.startswith("："):
+        return colon + 1, _WIDE_COLON(key=key, fixed=_field(lead, key, after[1:]))
+    if not rest.startswith(":") or rest.startswith("://"):
+        return None
+    value = rest[1:]
+    if value.startswith("\u3000"):
+        return colon + 2, _WIDE_SPACE(key=key, fixed=_field(lead, key, value))
+    if value and value[0] not in " \t":
+        return colon + 1, _NO_SPACE(key=key, fixed=_field(lead, key, value))
+    return _quote_slip(line, key, value, lines, index)
+
+
+def _field(lead: str, key: str, value: str) -> str:
+    """The line as it should read, without its indentation (quoted inside a sentence, it would not show)."""
+    dash = lead.strip()
+    return _short(f"{dash} {key}" if dash else key, _SHOWN) + ": " + _short(value.lstrip(" \u3000"), _SHOWN)
+
+
+def _next_line(lines: list[str], index: int) -> str | None:
+    """The first line after lines[index] that is neither blank nor a comment."""
+    return next((line for line in (lines[later] for later in range(index + 1, len(lines)))
+                 if line.strip() and not line.lstrip().startswith("#")), None)
+
+
+def _quote_slip(line: str, key: str, value: str, lines: list[str], index: int) -> tuple[int, str] | None:
+    text = value.strip(" \t")
+    if not text or text[0] not in "\"'":
+        return None
+    quote, start = text[0], line.index(text[0], len(line) - len(value))
+    end = _closing_quote(text, quote)
+    if end is None:
+        following = _next_line(lines, index)
+        if following is None or _FIELD_START.match(following):  # the quote would swallow the next field
+            return start + 1, _OPEN_QUOTE(key=key, quote=quote, fixed=_short(line.strip() + quote, _SHOWN))
+        return None
+    trailing = text[end + 1:].strip(" \t")
+    if trailing and not trailing.startswith("#"):
+        return start + end + 1, _EARLY_QUOTE(key=key, quote=quote, after=_short(trailing, 20))
+    return None
+
+
+def _closing_quote(text: str, quote: str) -> int | None:
+    """Index in `text` (which opens with `quote`) of the quote that closes it: `\\"` escapes in double
+    quotes, `''` in single quotes."""
+    index = 1
+    while index < len(text):
+        char = text[index]
+        if quote == '"' and char == "\\":
+            index += 2
+            continue
+        if char == quote:
+            if quote == "'" and text[index + 1:index + 2] == "'":
+                index += 2
+                continue
+            return index
+        index += 1
+    return None
 
 
 def _reject_duplicate_keys(node: yaml.Node | None, path: str, line_offset: int) -> None:

@@ -25,6 +25,9 @@ def test_the_comment_shows_the_article_its_secrecy_conclusion_and_each_finding(p
     assert "#### 《" in comment and "办公室 · " in comment and "作者：" in comment
     assert "**保密审查**：可以公开（" in comment
     assert "⚠️ 第 " in comment and "138****5678" in comment and "13812345678" not in comment
+    # each finding names its rule in Chinese, the id beside it for an ignore comment
+    assert ("行 · 手机号码（`mobile-number`）：发现手机号码 138****5678。公开个人手机号须经本人同意：请删除，或改用单位公开电话；"
+            "确需公开的，请加忽略注释写明理由") in comment
     head = pr.forge.pulls[1].head_sha
     assert f"{head}/content/office/2026-11-28-news/index.md" in comment  # the full text at the head, on the forge
     assert comment.index("#### 《") < comment.index("**审批环节**")  # the article first, then the tiers

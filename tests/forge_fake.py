@@ -13,7 +13,10 @@ APPROVED / REQUEST_CHANGES / COMMENT / REQUEST_REVIEW (user or team) with `dismi
 while more follow); issue comments take no page or limit; combined statuses say `status`; label
 history in the timeline (`body` "1" added, "" removed); labels are added by id; `/version`;
 `commits/{sha}/pull` from 1.22.0, matching merge commits only from 1.22.3.
-Both: issues and pull requests share one number sequence; an assignee who is not a collaborator
+Both: issues people submit (`open_issue`, `edit_issue`) read back with GET /issues/{n}; pull requests
+created through POST /pulls from a branch of `git_dir`, closed and reopened with PATCH /pulls/{n}, follow
+their branch's tip while open (`sync_heads`, which every API request and the pull request's page run first);
+issues and pull requests share one number sequence; an assignee who is not a collaborator
 makes `POST /issues` fail with 422; 401 without the token and 404 for what does not exist.
 
 The web pages a person opens, beside the API and matched before its token check (`web` is the root,
@@ -26,6 +29,12 @@ The web pages a person opens, beside the API and matched before its token check 
   application/octet-stream; `raw_url()` builds the address.
 - a pull request's conversation: GitHub `/{owner}/{repo}/pull/{n}`, Gitea `/{owner}/{repo}/pulls/{n}`
   (`pull_url()`): the title and each comment rendered as the forge renders comments (tests/forge_pages.py).
+- issues: GitHub and Gitea `/{owner}/{repo}/issues/{n}` (`issue_url()`; a pull request's number redirects to
+  its page), and the "new issue" page of a YAML issue form, `/{owner}/{repo}/issues/new?template=…`
+  (`new_issue_url()`; GitHub: a file name under .github/ISSUE_TEMPLATE/, Gitea: the path from the root).
+- attachments (`attach()`): GitHub `/user-attachments/assets/{uuid}` (other files
+  `/user-attachments/files/{id}/{name}`), Gitea `/attachments/{uuid}` and `/{owner}/{repo}/attachments/{uuid}`;
+  each served download is recorded in `downloads`.
 Who may see them ("a logged-in member" of a private repository): a request with the cookie
 `fake_session=<login>` for a login in `collaborators` (`web_cookie(login)` gives it in the shape
 Playwright's `context.add_cookies` takes), or with the API token header; anyone else gets 404, as both
@@ -40,6 +49,7 @@ import json
 import re
 import subprocess
 import threading
+import uuid
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -81,6 +91,14 @@ class FakePull:
     label_events: list[dict[str, Any]] = field(default_factory=list)
     merged: bool = False
     merge_commit_sha: str = ""
+    head_ref: str | None = None  # the head branch in git_dir (API-created pulls); None: reported as dept/{number}
+    body: str = ""
+    closed: bool = False  # closed without merging
+    created_at: str = "2026-11-28T08:00:00Z"
+
+    @property
+    def state(self) -> str:
+        return "closed" if self.merged or self.closed else "open"
 
 
 class ForgeFake:
@@ -103,6 +121,9 @@ class ForgeFake:
         self.app: tuple[int, int, str] | None = None  # GitHub App: id, installation id, public key (PEM)
         self.status_tokens: list[str] = []  # who wrote each status, to show which identity the gate used
         self.tampered: list[tuple[str, bytes]] = []  # (path regex, raw body): a proxy answering in place of the API
+        self.attachments: dict[str, dict[str, Any]] = {}  # uuid (GitHub files: id) -> name, data, content type
+        self.downloads: list[str] = []  # the paths of attachments served
+        self.attachment_token = True  # whether the API token alone may download an attachment (see attach())
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -144,6 +165,17 @@ class ForgeFake:
     def pull_url(self, number: int) -> str:
         """The pull request's conversation page."""
         return f"{self.web}/{self.repository}/{'pulls' if self.flavour == 'gitea' else 'pull'}/{number}"
+
+    def issue_url(self, number: int) -> str:
+        """An issue's page (both forges redirect it to the pull request's page for a pull request)."""
+        return f"{self.web}/{self.repository}/issues/{number}"
+
+    def new_issue_url(self, template: str) -> str:
+        """The "new issue" page filled from the issue form `template` (a file name under
+        .github/ISSUE_TEMPLATE/): GitHub takes the file name, Gitea the path from the repository's root."""
+        if self.flavour == "gitea":
+            template = f".github/ISSUE_TEMPLATE/{template}"
+        return f"{self.web}/{self.repository}/issues/new?template={quote(template, safe='')}"
 
     def blob(self, kind: str, ref: str, path: str) -> bytes | None:
         """A file's bytes at a branch, tag or commit (`kind`) of `git_dir`; None when there is none."""
@@ -197,6 +229,134 @@ class ForgeFake:
         for name in labels or []:
             self.label(number, author, name)
         return pull
+
+    def _next_number(self) -> int:
+        """Issues and pull requests share one sequence."""
+        return max([*self.pulls, *(item["number"] for item in self.issues)], default=0) + 1
+
+    def open_issue(self, author: str, title: str, body: str, labels: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
+        """A person submits an issue (the form's text as `body`, the form's `labels:`); the stored
+        issue, in `issues` beside those gzh opens. Attachments named in the body become its assets (Gitea)."""
+        now = self._now()
+        issue: dict[str, Any] = {
+            "number": self._next_number(), "title": title, "body": body, "state": "open", "comments": [],
+            "assignees": [], "user": {"login": author}, "labels": list(labels), "created_at": now, "updated_at": now,
+            "closed_at": None, "edits": [],
+        }
+        issue["html_url"] = self.issue_url(issue["number"])
+        for name in labels:
+            self.labels.setdefault(name, next(self._ids))
+        self.issues.append(issue)
+        return issue
+
+    def edit_issue(self, number: int, user: str, body: str | None = None, title: str | None = None,
+                   state: str | None = None) -> dict[str, Any]:
+        """Someone edits an issue (its author, or anyone with write access) or closes/reopens it; the
+        forge keeps who did it (`edits`; GitHub's `closed_by`)."""
+        issue = next(item for item in self.issues if item["number"] == number)
+        changes = {key: value for key, value in (("body", body), ("title", title), ("state", state)) if value is not None}
+        if state is not None and state not in ("open", "closed"):
+            raise ValueError(f"state: open or closed, not {state}")
+        now = self._now()
+        if "state" in changes and changes["state"] != issue["state"]:
+            issue["closed_at"] = now if state == "closed" else None
+            issue["closed_by"] = {"login": user} if state == "closed" else None
+        issue.update(changes, updated_at=now)
+        issue.setdefault("edits", []).append({"user": user, "at": now, **changes})
+        return issue
+
+    # -- attachments: what the forge does with a file dragged into a textarea ------------------------------
+
+    def attach(self, data: bytes, name: str) -> str:
+        """A file dragged into a textarea: stored, and the address the forge puts into the text returned.
+
+        GitHub: images `{web}/user-attachments/assets/{uuid}`, other files
+        `{web}/user-attachments/files/{id}/{name}`; Gitea: `{web}/attachments/{uuid}` (the text gets the
+        relative `/attachments/{uuid}`: see `attachment_markdown`). Served to a signed-in member and, while
+        `attachment_token` is true, to a request with the API token, as raw files are; 404 to anyone else.
+
+        Caveat (GitHub): for a private repository GitHub is reported to answer 404 to API tokens here
+        (fine-grained and installation tokens; octokit/octokit.js#2786, josegonzalez/python-github-backup#477,
+        whose fix renders the body through the Markdown API to get signed private-user-images URLs). Set
+        `attachment_token = False` to model that. Gitea accepts a token for attachment downloads.
+        """
+        content_type = _sniff(data)
+        if self.flavour == "gitea":
+            key = str(uuid.uuid4())
+            url = f"{self.web}/attachments/{key}"
+        elif content_type.startswith("image/"):
+            key = str(uuid.uuid4())
+            url = f"{self.web}/user-attachments/assets/{key}"
+        else:
+            key = str(next(self._ids) + 17_000_000)
+            url = f"{self.web}/user-attachments/files/{key}/{quote(name)}"
+        self.attachments[key] = {"name": name, "data": data, "type": content_type, "url": url,
+                                 "created_at": self._now()}
+        return url
+
+    def attachment_markdown(self, url: str, name: str) -> str:
+        """What the forge inserts into the textarea for an upload: an image as `![name](…)`, another file as
+        `[name](…)`; GitHub the full address, Gitea the path `/attachments/{uuid}`. (GitHub's editor may
+        instead insert `<img width=… alt="Image" src="…" />` for a pasted screenshot.)"""
+        stored = next((item for item in self.attachments.values() if item["url"] == url), None)
+        image = stored["type"].startswith("image/") if stored else "/user-attachments/files/" not in url
+        target = url.removeprefix(self.web) if self.flavour == "gitea" else url
+        return f"{'!' if image else ''}[{name}]({target})"
+
+    def _attachment(self, path: str) -> dict[str, Any] | None:
+        if self.flavour == "gitea":
+            found = re.fullmatch(rf"(?:/{re.escape(self.repository)})?/attachments/([0-9a-f-]{{36}})", path)
+        else:
+            found = (re.fullmatch(r"/user-attachments/assets/([0-9a-f-]{36})", path)
+                     or re.fullmatch(r"/user-attachments/files/(\d+)/[^/]+", path))
+        return self.attachments.get(found.group(1)) if found else None
+
+    # -- branches in git_dir: what API-created pull requests follow ---------------------------------------
+
+    def sync_heads(self) -> None:
+        """Moves each open API-created pull request's head to its branch's tip in git_dir, as a forge does
+        when the branch is pushed (a force-push too): head sha, files, merge base, base sha; Gitea marks
+        earlier reviews stale. A deleted branch leaves the head where it was; closed and merged pull
+        requests do not follow (both forges update only open ones; reopening catches up). The routes that
+        read pull requests call this first."""
+        if self.git_dir is None:
+            return
+        for pull in self.pulls.values():
+            if pull.head_ref is None or pull.state != "open":
+                continue
+            sha = self._commit("branch", pull.head_ref)
+            if sha is not None and sha != pull.head_sha:
+                self._follow(pull, sha)
+
+    def _follow(self, pull: FakePull, sha: str) -> None:
+        base = self._commit("branch", pull.base_ref) or pull.base_sha
+        fork = self._merge_base(base, sha) or pull.merge_base
+        self.push(pull.number, sha)
+        pull.base_sha, pull.merge_base, pull.files = base, fork, self._diff_files(fork, sha)
+
+    def _merge_base(self, one: str, two: str) -> str:
+        found = self._git("merge-base", one, two)
+        return found.stdout.decode().strip() if found.returncode == 0 else ""
+
+    def _diff_files(self, base: str, head: str) -> list[dict[str, Any]]:
+        """`git diff --name-status -M base head` as the forge's file list (a rename is one file),
+        with each forge's words for the status."""
+        output = self._git("diff", "--name-status", "-z", "-M", "--no-ext-diff", "--no-color", base, head).stdout.decode()
+        fields = output.split("\0") if output else []
+        words = ({"A": "added", "M": "changed", "D": "deleted", "R": "renamed", "C": "copied", "T": "changed"}
+                 if self.flavour == "gitea" else
+                 {"A": "added", "M": "modified", "D": "removed", "R": "renamed", "C": "copied", "T": "changed"})
+        files: list[dict[str, Any]] = []
+        index = 0
+        while index < len(fields) and fields[index]:
+            status = fields[index]
+            if status[0] in "RC":
+                files.append({"filename": fields[index + 2], "status": words[status[0]], "previous_filename": fields[index + 1]})
+                index += 3
+            else:
+                files.append({"filename": fields[index + 1], "status": words.get(status[0], "changed")})
+                index += 2
+        return files
 
     def label(self, number: int, user: str | None, name: str, added: bool = True) -> None:
         """Someone adds (or removes) a label; the forge keeps the history with who did it."""
@@ -322,13 +482,18 @@ class ForgeFake:
     def pull_json(self, pull: FakePull, simple: bool = False) -> dict[str, Any]:
         """A pull request; `simple` is GitHub's "pull-request-simple" (lists): no `merged`, no counts."""
         data: dict[str, Any] = {
-            "number": pull.number, "title": pull.title, "state": "closed" if pull.merged else "open",
+            "number": pull.number, "title": pull.title, "state": pull.state,
             "user": {"login": pull.author}, "labels": [{"name": name, "id": self.labels.get(name)} for name in pull.labels],
-            "head": {"sha": pull.head_sha, "ref": f"dept/{pull.number}"},
+            "head": {"sha": pull.head_sha, "ref": pull.head_ref or f"dept/{pull.number}"},
             "base": {"sha": pull.base_sha, "ref": pull.base_ref},
             "merge_commit_sha": pull.merge_commit_sha or None,
             "html_url": self.pull_url(pull.number),
         }
+        if pull.head_ref is not None:  # API-created: the real head branch, its label and the description
+            owner = self.repository.split("/")[0]
+            data["head"]["label"] = f"{owner}:{pull.head_ref}" if self.flavour == "github" else pull.head_ref
+            data["body"] = (pull.body or None) if self.flavour == "github" else pull.body
+            data["created_at"] = pull.created_at
         if self.flavour == "github":
             data["merged_at"] = "2026-11-28T10:00:00Z" if pull.merged else None
             data["requested_teams"] = [{"slug": team} for team in pull.requested_teams]
@@ -337,6 +502,51 @@ class ForgeFake:
         if not simple:
             data.update(merged=pull.merged, changed_files=len(pull.files))
         return data
+
+    def issue_json(self, number: int) -> dict[str, Any]:
+        """GET /issues/{n}: an issue (those gzh opens and those people submit) or, as both forges answer
+        there, a pull request; GitHub marks a pull request with `pull_request` and omits it for an issue,
+        Gitea always has the key (null for an issue)."""
+        pull = self.pulls.get(number)
+        if pull is not None:
+            data: dict[str, Any] = {
+                "number": number, "title": pull.title, "body": pull.body or (None if self.flavour == "github" else ""),
+                "state": pull.state, "user": {"login": pull.author},
+                "labels": [self._label_json(name) for name in pull.labels], "html_url": self.pull_url(number),
+                "comments": len(pull.comments), "created_at": pull.created_at, "assignees": [],
+            }
+            merged_at = "2026-11-28T10:00:00Z" if pull.merged else None
+            if self.flavour == "github":
+                data["pull_request"] = {"url": f"{self.api}/repos/{self.repository}/pulls/{number}",
+                                        "html_url": self.pull_url(number), "merged_at": merged_at}
+            else:
+                data["pull_request"] = {"merged": pull.merged, "merged_at": merged_at, "draft": False,
+                                        "html_url": self.pull_url(number)}
+            return data
+        issue = next((item for item in self.issues if item["number"] == number), None)
+        if issue is None:
+            raise LookupError
+        data = {
+            "number": number, "title": issue["title"], "body": issue.get("body") or "",
+            "state": issue["state"], "user": issue.get("user") or {"login": BOT},
+            "labels": [self._label_json(name) for name in issue.get("labels", [])],
+            "html_url": self.issue_url(number), "comments": len(issue.get("comments", [])),
+            "assignees": issue.get("assignees", []), "created_at": issue.get("created_at", "2026-11-28T08:00:00Z"),
+            "updated_at": issue.get("updated_at", issue.get("created_at", "2026-11-28T08:00:00Z")),
+            "closed_at": issue.get("closed_at"),
+        }
+        if self.flavour == "github":
+            data["closed_by"] = issue.get("closed_by") if issue["state"] == "closed" else None
+            data["state_reason"] = "completed" if issue["state"] == "closed" else None
+        else:
+            data["pull_request"] = None
+            data["assets"] = [{"name": item["name"], "uuid": key, "size": len(item["data"]),
+                               "browser_download_url": item["url"], "created_at": item["created_at"]}
+                              for key, item in self.attachments.items() if key in data["body"]]
+        return data
+
+    def _label_json(self, name: str) -> dict[str, Any]:
+        return {"id": self.labels.setdefault(name, next(self._ids)), "name": name, "color": "d73a4a"}
 
     def _version(self) -> tuple[int, ...]:
         return tuple(int(part) for part in self.version.split(".")[:3])
@@ -361,7 +571,7 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
 
         def _route(self, method: str) -> None:
             url = urlsplit(self.path)
-            if method == "GET" and self._web(url.path):
+            if method == "GET" and self._web(url.path, url.query):
                 return
             query = {key: values[-1] for key, values in parse_qs(url.query).items()}
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -377,6 +587,7 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
                 if not (given.startswith(f"{scheme} ") and given.split(" ", 1)[1] in fake.tokens):
                     return self._json(401, {"message": "Bad credentials"})
                 self._token = given.split(" ", 1)[1]
+                fake.sync_heads()  # a pushed branch has moved its pull request before anyone reads it
                 path = url.path.removeprefix(fake.prefix)
                 for pattern, raw in fake.tampered:
                     if method == "GET" and re.search(pattern, path):
@@ -397,9 +608,12 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
                 ("GET", r"", lambda m: (200, {"full_name": fake.repository, "default_branch": "main"})),
                 ("GET", r"/pulls/(\d+)", lambda m: (200, fake.pull_json(self._pull(m)))),
                 ("GET", r"/pulls", lambda m: self._page([fake.pull_json(pull) for pull in self._listed_pulls(query)], query)),
+                ("POST", r"/pulls", lambda m: self._create_pull(data)),
+                ("PATCH", r"/pulls/(\d+)", lambda m: self._edit_pull(self._pull(m), data)),
+                ("GET", r"/issues/(\d+)", lambda m: (200, fake.issue_json(int(m.group(1))))),
                 ("GET", r"/pulls/(\d+)/files", lambda m: self._files(self._pull(m), query)),
                 ("GET", r"/pulls/(\d+)/reviews", lambda m: self._reviews(self._pull(m), query)),
-                ("GET", r"/issues/(\d+)/comments", lambda m: self._comments(self._pull(m), query)),
+                ("GET", r"/issues/(\d+)/comments", lambda m: self._comments(self._thread(int(m.group(1))), query)),
                 ("GET", r"/issues/(\d+)/events", lambda m: self._page(self._events(self._pull(m)), query)),
                 ("GET", r"/issues/(\d+)/timeline", lambda m: self._page(self._timeline(self._pull(m)), query)),
                 ("POST", r"/issues/(\d+)/labels", lambda m: self._add_labels(self._pull(m), data)),
@@ -429,9 +643,14 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
 
         # -- the web: raw files and the conversation page, for signed-in members -----------------------
 
-        def _web(self, path: str) -> bool:
-            """Answers a GET under /{owner}/{repo}/, the web's space (True: 404 beyond its routes), or
-            leaves the request to the API (False), whose paths start /repos/ or /api/v1/."""
+        def _web(self, path: str, query: str = "") -> bool:
+            """Answers a GET of the web's space (True: 404 beyond its routes), or leaves the request to the
+            API (False), whose paths start /repos/, /user, /app or /api/v1/. The web's space: everything
+            under /{owner}/{repo}/, and the attachments (GitHub /user-attachments/, Gitea /attachments/)."""
+            attachment = fake._attachment(path)
+            if attachment is not None or path.startswith("/user-attachments/" if fake.flavour == "github" else "/attachments/"):
+                self._attachment_file(path, attachment)
+                return True
             prefix = f"/{fake.repository}/"
             if not path.startswith(prefix):
                 return False
@@ -442,17 +661,59 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
             else:
                 page = re.fullmatch(r"pull/(\d+)", rest)
                 raw = re.fullmatch(r"raw/()(.+)", rest)
-            if not (page or raw) or not self._member():  # the web's space: no other page here
+            issue = re.fullmatch(r"issues/(\d+)", rest)
+            new = rest == "issues/new"
+            if not (page or raw or issue or new) or not self._member():  # the web's space: no other page here
                 self._page_reply(404, "text/html; charset=utf-8", b"<h1>404 Not Found</h1>")
             elif page:
                 self._conversation(int(page.group(1)))
+            elif issue:
+                self._issue_page(int(issue.group(1)))
+            elif new:
+                self._new_issue_page(parse_qs(query).get("template", [""])[-1])
             else:
                 assert raw is not None
                 self._raw_file(raw.group(1), raw.group(2))
             return True
 
-        def _member(self) -> bool:
-            """A collaborator's session cookie, or the API token."""
+        def _attachment_file(self, path: str, attachment: dict[str, Any] | None) -> None:
+            """An upload, to a member (or the token, while `attachment_token`), with the type of its bytes;
+            404 to anyone else, as for anything of a private repository."""
+            if attachment is None or not self._member(token=fake.attachment_token):
+                return self._page_reply(404, "text/html; charset=utf-8", b"<h1>404 Not Found</h1>")
+            with fake.lock:
+                fake.downloads.append(path)
+            headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": _RAW_POLICY}
+            if not attachment["type"].startswith("image/"):
+                headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(attachment['name'])}"
+            self._page_reply(200, attachment["type"], attachment["data"], headers)
+
+        def _issue_page(self, number: int) -> None:
+            """An issue's page; both forges redirect a pull request's number to its own page."""
+            from tests.forge_pages import issue_page
+
+            if number in fake.pulls:
+                self.send_response(302)
+                self.send_header("Location", fake.pull_url(number))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            with fake.lock:
+                issue = next((item for item in fake.issues if item["number"] == number), None)
+                html = issue_page(fake, issue) if issue is not None else None
+            if html is None:
+                return self._page_reply(404, "text/html; charset=utf-8", b"<h1>404 Not Found</h1>")
+            self._page_reply(200, "text/html; charset=utf-8", html.encode("utf-8"))
+
+        def _new_issue_page(self, template: str) -> None:
+            from tests.forge_pages import new_issue_page
+
+            with fake.lock:
+                html = new_issue_page(fake, template)
+            self._page_reply(200, "text/html; charset=utf-8", html.encode("utf-8"))
+
+        def _member(self, token: bool = True) -> bool:
+            """A collaborator's session cookie, or (if `token`) the API token."""
             try:
                 cookies = SimpleCookie(self.headers.get("Cookie", ""))
             except CookieError:
@@ -460,6 +721,8 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
             session = cookies.get(SESSION_COOKIE)
             if session is not None and session.value in fake.collaborators:
                 return True
+            if not token:
+                return False
             scheme = "token" if fake.flavour == "gitea" else "Bearer"
             given = self.headers.get("Authorization", "")
             return given.startswith(f"{scheme} ") and given.split(" ", 1)[1] in fake.tokens
@@ -485,6 +748,7 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
             from tests.forge_pages import pull_page
 
             with fake.lock:
+                fake.sync_heads()
                 pull = fake.pulls.get(number)
                 html = pull_page(fake, pull) if pull is not None else None
             if html is None:
@@ -528,11 +792,17 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
             status, page = self._page(rows, query)
             return status, [row for row in page if not hidden(row)]
 
-        def _comments(self, pull: FakePull, query: dict[str, str]) -> tuple[int, list[Any]]:
+        def _thread(self, number: int) -> list[dict[str, Any]]:
+            """The comments of a pull request or of an issue."""
+            if number in fake.pulls:
+                return fake.pulls[number].comments
+            return self._issue(number)["comments"]
+
+        def _comments(self, comments: list[dict[str, Any]], query: dict[str, str]) -> tuple[int, list[Any]]:
             if fake.flavour == "gitea":  # no page or limit here: always the whole list
-                self._headers = {"X-Total-Count": str(len(pull.comments))}
-                return 200, list(pull.comments)
-            return self._page(pull.comments, query)
+                self._headers = {"X-Total-Count": str(len(comments))}
+                return 200, list(comments)
+            return self._page(comments, query)
 
         def _events(self, pull: FakePull) -> list[dict[str, Any]]:
             """GitHub's issue events, with other kinds mixed in as the real list has them."""
@@ -588,9 +858,9 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
             wanted = query.get("state", "open")
             rows = [dict(issue) for issue in fake.issues if wanted in ("all", issue["state"])]
             if fake.flavour == "github":
-                rows += [{"number": pull.number, "title": pull.title, "state": "open",
+                rows += [{"number": pull.number, "title": pull.title, "state": pull.state,
                           "pull_request": {"url": f"{fake.api}/pulls/{pull.number}"}}
-                         for pull in fake.pulls.values() if not pull.merged and wanted in ("all", "open")]
+                         for pull in fake.pulls.values() if not pull.merged and wanted in ("all", pull.state)]
             return sorted(rows, key=lambda row: -row["number"])
 
         def _statuses(self, sha: str) -> list[dict[str, Any]]:
@@ -602,7 +872,14 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
         def _listed_pulls(self, query: dict[str, str]) -> list[FakePull]:
             wanted = query.get("state", "open")
             pulls = sorted(fake.pulls.values(), key=lambda pull: -pull.number)
-            return [pull for pull in pulls if wanted == "all" or (pull.merged == (wanted == "closed"))]
+            pulls = [pull for pull in pulls if wanted == "all" or pull.state == wanted]
+            if fake.flavour == "github":  # GitHub filters by `head` (owner:branch) and `base`; Gitea has neither here
+                owner = fake.repository.split("/")[0]
+                if "head" in query:
+                    pulls = [pull for pull in pulls if f"{owner}:{pull.head_ref or f'dept/{pull.number}'}" == query["head"]]
+                if "base" in query:
+                    pulls = [pull for pull in pulls if pull.base_ref == query["base"]]
+            return pulls
 
         def _page(self, items: list[Any], query: dict[str, str]) -> tuple[int, list[Any]]:
             page = int(query.get("page", 1))
@@ -629,18 +906,25 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
         def _comment_on(self, number: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             if number in fake.pulls:
                 return self._add_comment(fake.pulls[number], data)
-            comment = {"id": next(fake._ids), "user": {"login": BOT}, "body": data["body"]}
+            now = fake._now()
+            comment = {"id": next(fake._ids), "user": {"login": self._actor()}, "body": data["body"],
+                       "created_at": now, "updated_at": now}
             self._issue(number)["comments"].append(comment)
             return 201, comment
 
         def _edit_issue(self, number: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             issue = self._issue(number)
-            issue.update({key: value for key, value in data.items() if key in ("body", "state", "title")})
+            changes = {key: value for key, value in data.items() if key in ("body", "state", "title")}
+            if "edits" in issue:  # a submitted issue: record who edited, as edit_issue does
+                fake.edit_issue(number, self._actor(), **changes)
+                return 200, fake.issue_json(number)
+            issue.update(changes)
             return 200, issue
 
         def _edit_comment(self, comment_id: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-            for pull in fake.pulls.values():
-                for comment in pull.comments:
+            threads = [pull.comments for pull in fake.pulls.values()] + [issue["comments"] for issue in fake.issues]
+            for thread in threads:
+                for comment in thread:
                     if comment["id"] == comment_id:
                         comment.update(body=data["body"], updated_at=fake._now())
                         return 200, comment
@@ -679,12 +963,128 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
             pull.requested = list(dict.fromkeys(pull.requested + data.get("reviewers", [])))
             return 201, fake.pull_json(pull)
 
+        # -- pull requests opened and closed through the API ----------------------------------------------
+
+        def _refusal(self, status: int, message: str, errors: list[Any] | None = None) -> tuple[int, dict[str, Any]]:
+            """An error answer in the flavour's shape. GitHub: {"message", "errors", "documentation_url",
+            "status"}; Gitea's APIError: {"message", "url"} (the swagger address), 404s with "errors"."""
+            if fake.flavour == "github":
+                payload: dict[str, Any] = {"message": message, "documentation_url":
+                                           "https://docs.github.com/rest/pulls/pulls", "status": str(status)}
+                if errors is not None:
+                    payload["errors"] = errors
+                return status, payload
+            payload = {"message": message, "url": f"{fake.web}/api/swagger"}
+            if errors is not None:
+                payload["errors"] = errors
+            return status, payload
+
+        def _open_from(self, ref: str, base: str) -> FakePull | None:
+            return next((pull for pull in fake.pulls.values()
+                         if pull.state == "open" and pull.head_ref == ref and pull.base_ref == base), None)
+
+        def _create_pull(self, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            """POST /pulls {title, body, head, base}; head is a branch or `owner:branch` (no forks here).
+
+            GitHub (REST 2022-11-28, answers as reported by its users): 422 "Validation Failed" with errors
+            [{"resource": "PullRequest", "field": "head"|"base", "code": "invalid"}] for a branch that does not
+            exist (or another owner's), {"code": "missing_field", "field": "title"} without a title, and
+            {"code": "custom", "message": "A pull request already exists for owner:branch."} or
+            "No commits between base and branch" otherwise.
+            Gitea (routers/api/v1/repo/pull.go CreatePullRequest, parseCompareInfo): 422 "Invalid
+            PullRequest: There are no changes between the head and the base" when head == base; 404
+            "The target couldn't be found." when either branch (or the head's owner) does not exist; 409
+            ErrPullRequestAlreadyExists ("pull request already exists for these targets [id: …, issue_id: N,
+            head_repo_id: …, base_repo_id: …, head_branch: …, base_branch: …]") when an open, unmerged pull
+            request has the same head and base (GetUnmergedPullRequest); a missing title fails the form's
+            `binding:"Required"` with 422. Gitea does not refuse a head with no new commits here.
+            """
+            title, body = str(data.get("title") or ""), str(data.get("body") or "")
+            head, base = str(data.get("head") or ""), str(data.get("base") or "")
+            owner = fake.repository.split("/")[0]
+            ref = head
+            if ":" in head:
+                who, ref = head.split(":", 1)
+                who = who.split("/")[0]  # Gitea also takes owner/repo:branch
+            else:
+                who = owner
+            if fake.flavour == "github":
+                def invalid(error: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+                    return self._refusal(422, "Validation Failed", [{"resource": "PullRequest", **error}])
+
+                if not title:
+                    return invalid({"code": "missing_field", "field": "title"})
+                base_sha = fake._commit("branch", base)
+                if base_sha is None:
+                    return invalid({"field": "base", "code": "invalid"})
+                head_sha = fake._commit("branch", ref) if who == owner else None
+                if head_sha is None:
+                    return invalid({"field": "head", "code": "invalid"})
+                if self._open_from(ref, base) is not None:
+                    return invalid({"code": "custom", "message": f"A pull request already exists for {owner}:{ref}."})
+                fork = fake._merge_base(base_sha, head_sha)
+                if fork == head_sha:
+                    return invalid({"code": "custom", "message": f"No commits between {base} and {ref}"})
+            else:
+                if head == base:
+                    return self._refusal(422, "Invalid PullRequest: There are no changes between the head and the base")
+                if not title:
+                    return self._refusal(422, "[Title]: Required")
+                base_sha = fake._commit("branch", base)
+                head_sha = fake._commit("branch", ref) if who == owner else None
+                if base_sha is None or head_sha is None:
+                    return self._refusal(404, "The target couldn't be found.", [])
+                existing = self._open_from(ref, base)
+                if existing is not None:
+                    return self._refusal(409, f"pull request already exists for these targets [id: {existing.number + 500}, "
+                                              f"issue_id: {existing.number}, head_repo_id: 1, base_repo_id: 1, "
+                                              f"head_branch: {ref}, base_branch: {base}]")
+                fork = fake._merge_base(base_sha, head_sha)
+            pull = FakePull(fake._next_number(), self._actor(), head_sha, base_sha, base_ref=base, title=title,
+                            files=fake._diff_files(fork, head_sha), merge_base=fork, head_ref=ref, body=body,
+                            created_at=fake._now())
+            fake.pulls[pull.number] = pull
+            return 201, fake.pull_json(pull)
+
+        def _edit_pull(self, pull: FakePull, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            """PATCH /pulls/{n} {state, title, body}. GitHub answers 200; Gitea 201 (its "TODO this should be
+            200"), having changed title and body before refusing a state change of a merged pull request
+            (412 "cannot change state of this pull request, it was already merged") or an unknown state
+            (412 "unknown state: …", closeOrReopenIssue). GitHub refuses an unknown state with 422, and
+            reopening while another open pull request has the same head and base with 422 "A pull request
+            already exists for owner:branch." (as creating does; assumed, not found documented). Reopening
+            moves the head to the branch's tip."""
+            state = data.get("state")
+            owner = fake.repository.split("/")[0]
+            if fake.flavour == "github":
+                if state not in (None, "open", "closed"):
+                    return self._refusal(422, "Validation Failed", [{"resource": "PullRequest", "field": "state", "code": "invalid"}])
+                if state is not None and pull.merged and state != pull.state:
+                    return self._refusal(422, "Validation Failed", [{"resource": "PullRequest", "code": "custom",
+                                                                     "message": "state cannot be changed. The pull request has already been merged."}])
+                if state == "open" and pull.closed and pull.head_ref is not None and self._open_from(pull.head_ref, pull.base_ref):
+                    return self._refusal(422, "Validation Failed", [{"resource": "PullRequest", "code": "custom",
+                                                                     "message": f"A pull request already exists for {owner}:{pull.head_ref}."}])
+            if data.get("title"):
+                pull.title = str(data["title"])
+            if data.get("body") is not None:
+                pull.body = str(data["body"])
+            if fake.flavour == "gitea" and state is not None:
+                if pull.merged:
+                    return self._refusal(412, "cannot change state of this pull request, it was already merged")
+                if state not in ("open", "closed"):
+                    return self._refusal(412, f"unknown state: {state}")
+            if state is not None and not pull.merged:
+                pull.closed = state == "closed"
+                if state == "open":
+                    fake.sync_heads()
+            return (200 if fake.flavour == "github" else 201), fake.pull_json(pull)
+
         def _add_issue(self, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             refused = [user for user in data.get("assignees", []) if user not in fake.collaborators]
             if refused:  # both forges refuse the whole issue rather than drop one assignee
                 return 422, {"message": "Validation Failed", "errors": [{"field": "assignees", "code": "invalid"}]}
-            taken = [*fake.pulls, *(item["number"] for item in fake.issues)]  # one sequence for both
-            issue = {"number": max(taken, default=0) + 1, "title": data["title"], "body": data.get("body", ""),
+            issue = {"number": fake._next_number(), "title": data["title"], "body": data.get("body", ""),
                      "state": "open", "comments": [], "assignees": [{"login": user} for user in data.get("assignees", [])]}
             if fake.flavour == "gitea":
                 issue["due_date"] = data.get("due_date")
@@ -718,6 +1118,17 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
             self._headers = {}
 
     return Handler
+
+
+def _sniff(data: bytes) -> str:
+    """An upload's type from its first bytes, as the forges serve attachments."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    return "application/octet-stream"
 
 
 def _raw_type(path: str, content: bytes) -> str:

@@ -161,7 +161,7 @@ def test_secrecy_findings_require_the_secrecy_office(pr: PullScenario) -> None:
     pr.approve()
     status = pr.gate()
     assert status["state"] == "pending" and "保密委员会办公室复审" in status["description"]
-    assert "需要保密委员会办公室复审**（第六条第三款）：检查发现 mobile-number" in pr.comment()
+    assert "需要保密委员会办公室复审**（第六条第三款）：检查发现 手机号码（mobile-number）" in pr.comment()
     assert pr.forge.pulls[1].labels == ["需保密办复审"]  # the gate records the referral where it lasts
     pr.approve("wu-fang")
     assert pr.gate()["state"] == "success"

@@ -27,7 +27,14 @@ def test_comment_is_routed_to_the_right_department_and_answered(ops, capsys) -> 
     assert "## 办公室（1 条待答复）" in out and "## 法律和权益保障部（1 条待答复）" in out and "#1" in out
     refused = pytest.raises(Exception, inbox_command.reply_command, account.root, 1, "请拨打13800138000咨询",
                             credentials=account.sandbox.credentials)
-    assert "没有通过检查" in str(refused.value)
+    assert str(refused.value) == (  # what to change in the reply; an ignore comment is no option there
+        "答复没有通过检查，未发送。答复会原样显示在文章的留言区，所有读者都能看到，请按下面的提示修改答复，"
+        "再运行 gzh inbox reply 1 --text \"……\"：\n"
+        "  - 手机号码：发现手机号码 138****8000。公开个人手机号须经本人同意：请删除，或改用单位公开电话")
+    ignored = "<!-- gzh-ignore mobile-number: 本人同意公开号码 -->\n请拨打13800138000咨询"
+    refused = pytest.raises(Exception, inbox_command.reply_command, account.root, 1, ignored,
+                            credentials=account.sandbox.credentials)
+    assert "138****8000" in str(refused.value)  # readers would see the comment; it waives nothing
     assert inbox_command.reply_command(account.root, 1, "您好，请拨打职工服务热线12351预约法律援助。",
                                        credentials=account.sandbox.credentials) == 0
     comment = account.sandbox.state.data["comments"][f"{msg_data_id}:0"][0]

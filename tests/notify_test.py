@@ -227,7 +227,7 @@ def test_only_dingtalk_channels_have_a_signing_secret() -> None:
 
 
 def test_the_workflows_pass_exactly_the_documented_variables() -> None:
-    for name in ("patrol.yml", "inbox.yml", "emergency.yml", "gate.yml"):
+    for name in ("patrol.yml", "inbox.yml", "emergency.yml", "gate.yml", "submission.yml"):
         workflow = yaml.safe_load((PROJECT / ".github" / "workflows" / name).read_text("utf-8"))
         (step,) = [step for step in next(iter(workflow["jobs"].values()))["steps"]
                    if any(key.startswith("GZH_NOTIFY_") for key in step.get("env", {}))]

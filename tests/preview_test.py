@@ -18,7 +18,8 @@ def test_site_has_an_index_and_a_page_per_post_with_images(tmp_path: Path) -> No
     good = (out / "posts/office/good/index.html").read_text("utf-8")
     assert "<h1 class=\"title\">市总工会召开全委会议</h1>" in good and "2026-11-28" in good
     assert 'src="a.png"' in good and (out / "posts/office/good/a.png").is_file()
-    assert "需要保密委员会办公室复审：mobile-number" in good
+    assert "需要保密委员会办公室复审：手机号码（mobile-number）" in good
+    assert '<span class="rule">手机号码（mobile-number）</span>' in good  # rules by their Chinese names
     assert "138****8000" in good.split('<aside class="checks"')[1]  # the panel shows it redacted
     index = (out / "index.html").read_text("utf-8")
     assert 'href="posts/office/good/index.html"' in index and "需保密办复审" in index

@@ -64,6 +64,8 @@ def regen_images(tmp: Path) -> None:
         shot = tmp / f"gate-comment-{flavour}.png"
         _gate_comment_screenshot(tmp / flavour, flavour, shot)
         _save_top(shot, images / f"gate-comment-{flavour}.png", 9000)
+        for name in _submission_screenshots(tmp / f"submit-{flavour}", flavour):
+            _save_top(name, images / name.name, 9000)
     print(f"wrote {images}")
 
 
@@ -110,6 +112,37 @@ def _gate_comment_screenshot(folder: Path, flavour: str, out: Path) -> None:
         assert report.broken_images == (), report
     finally:
         scenario.close()
+
+
+def _submission_screenshots(folder: Path, flavour: str) -> list[Path]:
+    """The form 提交稿件 as a clerk's phone shows it, and the issue after gzh answered (a photo dragged in)."""
+    import os
+
+    from pipeline.commands.submit import submit_command
+    from tests.forge_pages import screenshot_page
+    from tests.support import Rehearsal, submission_body
+
+    folder.mkdir(parents=True)
+    rehearsal = Rehearsal(folder, flavour)
+    saved = dict(os.environ)
+    try:
+        forge = rehearsal.forge
+        forge.git_dir = rehearsal.remote
+        forge.collaborators.add("zhang-wei")  # the clerk: a member of the repository
+        os.environ.update(forge.environment())
+        form, reply = folder / f"submit-form-{flavour}.png", folder / f"submit-reply-{flavour}.png"
+        assert screenshot_page(forge, forge.new_issue_url("submit-post.yml"), form, login="zhang-wei").broken_images == ()
+        photo = PROJECT / "content" / "office" / "2026-09-18-tenth-plenary-session" / "photo-1.jpg"
+        dragged = forge.attachment_markdown(forge.attach(photo.read_bytes(), photo.name), photo.name)
+        body = "9月17日，扬州市总工会召开十届五次全委会议。\n\n" + dragged
+        issue = forge.open_issue("zhang-wei", "稿件：全委会议", submission_body(body=body), ["稿件"])
+        assert submit_command(rehearsal.clone("ci-submit"), issue["number"]) == 0
+        assert screenshot_page(forge, forge.issue_url(issue["number"]), reply, login="zhang-wei").broken_images == ()
+        return [form, reply]
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        rehearsal.close()
 
 
 def main(argv: list[str]) -> int:

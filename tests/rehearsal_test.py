@@ -24,7 +24,7 @@ from pipeline.ledger import SANDBOX_BRANCH, read_branch
 from pipeline.sandbox import SANDBOX_APPID, SANDBOX_SECRET
 from tests.forge_fake import TOKEN
 from tests.notify_fake import LEADERS_TOKEN, NOTIFICATIONS, OFFICE_KEY, SECRETS, RobotFake, robots  # noqa: F401
-from tests.support import PullScenario, Rehearsal, run_step
+from tests.support import PullScenario, Rehearsal, run_step, submission_body, write_image
 
 @pytest.fixture(params=["github", "gitea"])
 def rehearsal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rehearsal]:
@@ -135,3 +135,56 @@ def test_department_to_published_article(rehearsal: Rehearsal, robots: RobotFake
     again = publish(rehearsal, "ci-publish-again")
     assert again.returncode == 0 and "没有需要发布的文章：" in again.stdout
     assert len([a for a in rehearsal.sandbox.state.data["articles"].values() if a["status"] == 0]) == 1
+
+
+def submission_step(rehearsal: Rehearsal, step: str, number: int, action: str, sender: str,
+                    pr: str = "") -> subprocess.CompletedProcess[str]:
+    """A step of submission.yml as the forge runs it for an `issues` event."""
+    context = {"secrets.GZH_GATE_TOKEN || github.token": TOKEN, "github.event.issue.number": str(number),
+               "github.event.action": action, "github.event.sender.login": sender, "steps.submit.outputs.pr": pr,
+               **{f"secrets.{name}": SECRETS.get(name, "") for name in notify.WORKFLOW_VARIABLES}}
+    output = rehearsal.tmp / f"github-output-{len(rehearsal.forge.requests)}"
+    output.write_text("", "utf-8")
+    result = run_step("submission.yml", "submit", step, rehearsal.clone(f"ci-{step}"), context,
+                      {**rehearsal.environment, "GITHUB_OUTPUT": str(output)})
+    result.stdout += output.read_text("utf-8")
+    return result
+
+
+def test_a_clerk_submits_a_post_through_the_issue_form(rehearsal: Rehearsal) -> None:
+    """The form's issue (two images dragged in, one over WeChat's limit) becomes a pull request with the
+    post folder; the gate's comment follows; fixing a field in the issue updates the pull request."""
+    forge = rehearsal.forge
+    forge.git_dir = rehearsal.remote
+    small = write_image(rehearsal.tmp / "合影.png", size=(160, 100))
+    large = write_image(rehearsal.tmp / "会场.jpg", size=(2400, 1600), fmt="JPEG", noise_bytes=3 * 1024 * 1024)
+    dragged = "\n\n".join(forge.attachment_markdown(forge.attach(path.read_bytes(), path.name), path.name)
+                          for path in (small, large))
+    body = "市总工会召开十届五次全委会议。\n\n" + dragged
+    issue = forge.open_issue("zhang-wei", "稿件：全委会议", submission_body(body=body, title="_No response_"), ["稿件"])
+    number = issue["number"]
+    result = submission_step(rehearsal, "submit", number, "opened", "zhang-wei")
+    assert result.returncode == 0, result.stderr  # the problem is answered on the issue, not a failed run
+    assert "**标题**：必填，请填写" in issue["comments"][-1]["body"] and not forge.pulls
+
+    forge.edit_issue(number, "zhang-wei", body=submission_body(body=body, title="市总工会召开全委会议"))
+    result = submission_step(rehearsal, "submit", number, "edited", "zhang-wei")
+    assert result.returncode == 0, result.stderr
+    pr = result.stdout.split("pr=")[-1].strip()
+    pull = forge.pulls[int(pr)]
+    tree = git.Repo(rehearsal.remote).commit(f"gzh-submission/issue-{number}").tree
+    folder = f"content/office/2026-11-28-issue-{number}"
+    assert sorted(item.name for item in (tree / folder).blobs) == ["image-1.png", "image-2.jpg", "index.md"]
+    assert (tree / folder / "image-2.jpg").size < 1024 * 1024  # shrunk within WeChat's limit
+    assert "已压缩为" in issue["comments"][-1]["body"]
+
+    result = submission_step(rehearsal, "gate", number, "edited", "zhang-wei", pr)
+    assert result.returncode == 0, result.stderr
+    assert "#### 《市总工会召开全委会议》" in forge.sticky(pull.number)[0]
+
+    forge.edit_issue(number, "zhang-wei", body=submission_body(body=body, title="市总工会召开十届五次全委会议"))
+    assert submission_step(rehearsal, "submit", number, "edited", "zhang-wei").returncode == 0
+    forge.sync_heads()
+    assert "title: 市总工会召开十届五次全委会议" in (tree := git.Repo(rehearsal.remote).commit(
+        f"gzh-submission/issue-{number}").tree / folder / "index.md").data_stream.read().decode("utf-8")
+    assert pull.head_sha == git.Repo(rehearsal.remote).commit(f"gzh-submission/issue-{number}").hexsha

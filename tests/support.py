@@ -337,3 +337,28 @@ def run_step(workflow: str, job: str, step_id: str, cwd: Path, context: dict[str
         env[name] = context[match.group(1)] if match else str(value)  # KeyError: the workflow changed
     return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
+
+
+SUBMISSION = {
+    "department": "办公室（office）", "category": "工会动态（news）", "title": "市总工会召开全委会议", "author": "办公室",
+    "digest": "_No response_", "repost": "原创", "source_name": "_No response_", "source_url": "_No response_",
+    "body": "市总工会召开十届五次全委会议，审议通过年度工作要点。", "conclusion": "可以公开",
+    "basis": "会议报道，内容均已公开发布，不涉及秘密和个人信息",
+}
+
+
+def submission_body(checked: bool = True, uppercase_x: bool = False, **changes: str) -> str:
+    """An issue's text as GitHub and Gitea write a submitted 提交稿件 form: `### label`, a blank line,
+    the value (`_No response_` when empty), checkboxes as `- [x] label` (GitHub writes `[X]`)."""
+    from pipeline import submission
+
+    values = {**SUBMISSION, **changes}
+    parts = []
+    for field in submission.FIELDS:
+        if field.kind == "checkboxes":
+            mark = ("X" if uppercase_x else "x") if checked else " "
+            value = "\n".join(f"- [{mark}] {item}" for item in submission.SELF_CHECKS)
+        else:
+            value = values[field.id]
+        parts.append(f"### {field.label}\n\n{value}\n")
+    return "\n".join(parts)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from pipeline.webhooks import GATE, PUBLISH, Job, job_for, read, sign, verified
+from pipeline.webhooks import GATE, PUBLISH, SUBMIT, Job, job_for, read, sign, verified
 
 BODY = json.dumps({"action": "opened", "pull_request": {"number": 7}}).encode("utf-8")
 
@@ -73,3 +73,27 @@ def test_a_new_comment_is_read_as_written_and_an_edit_is_not() -> None:
     edited = read("github", {"X-GitHub-Event": "issue_comment"}, json.dumps({**base, "action": "edited"}).encode(), "main")
     assert created.said is not None and (created.said.user, created.said.body) == ("li-na", "/保密复审")
     assert edited.said is None and edited.job == created.job == Job(GATE, 7)
+
+
+def _issue_event(action: str, labels: list[str], sender: str = "zhang-wei", **issue: object) -> dict:
+    return {"action": action, "sender": {"login": sender},
+            "issue": {"number": 7, "labels": [{"name": name} for name in labels], "user": {"login": "zhang-wei"}, **issue}}
+
+
+@pytest.mark.parametrize(("payload", "job"), [
+    (_issue_event("opened", ["稿件"]), Job(SUBMIT, 7)),
+    (_issue_event("edited", ["稿件"], sender="li-na"), Job(SUBMIT, 7, "li-na")),  # who edited: refused unless the author
+    (_issue_event("closed", ["稿件"]), Job(SUBMIT, 7)),
+    (_issue_event("reopened", ["稿件"]), Job(SUBMIT, 7)),
+    (_issue_event("labeled", ["稿件"]), None),                 # "opened" already carries the form's label
+    (_issue_event("opened", ["bug"]), None),                   # not a submission
+    (_issue_event("opened", ["稿件"], pull_request={"url": "x"}), None),
+])
+def test_an_issue_submitted_with_the_form_is_a_submission_job(payload: dict, job: Job | None) -> None:
+    assert job_for("issues", payload, "main") == job
+
+
+def test_a_submission_job_survives_the_queue_and_its_twins_are_told_apart_by_editor() -> None:
+    edited = Job(SUBMIT, 7, "li-na")
+    assert Job.from_json(json.loads(json.dumps(edited.to_json()))) == edited
+    assert edited.key != Job(SUBMIT, 7).key and Job.from_json({"kind": "gate", "pr": 1}) == Job(GATE, 1)

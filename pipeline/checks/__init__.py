@@ -19,7 +19,19 @@ from pipeline.posts import Post
 from pipeline.redact import redact
 from pipeline.yamlsource import Location
 
-__all__ = ["Finding", "PostReport", "Report", "Severity", "check_post", "check_posts", "RULES", "RULES_BY_ID"]
+__all__ = ["Finding", "PostReport", "Report", "Severity", "check_post", "check_posts", "rule_label", "RULES",
+           "RULES_BY_ID"]
+
+
+def rule_label(rule_id: str, *, code: bool = False) -> str:
+    """How people read a rule: its Chinese name with the id beside it, e.g. 手机号码（mobile-number）.
+
+    The id stays because ignore comments and gzh.yml name rules by it; `code=True` puts it in
+    backticks for Markdown. An id no rule has (a rule since removed) is shown as it is.
+    """
+    rule = RULES_BY_ID.get(rule_id)
+    shown = f"`{rule_id}`" if code else rule_id
+    return f"{rule.name()}（{shown}）" if rule is not None else shown
 
 
 @dataclass(frozen=True)
@@ -74,14 +86,18 @@ def check_posts(posts: Iterable[Post], policy: Policy, root: Path, strays: Itera
 
 
 def check_post(post: Post, policy: Policy, root: Path, levels: Mapping[str, Severity | None] | None = None,
-               published: Mapping[str, tuple[str, str]] | None = None) -> PostReport:
-    """Every enabled rule on one post; `published` maps a post folder to its published (version, URL)."""
+               published: Mapping[str, tuple[str, str]] | None = None, *, ignore_comments: bool = True) -> PostReport:
+    """Every enabled rule on one post; `published` maps a post folder to its published (version, URL).
+
+    `ignore_comments=False` is for text sent exactly as typed (a reply to a follower): an ignore
+    comment there would be shown to readers, not obeyed, so none is honoured and no message offers one.
+    """
     levels = levels if levels is not None else severities(policy)
     view = PostView(post, policy, root, published or {})
     size = len(post.text.encode("utf-8"))
     if size > posts.MAX_POST_BYTES:
         return _too_large(view, levels, size)
-    found, malformed = ignores.directives(view, RULE_IDS)
+    found, malformed = ignores.directives(view, RULE_IDS) if ignore_comments else ([], [])
     by_line: dict[int, list[ignores.Directive]] = {}  # in order: the first that suppresses a hit is used
     for directive in found:
         by_line.setdefault(directive.target_line, []).append(directive)
@@ -95,7 +111,7 @@ def check_post(post: Post, policy: Policy, root: Path, levels: Mapping[str, Seve
                 secrecy_reasons.add(rule.id)  # even when ignored inline: see pipeline.checks.ignores
             candidates = by_line.get(hit.location.line, ())
             if not any(directive.suppresses(rule.id, hit.location.line) for directive in candidates):
-                findings.append(_finding(rule, levels, hit))
+                findings.append(_finding(rule, levels, hit, ignore_comments))
     for rule, hits in ((ignores.IGNORE_COMMENT, malformed), (ignores.IGNORE_UNUSED, ignores.unused_hits(found))):
         if levels[rule.id] is not None:
             findings.extend(_finding(rule, levels, hit) for hit in hits)
@@ -120,9 +136,10 @@ def _too_large(view: PostView, levels: Mapping[str, Severity | None], size: int)
     return PostReport(view.path, tuple(findings), bool(secrecy_reasons), tuple(sorted(secrecy_reasons)))
 
 
-def _finding(rule: Rule, levels: Mapping[str, Severity | None], hit: Hit) -> Finding:
+def _finding(rule: Rule, levels: Mapping[str, Severity | None], hit: Hit, ignore_comments: bool = True) -> Finding:
     severity = levels[rule.id]
     assert severity is not None
+    message = f"{hit.message}{hit.waiver}" if ignore_comments else hit.message
     # Messages quote the post (typography shows the text around a fix): whatever a rule quotes, the
     # report, the annotations, the pull-request comment and the preview never show personal data.
-    return Finding(rule.id, severity, hit.location, redact(hit.message), rule.secrecy, hit.fix)
+    return Finding(rule.id, severity, hit.location, redact(message), rule.secrecy, hit.fix)

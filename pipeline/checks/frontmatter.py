@@ -48,11 +48,13 @@ _REVIEW_REQUESTED = Text(
 POST_LAYOUT = Rule(
     "post-layout", Severity.ERROR, Text("每篇文章是 content/<部门>/<文件夹>/index.md", "Each post is content/<dept>/<folder>/index.md"),
     check=None,  # about files that are not posts, so the check command reports it from posts.stray_markdown
+    name=Text("文章位置", "post layout"),
 )
 
 
 @rule("front-matter", Severity.ERROR, Text("元数据（文件开头 --- 之间的字段）格式正确、字段齐全",
-                                           "Front matter is well-formed and complete"))
+                                           "Front matter is well-formed and complete"),
+      name=Text("元数据", "front matter"))
 def front_matter(view: PostView) -> Iterator[Hit]:
     for problem in view.post.problems:
         where = f"{problem.key_path}：" if problem.key_path else ""
@@ -60,7 +62,8 @@ def front_matter(view: PostView) -> Iterator[Hit]:
 
 
 @rule("non-regular-file", Severity.ERROR, Text("文章文件夹里只有普通文件（没有符号链接）",
-                                                "Post folders hold plain files only (no symbolic links)"))
+                                                "Post folders hold plain files only (no symbolic links)"),
+      name=Text("符号链接", "symbolic link"))
 def non_regular_file(view: PostView) -> Iterator[Hit]:
     if (view.root / posts.CONTENT_DIR) not in view.post.folder.parents:
         return  # not a post on disk (a live article or a reply re-checked as text): no files to look at
@@ -68,7 +71,8 @@ def non_regular_file(view: PostView) -> Iterator[Hit]:
         yield Hit(Location(path), NON_REGULAR_FILE(path=path))
 
 
-@rule("department-unknown", Severity.ERROR, Text("文章位于 gzh.yml 中登记的部门文件夹", "Post is in a known department folder"))
+@rule("department-unknown", Severity.ERROR, Text("文章位于 gzh.yml 中登记的部门文件夹", "Post is in a known department folder"),
+      name=Text("部门文件夹", "department folder"))
 def department_unknown(view: PostView) -> Iterator[Hit]:
     if view.policy.department_by_folder(view.post.department_folder) is None:
         known = "、".join(f"{dept.folder}（{dept.name}）" for dept in view.policy.departments)
@@ -76,7 +80,8 @@ def department_unknown(view: PostView) -> Iterator[Hit]:
         yield Hit(view.location(0), _UNKNOWN_DEPARTMENT(folder=folder, known=known))
 
 
-@rule("category-unknown", Severity.ERROR, Text("类别是第四条规定的六类信息之一", "Category is one of Art. 4's"))
+@rule("category-unknown", Severity.ERROR, Text("类别是第四条规定的六类信息之一", "Category is one of Art. 4's"),
+      name=Text("信息类别", "category"))
 def category_unknown(view: PostView) -> Iterator[Hit]:
     category = view.text_field("category")
     if category and view.policy.category(category) is None:
@@ -84,7 +89,8 @@ def category_unknown(view: PostView) -> Iterator[Hit]:
         yield Hit(view.post.locate_field("category"), _UNKNOWN_CATEGORY(value=category, known=known))
 
 
-@rule("repost-source", Severity.ERROR, Text("转载注明来源名称和链接", "A repost names its source and link"))
+@rule("repost-source", Severity.ERROR, Text("转载注明来源名称和链接", "A repost names its source and link"),
+      name=Text("转载来源", "repost source"))
 def repost_source(view: PostView) -> Iterator[Hit]:
     data = view.post.document.data if view.post.document else None
     if not isinstance(data, dict):
@@ -98,7 +104,8 @@ def repost_source(view: PostView) -> Iterator[Hit]:
         yield Hit(view.post.locate_field("source", "url"), _BAD_SOURCE_URL())
 
 
-@rule("secrecy-reviewer", Severity.ERROR, Text("保密初审人是本部门负责人", "The pre-reviewer heads the post's department"))
+@rule("secrecy-reviewer", Severity.ERROR, Text("保密初审人是本部门负责人", "The pre-reviewer heads the post's department"),
+      name=Text("保密初审人", "secrecy reviewer"))
 def secrecy_reviewer(view: PostView) -> Iterator[Hit]:
     reviewer = view.text_field("secrecy", "reviewer")
     department = view.policy.department_by_folder(view.post.department_folder)
@@ -110,13 +117,14 @@ def secrecy_reviewer(view: PostView) -> Iterator[Hit]:
 
 
 @rule("secrecy-review-requested", Severity.INFO,
-      Text("部门负责人请求保密办复审", "The department head asked for the secrecy office's review"), secrecy=True)
+      Text("部门负责人请求保密办复审", "The department head asked for the secrecy office's review"), secrecy=True,
+      name=Text("请求保密办复审", "secrecy review requested"))
 def secrecy_review_requested(view: PostView) -> Iterator[Hit]:
     if view.text_field("secrecy", "conclusion") == "需保密办复审":
         yield Hit(view.post.locate_field("secrecy", "conclusion"), _REVIEW_REQUESTED())
 
 
-@rule("theme-unknown", Severity.ERROR, Text("指定的排版主题存在", "The chosen theme exists"))
+@rule("theme-unknown", Severity.ERROR, Text("指定的排版主题存在", "The chosen theme exists"), name=Text("排版主题", "theme"))
 def theme_unknown(view: PostView) -> Iterator[Hit]:
     theme = view.text_field("theme")
     if theme and theme not in render.themes(view.root):
@@ -124,7 +132,8 @@ def theme_unknown(view: PostView) -> Iterator[Hit]:
         yield Hit(view.post.locate_field("theme"), _UNKNOWN_THEME(theme=theme, known=known))
 
 
-@rule("raw-html", Severity.WARNING, Text("正文不含 HTML 代码（不会生效）", "No raw HTML in the body (it has no effect)"))
+@rule("raw-html", Severity.WARNING, Text("正文不含 HTML 代码（不会生效）", "No raw HTML in the body (it has no effect)"),
+      name=Text("HTML 代码", "raw HTML"))
 def raw_html(view: PostView) -> Iterator[Hit]:
     for token in view.tokens:
         candidates = [token] if token.type == "html_block" else [

@@ -106,10 +106,12 @@ def _target_line(view: PostView, start: int, end: int) -> int:
 IGNORE_COMMENT = Rule(
     "ignore-comment", Severity.ERROR, Text("忽略注释写明已知规则和理由", "Ignore comments name known rules and a reason"),
     check=None,  # reported by the engine from `directives`, which it needs anyway for suppression
+    name=Text("忽略注释", "ignore comment"),
 )
 IGNORE_UNUSED = Rule(
     "ignore-unused", Severity.WARNING, Text("忽略注释确有对应的问题", "Ignore comments suppress something"),
     check=None,  # decided by the engine after every rule has run: see pipeline.checks.check_post
+    name=Text("多余的忽略注释", "unused ignore comment"),
 )
 
 

@@ -13,7 +13,8 @@ _CHANGED = Text(
     "Publish a correction as a new post (docs/publishing.md)")
 
 
-@rule("published-changed", Severity.ERROR, Text("已发布的文章不再修改", "Published posts stay unchanged"))
+@rule("published-changed", Severity.ERROR, Text("已发布的文章不再修改", "Published posts stay unchanged"),
+      name=Text("发布后修改", "changed after publishing"))
 def published_changed(view: PostView) -> Iterator[Hit]:
     published = view.published.get(view.post.bundle)
     if published and published[0] != assets.version(view.post):

@@ -53,22 +53,26 @@ def _length_hits(view: PostView, field: str, limit: int) -> Iterator[Hit]:
         yield Hit(view.post.locate_field(field), message)
 
 
-@rule("title-length", Severity.ERROR, Text(f"标题不超过 {TITLE_MAX} 个字", f"Title at most {TITLE_MAX} characters"))
+@rule("title-length", Severity.ERROR, Text(f"标题不超过 {TITLE_MAX} 个字", f"Title at most {TITLE_MAX} characters"),
+      name=Text("标题长度", "title length"))
 def title_length(view: PostView) -> Iterator[Hit]:
     return _length_hits(view, "title", TITLE_MAX)
 
 
-@rule("author-length", Severity.ERROR, Text(f"作者不超过 {AUTHOR_MAX} 个字", f"Author at most {AUTHOR_MAX} characters"))
+@rule("author-length", Severity.ERROR, Text(f"作者不超过 {AUTHOR_MAX} 个字", f"Author at most {AUTHOR_MAX} characters"),
+      name=Text("作者长度", "author length"))
 def author_length(view: PostView) -> Iterator[Hit]:
     return _length_hits(view, "author", AUTHOR_MAX)
 
 
-@rule("digest-length", Severity.ERROR, Text(f"摘要不超过 {DIGEST_MAX} 个字", f"Digest at most {DIGEST_MAX} characters"))
+@rule("digest-length", Severity.ERROR, Text(f"摘要不超过 {DIGEST_MAX} 个字", f"Digest at most {DIGEST_MAX} characters"),
+      name=Text("摘要长度", "digest length"))
 def digest_length(view: PostView) -> Iterator[Hit]:
     return _length_hits(view, "digest", DIGEST_MAX)
 
 
-@rule("source-url-length", Severity.ERROR, Text("来源链接不超过 1 KB", "Source link at most 1 KB"))
+@rule("source-url-length", Severity.ERROR, Text("来源链接不超过 1 KB", "Source link at most 1 KB"),
+      name=Text("来源链接长度", "source link length"))
 def source_url_length(view: PostView) -> Iterator[Hit]:
     url = view.text_field("source", "url")
     size = len(url.encode("utf-8")) if url else 0
@@ -76,7 +80,7 @@ def source_url_length(view: PostView) -> Iterator[Hit]:
         yield Hit(view.post.locate_field("source", "url"), _URL_TOO_LONG(actual=size, limit=SOURCE_URL_MAX_BYTES))
 
 
-@rule("body-empty", Severity.ERROR, Text("正文不为空", "The body is not empty"))
+@rule("body-empty", Severity.ERROR, Text("正文不为空", "The body is not empty"), name=Text("正文为空", "empty body"))
 def body_empty(view: PostView) -> Iterator[Hit]:
     if view.post.document and not view.post.body.strip():
         yield Hit(view.location(view.body_offset), _EMPTY_BODY())
@@ -94,7 +98,8 @@ def _text_length(tokens: list) -> int:
     return total
 
 
-@rule("body-size", Severity.ERROR, Text("正文网页少于 2 万字符且小于 1 MB", "Body HTML under 20,000 characters and 1 MB"))
+@rule("body-size", Severity.ERROR, Text("正文网页少于 2 万字符且小于 1 MB", "Body HTML under 20,000 characters and 1 MB"),
+      name=Text("正文大小", "body size"))
 def body_size(view: PostView) -> Iterator[Hit]:
     """Measured on the real render (theme styles included), since that is what WeChat counts."""
     if view.post.meta is None:

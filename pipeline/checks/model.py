@@ -48,12 +48,27 @@ class Fix:
 
 
 @dataclass(frozen=True)
+class ShrinkImage:
+    """Re-encode an image file in place under WeChat's limit for its use (`gzh check --fix`)."""
+
+    path: Path   # the image file, inside the post folder (pipeline.assets resolved it)
+    shown: str   # how the post names it, for messages
+    cover: bool
+
+
+@dataclass(frozen=True)
 class Hit:
-    """What a rule reports; the engine adds the rule id and the configured severity."""
+    """What a rule reports; the engine adds the rule id and the configured severity.
+
+    `waiver` says how to keep the text on purpose (an ignore comment with a reason). It is a
+    separate sentence because some text cannot carry an ignore comment (a reply to a follower is
+    sent as typed), and advice that cannot be followed there must not be given there.
+    """
 
     location: Location
     message: str
-    fix: Fix | None = None
+    fix: Fix | ShrinkImage | None = None
+    waiver: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,24 +78,26 @@ class Finding:
     location: Location
     message: str
     secrecy: bool = False
-    fix: Fix | None = None
+    fix: Fix | ShrinkImage | None = None
 
 
 @dataclass(frozen=True)
 class Rule:
     id: str
     severity: Severity
-    title: Text
+    title: Text  # what the rule requires, a sentence (gzh check --list-rules)
     # None for the few rules the engine decides itself (ignore comments, stray files)
     check: Callable[["PostView"], Iterable[Hit]] | None
+    name: Text   # what it is about, a few words: how people read the rule next to its id
     secrecy: bool = False  # a hit means the secrecy office must also review the post (Art. 6(3))
 
 
-def rule(rule_id: str, severity: Severity, title: Text, *, secrecy: bool = False) -> Callable[[Callable[["PostView"], Iterable[Hit]]], Rule]:
-    """Declare a check: `@rule("title-length", Severity.ERROR, Text(...))` over `def f(view)`."""
+def rule(rule_id: str, severity: Severity, title: Text, *, name: Text,
+         secrecy: bool = False) -> Callable[[Callable[["PostView"], Iterable[Hit]]], Rule]:
+    """Declare a check: `@rule("title-length", Severity.ERROR, Text(...), name=Text("标题长度", ...))` over `def f(view)`."""
 
     def declare(check: Callable[["PostView"], Iterable[Hit]]) -> Rule:
-        return Rule(rule_id, severity, title, check, secrecy)
+        return Rule(rule_id, severity, title, check, name, secrecy)
 
     return declare
 

@@ -1,7 +1,7 @@
 """Every check rule, in report order. A rule id is stable: policies and ignore comments name it."""
 from __future__ import annotations
 
-from pipeline.checks import frontmatter, ignores, images, lifecycle, limits, rendering, secrecy, wording
+from pipeline.checks import frontmatter, ignores, images, lifecycle, limits, placeholder, rendering, secrecy, wording
 from pipeline.checks.model import Rule
 
 RULES: tuple[Rule, ...] = (
@@ -16,6 +16,8 @@ RULES: tuple[Rule, ...] = (
     frontmatter.secrecy_review_requested,
     frontmatter.theme_unknown,
     frontmatter.raw_html,
+    # what the `gzh new` template left for the clerk to write
+    placeholder.placeholder,
     # what the renderer cannot keep
     rendering.emphasis_literal,
     rendering.footnote_undefined,

@@ -30,21 +30,24 @@ def _texts(view: PostView) -> Iterator[tuple[int, str]]:
                     yield line, child.content
 
 
-@rule("emphasis-literal", Severity.WARNING, Text("加粗、强调标记成对生效，不会原样显示", "Emphasis marks pair up and never show"))
+@rule("emphasis-literal", Severity.WARNING, Text("加粗、强调标记成对生效，不会原样显示", "Emphasis marks pair up and never show"),
+      name=Text("加粗标记", "emphasis marks"))
 def emphasis_literal(view: PostView) -> Iterator[Hit]:
     for line, text in _texts(view):
         for match in _LITERAL.finditer(text):
             yield Hit(view.body_find(text, line, match.start()), _EMPHASIS(marks=match.group(0)))
 
 
-@rule("footnote-undefined", Severity.WARNING, Text("引用的注释都有定义", "Every cited footnote is defined"))
+@rule("footnote-undefined", Severity.WARNING, Text("引用的注释都有定义", "Every cited footnote is defined"),
+      name=Text("未定义的注释", "undefined footnote"))
 def footnote_undefined(view: PostView) -> Iterator[Hit]:
     for line, text in _texts(view):
         for match in _UNDEFINED_NOTE.finditer(text):
             yield Hit(view.body_find(text, line, match.start()), _UNDEFINED(label=match.group(1)))
 
 
-@rule("footnote-unused", Severity.WARNING, Text("定义的注释都在正文中引用", "Every footnote defined is cited"))
+@rule("footnote-unused", Severity.WARNING, Text("定义的注释都在正文中引用", "Every footnote defined is cited"),
+      name=Text("未引用的注释", "unused footnote"))
 def footnote_unused(view: PostView) -> Iterator[Hit]:
     references = view.parsed[1].get("footnotes", {}).get("refs", {})
     for key, used in references.items():

@@ -134,9 +134,10 @@ _BANK = Text(
     "发现银行卡号 {masked}。公开银行卡号会泄露个人金融信息，请删除；对公账户请由保密办确认",
     "Bank card number {masked} found. Remove it; a corporate account needs the secrecy office's check")
 _MOBILE_FOUND = Text(
-    "发现手机号码 {masked}。公开个人手机号须经本人同意：请删除，或改用单位公开电话；确需公开的，请加忽略注释写明理由",
-    "Mobile number {masked} found. A personal number needs the owner's consent: remove it, use the public "
-    "office number, or add an ignore comment with the reason")
+    "发现手机号码 {masked}。公开个人手机号须经本人同意：请删除，或改用单位公开电话",
+    "Mobile number {masked} found. A personal number needs the owner's consent: remove it or use the public "
+    "office number")
+_MOBILE_WAIVER = Text("；确需公开的，请加忽略注释写明理由", ", or add an ignore comment with the reason")
 _ADDRESS_FOUND = Text(
     "疑似个人住址“{masked}”（含楼栋、单元、室号，或写明是某人的住处）。公开个人住址会泄露个人信息，请删除或只写到街道；"
     "单位办公地址可由保密办加入 checks.allowlists.addresses",
@@ -179,7 +180,8 @@ def _numbers(view: PostView, kind: str) -> Iterator[Number]:
 
 # --- rules -----------------------------------------------------------------------------------------
 
-@rule("secret-marking", Severity.ERROR, Text("不含国家秘密标志", "No state-secret markings"), secrecy=True)
+@rule("secret-marking", Severity.ERROR, Text("不含国家秘密标志", "No state-secret markings"), secrecy=True,
+      name=Text("国家秘密标志", "state-secret marking"))
 def secret_marking(view: PostView) -> Iterator[Hit]:
     found = [(match.start(), match.end(), _original(view, *match.span())) for match in _scan(view, _SECRET_MARK)]
     for pattern in (_BRACKETED_LEVEL, _BARE_LEVEL_LINE):
@@ -189,7 +191,7 @@ def secret_marking(view: PostView) -> Iterator[Hit]:
 
 
 @rule("internal-marking", Severity.ERROR, Text("不含内部资料、工作秘密标志", "No internal-use or work-secret markings"),
-      secrecy=True)
+      secrecy=True, name=Text("内部资料标志", "internal-use marking"))
 def internal_marking(view: PostView) -> Iterator[Hit]:
     found = [(match.start(), match.end(), _original(view, *match.span())) for match in _scan(view, _INTERNAL_MARK)]
     found += [(match.start("mark"), match.end(), _original(view, *match.span("mark")))
@@ -213,7 +215,8 @@ def _canonical_value(value: str) -> str:
     return _canonical_number(match) if match else value.strip()
 
 
-@rule("document-number", Severity.WARNING, Text("引用的发文字号已公开", "Cited document numbers are public"), secrecy=True)
+@rule("document-number", Severity.WARNING, Text("引用的发文字号已公开", "Cited document numbers are public"), secrecy=True,
+      name=Text("发文字号", "document number"))
 def document_number(view: PostView) -> Iterator[Hit]:
     public = {_canonical_value(value) for value in view.policy.allowed_values("document_numbers")}
     for match in _scan(view, _DOC_NUMBER):
@@ -223,7 +226,8 @@ def document_number(view: PostView) -> Iterator[Hit]:
 
 
 @rule("document-number-style", Severity.WARNING, Text("发文字号格式规范（〔〕、无“第”、无虚位）",
-                                                      "Document numbers use 〔〕, no 第, no leading zeros"))
+                                                      "Document numbers use 〔〕, no 第, no leading zeros"),
+      name=Text("发文字号格式", "document number style"))
 def document_number_style(view: PostView) -> Iterator[Hit]:
     for match in _scan(view, _DOC_NUMBER):
         start = match.start("open")
@@ -234,13 +238,15 @@ def document_number_style(view: PostView) -> Iterator[Hit]:
             yield Hit(view.location(start), message, Fix(start, match.end(), fixed))
 
 
-@rule("id-number", Severity.ERROR, Text("不含居民身份证号码", "No resident ID numbers"), secrecy=True)
+@rule("id-number", Severity.ERROR, Text("不含居民身份证号码", "No resident ID numbers"), secrecy=True,
+      name=Text("身份证号码", "ID number"))
 def id_number(view: PostView) -> Iterator[Hit]:
     for number in _numbers(view, "id"):
         yield Hit(view.location(number.start), _ID(masked=number.masked))
 
 
-@rule("bank-card", Severity.ERROR, Text("不含银行卡号", "No bank card numbers"), secrecy=True)
+@rule("bank-card", Severity.ERROR, Text("不含银行卡号", "No bank card numbers"), secrecy=True,
+      name=Text("银行卡号", "bank card number"))
 def bank_card(view: PostView) -> Iterator[Hit]:
     for number in _numbers(view, "bank-card"):
         yield Hit(view.location(number.start), _BANK(masked=number.masked))
@@ -251,12 +257,13 @@ def _phone_digits(value: str) -> str:
     return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
 
 
-@rule("mobile-number", Severity.WARNING, Text("不含个人手机号码", "No personal mobile numbers"), secrecy=True)
+@rule("mobile-number", Severity.WARNING, Text("不含个人手机号码", "No personal mobile numbers"), secrecy=True,
+      name=Text("手机号码", "mobile number"))
 def mobile_number(view: PostView) -> Iterator[Hit]:
     public = {_phone_digits(value) for value in view.policy.allowed_values("phones")}
     for number in _numbers(view, "mobile"):
         if number.digits not in public:
-            yield Hit(view.location(number.start), _MOBILE_FOUND(masked=number.masked))
+            yield Hit(view.location(number.start), _MOBILE_FOUND(masked=number.masked), waiver=_MOBILE_WAIVER())
 
 
 def _personal(normalised: str, start: int, end: int, public: frozenset[str]) -> bool:
@@ -274,7 +281,8 @@ def _personal(normalised: str, start: int, end: int, public: frozenset[str]) -> 
     return _DWELLING.search(text) is not None
 
 
-@rule("address", Severity.WARNING, Text("不含个人住址", "No personal addresses"), secrecy=True)
+@rule("address", Severity.WARNING, Text("不含个人住址", "No personal addresses"), secrecy=True,
+      name=Text("个人住址", "personal address"))
 def address(view: PostView) -> Iterator[Hit]:
     public = view.policy.allowed_values("addresses")
     normalised = _normalised(view)

@@ -45,8 +45,8 @@ _T2S = opencc.OpenCC("t2s")
 
 _MISSTATEMENT = Text("严重表述错误：“{wrong}”应为“{right}”。这类错误属于政务新媒体检查的单项否决项，请改正",
                      "Serious misstatement: '{wrong}' should be '{right}'. This is a single-veto item; fix it")
-_OUTDATED = Text("“{wrong}”是机构改革前的旧称，现为“{right}”。如确是回顾历史，请加忽略注释写明理由",
-                 "'{wrong}' is a pre-reform name; it is now '{right}'. For a historical mention add an ignore comment")
+_OUTDATED = Text("“{wrong}”是机构改革前的旧称，现为“{right}”", "'{wrong}' is a pre-reform name; it is now '{right}'")
+_OUTDATED_WAIVER = Text("。如确是回顾历史，请加忽略注释写明理由", ". For a historical mention add an ignore comment")
 _TRADITIONAL = Text("发现繁体字“{found}”，简体应为“{simplified}”。人名等确需保留的，请由宣网部加入 checks.allowlists.traditional",
                     "Traditional characters '{found}'; simplified: '{simplified}'. Names to keep can be allowlisted")
 _NOT_LINTED = Text(
@@ -80,6 +80,7 @@ def dictionary() -> tuple[str, tuple[Entry, ...]]:
 
 def _dictionary_hits(view: PostView, outdated: bool) -> Iterator[Hit]:
     template = _OUTDATED if outdated else _MISSTATEMENT
+    waiver = _OUTDATED_WAIVER() if outdated else ""
     matches = [
         (match.start(), match.end(), entry)
         for entry in dictionary()[1]
@@ -92,20 +93,23 @@ def _dictionary_hits(view: PostView, outdated: bool) -> Iterator[Hit]:
         if end <= taken_until:
             continue
         taken_until = end
-        yield Hit(view.location(start), template(wrong=view.prose[start:end], right=entry.right))
+        yield Hit(view.location(start), template(wrong=view.prose[start:end], right=entry.right), waiver=waiver)
 
 
-@rule("misstatement", Severity.ERROR, Text("无国名、机构名、重要提法的严重表述错误", "No serious misstatements"))
+@rule("misstatement", Severity.ERROR, Text("无国名、机构名、重要提法的严重表述错误", "No serious misstatements"),
+      name=Text("严重表述错误", "misstatement"))
 def misstatement(view: PostView) -> Iterator[Hit]:
     return _dictionary_hits(view, outdated=False)
 
 
-@rule("outdated-name", Severity.WARNING, Text("不用机构改革前的旧称", "No pre-reform organ names"))
+@rule("outdated-name", Severity.WARNING, Text("不用机构改革前的旧称", "No pre-reform organ names"),
+      name=Text("旧机构名称", "outdated name"))
 def outdated_name(view: PostView) -> Iterator[Hit]:
     return _dictionary_hits(view, outdated=True)
 
 
-@rule("traditional-chars", Severity.WARNING, Text("简体中文文章不夹繁体字", "No traditional characters"))
+@rule("traditional-chars", Severity.WARNING, Text("简体中文文章不夹繁体字", "No traditional characters"),
+      name=Text("繁体字", "traditional characters"))
 def traditional_chars(view: PostView) -> Iterator[Hit]:
     prose = view.prose
     simplified = _T2S.convert(prose)
@@ -158,7 +162,8 @@ def _changed_runs(before: str, after: str) -> Iterator[tuple[int, int, str]]:
 
 
 @rule("typography", Severity.WARNING, Text("中文排版规范：全角标点，中文与数字间不加空格",
-                                           "Chinese typography: full-width punctuation, no CJK-digit spaces"))
+                                           "Chinese typography: full-width punctuation, no CJK-digit spaces"),
+      name=Text("排版", "typography"))
 def typography(view: PostView) -> Iterator[Hit]:
     yield from _field_typography(view)
     yield from _autocorrect_body(view)

@@ -6,9 +6,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from pipeline import cli, output, posts, render, repo, report as formats
+from pipeline import cli, media, output, posts, render, repo, report as formats
 from pipeline.checks import RULES, Report, check_posts, severities
-from pipeline.checks.model import Fix
+from pipeline.checks.model import Fix, ShrinkImage
 from pipeline.i18n import Text
 from pipeline.policy import POLICY_FILE, Policy, load_repository_policy
 from pipeline.selection import select_posts
@@ -17,12 +17,17 @@ _CHANGED = Text("只检查与 --base 相比改动过的文章", "check only post
 _BASE = Text("--changed 的比较基准（默认 origin/<目标分支> 或 origin/main）", "base for --changed")
 _FORMAT = Text("输出格式：text、json 或 github（工作流注释）", "output format")
 _STRICT = Text("有警告也视为失败", "fail on warnings too")
-_FIX = Text("自动修改可安全修改的问题（排版、发文字号格式）", "rewrite what is safe to rewrite")
+_FIX = Text("自动修改可安全修改的问题（排版、发文字号格式），缩小超过微信上限的 jpg、png 图片",
+            "rewrite what is safe to rewrite and shrink jpg/png images over WeChat's limits")
 _COLOR = Text("是否使用颜色", "colour output")
 _LIST_RULES = Text("列出所有检查规则及其严重程度", "list the rules and their severities")
 _FULL_RECHECK = Text("{path} 有改动，将检查全部文章。", "{path} changed, so every post is checked.")
 _NOTHING_CHANGED = Text("与 {base} 相比没有改动的文章。", "No post changed since {base}.")
 _FIXED = Text("已自动修改 {count} 处（{files} 个文件）。", "Fixed {count} problem(s) in {files} file(s).")
+_SHRUNK = Text("已缩小图片 {path}：{before} → {after}，现为 {width}×{height} 像素，在微信的 {limit} 上限以内。请打开看一看是否仍然清楚。",
+               "Shrank {path}: {before} → {after}, now {width}×{height} pixels, within WeChat's {limit} limit. "
+               "Open it to check it is still sharp.")
+_NOT_SHRUNK = Text("没有缩小图片 {path}：{reason}", "Did not shrink {path}: {reason}")
 _RULES_HEADER = Text("规则编号", "rule")
 _DEFAULT = Text("默认", "default")
 _CURRENT = Text("当前", "current")
@@ -122,6 +127,8 @@ def _changed_posts(root: Path, base: str) -> tuple[list[Path], list[Path]]:
 
 def _fix(root: Path, policy: Policy, post_files: list[Path], strays: list[Path], report: Report) -> Report:
     """Fix, re-check, and repeat while fixes overlapped, so one --fix leaves nothing fixable."""
+    if _shrink_images(root, report):
+        report = _run(root, policy, post_files, strays)
     total, files = 0, set()
     for _ in range(_MAX_FIX_PASSES):
         applied = _apply_fixes(root, report)
@@ -135,11 +142,30 @@ def _fix(root: Path, policy: Policy, post_files: list[Path], strays: list[Path],
     return report
 
 
+def _shrink_images(root: Path, report: Report) -> int:
+    """Shrink each oversized image once (for its strictest use, when a post uses it twice); say what each became."""
+    images: dict[Path, ShrinkImage] = {}
+    for finding in report.findings:
+        if isinstance(finding.fix, ShrinkImage):
+            known = images.get(finding.fix.path)
+            images[finding.fix.path] = finding.fix if known is None or known.cover else known
+    for image in images.values():
+        path = _relative(root, image.path)
+        try:
+            done = media.shrink_file(image.path, image.shown, cover=image.cover)
+        except media.ImageRefused as refused:
+            output.error(_NOT_SHRUNK(path=path, reason=refused))
+            continue
+        output.error(_SHRUNK(path=path, before=media.megabytes(done.before), after=media.megabytes(done.after),
+                             width=done.size[0], height=done.size[1], limit=media.megabytes(done.limit)))
+    return len(images)
+
+
 def _apply_fixes(root: Path, report: Report) -> dict[str, int]:
     """Apply every non-overlapping fix, in each file from the end so earlier offsets stay valid."""
     by_file: dict[str, list[Fix]] = defaultdict(list)
     for finding in report.findings:
-        if finding.fix is not None:
+        if isinstance(finding.fix, Fix):
             by_file[finding.location.path].append(finding.fix)
     applied: dict[str, int] = {}
     for path, fixes in by_file.items():

@@ -1,4 +1,5 @@
-"""`gzh codeowners --write | --check`: keep CODEOWNERS in step with the policy."""
+"""`gzh codeowners --write | --check`: keep the files made from the policy in step with it (both
+CODEOWNERS and the issue form 提交稿件)."""
 from __future__ import annotations
 
 import argparse
@@ -8,10 +9,10 @@ from pipeline import codeowners, output
 from pipeline.i18n import Text
 from pipeline.policy import load_repository_policy
 
-_WRITE = Text("写入 CODEOWNERS 文件", "write the CODEOWNERS files")
-_CHECK = Text("检查 CODEOWNERS 是否与 gzh.yml 一致（不一致时退出码 1）", "check CODEOWNERS is in step (exit 1 if not)")
+_WRITE = Text("写入 CODEOWNERS 文件和提交稿件表单", "write the CODEOWNERS files and the submission form")
+_CHECK = Text("检查 CODEOWNERS 和提交稿件表单是否与 gzh.yml 一致（不一致时退出码 1）", "check they are in step (exit 1 if not)")
 _WROTE = Text("已根据 gzh.yml 写入：{files}", "Written from gzh.yml: {files}")
-_IN_SYNC = Text("CODEOWNERS 与 gzh.yml 一致。", "CODEOWNERS matches gzh.yml.")
+_IN_SYNC = Text("CODEOWNERS 和提交稿件表单与 gzh.yml 一致。", "CODEOWNERS and the submission form match gzh.yml.")
 _DRIFT = Text("{files} 与 gzh.yml 不一致（或缺失）。请运行 gzh codeowners --write 并提交结果",
               "{files} missing or out of step with gzh.yml; run gzh codeowners --write and commit")
 

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from pipeline import cli, findings as findings_module, forge as forge_module, inbox, notify, output, posts
-from pipeline.checks import Severity, check_post
+from pipeline.checks import RULES_BY_ID, Severity, check_post
 from pipeline.connect import connect
 from pipeline.errors import GzhError, UsageError
 from pipeline.i18n import Text
@@ -28,7 +28,12 @@ _NEW = Text("本次收集到新留言 {count} 条。", "{count} new comment(s) c
 _ISSUES = Text("超期留言：新开问题 {opened} 个，更新 {updated} 个，已答复关闭 {closed} 个。", "Overdue: {opened} opened, {updated} updated, {closed} closed.")
 _NO_SUCH = Text("没有编号为 #{number} 的留言。先运行 gzh inbox 查看编号", "No comment #{number}; run gzh inbox first")
 _ALREADY = Text("#{number} 已经答复过了", "#{number} is already answered")
-_REFUSED = Text("答复内容没有通过检查，未发送：\n{problems}", "The reply failed the checks and was not sent:\n{problems}")
+_REFUSED = Text(
+    "答复没有通过检查，未发送。答复会原样显示在文章的留言区，所有读者都能看到，请按下面的提示修改答复，"
+    "再运行 gzh inbox reply {number} --text \"……\"：\n{problems}",
+    "The reply failed the checks and was not sent. Every reader sees it under the article as typed: change it as "
+    "below, then run gzh inbox reply {number} --text \"…\" again:\n{problems}")
+_PROBLEM = Text("  - {name}：{message}", "  - {name}: {message}")
 _MESSAGE = Text("#{number} 是读者发给公众号的后台消息，接口不能答复：请在公众平台“内容与互动 → 消息”中回复，然后运行 gzh inbox done {number} --note \"……\"",
                 "#{number} is a message to the account; answer it in the MP console, then run gzh inbox done {number}")
 _DONE = Text("已记录 #{number} 已答复", "Recorded #{number} as answered")
@@ -123,7 +128,7 @@ def reply_command(root: Path, number: int, text: str, *, credentials: Credential
         raise GzhError(_MESSAGE(number=number))
     problems = _check_reply(root, policy, text)
     if problems:
-        raise GzhError(_REFUSED(problems="\n".join(problems)))
+        raise GzhError(_REFUSED(number=number, problems="\n".join(problems)))
     msg_data_id, index, user_comment_id = item.key.split(":")
     wechat.reply_comment(msg_data_id, int(index), int(user_comment_id), text)
     ledger.append(Event(Kind.ANSWERED, item.post, data={"key": item.key, "content": text, "by": actor()}))
@@ -146,10 +151,12 @@ def done_command(root: Path, number: int, note: str, *, credentials: Credentials
 
 
 def _check_reply(root: Path, policy: Policy, text: str) -> list[str]:
-    """A reply is published content too: the same wording and confidentiality rules as a post."""
+    """A reply is published content too: the same wording and confidentiality rules as a post.
+
+    It is sent as typed, so it cannot carry an ignore comment: the problems say what to change."""
     synthetic = posts.parse_post(f"---\ntitle: x\n---\n{text}\n", "reply", root, "")
-    report = check_post(synthetic, policy, root)
+    report = check_post(synthetic, policy, root, ignore_comments=False)
     families = ("misstatement", "outdated-name", "traditional-chars", "secret-marking", "internal-marking",
                 "document-number", "id-number", "bank-card", "mobile-number", "address")
-    return [f"  {finding.severity.label}  {finding.message}" for finding in report.findings
+    return [_PROBLEM(name=RULES_BY_ID[finding.rule_id].name(), message=finding.message) for finding in report.findings
             if finding.rule_id in families and finding.severity in (Severity.ERROR, Severity.WARNING)]

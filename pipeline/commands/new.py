@@ -11,6 +11,7 @@ import jinja2
 import yaml
 
 from pipeline import output, posts
+from pipeline.checks import placeholder
 from pipeline.errors import UsageError
 from pipeline.i18n import Text
 from pipeline.policy import Department, Policy, load_repository_policy
@@ -23,9 +24,10 @@ _UNKNOWN_DEPARTMENT = Text("没有这个部门：“{value}”。可用的部门
 _BAD_SLUG = Text("文件夹名“{value}”只能用小写字母、数字和“-”，例如 annual-meeting",
                  "Folder name '{value}' may use lowercase letters, digits and '-' only, e.g. annual-meeting")
 _BAD_DATE = Text("日期“{value}”格式不对，请写成 2026-11-28", "Date '{value}' is malformed; write 2026-11-28")
-_CREATED = Text("已创建 {path}\n下一步：编辑正文和标题，把图片放进同一文件夹，然后运行 gzh check {folder}",
-                "Created {path}\nNext: edit the title and body, put images in the same folder, then run gzh check {folder}")
-_DEFAULT_TITLE = Text("请填写标题", "Title goes here")
+_CREATED = Text(
+    "已创建 {path}\n下一步：填写标题、类别和保密审查依据，写正文，把图片放进同一文件夹，然后运行 gzh check {folder}",
+    "Created {path}\nNext: fill in the title, category and confidentiality basis, write the body, put images in "
+    "the same folder, then run gzh check {folder}")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 
 
@@ -53,7 +55,7 @@ def new_command(root: Path, department: str, *, slug: str = SLUG, title: str | N
     folder = _free_folder(root / posts.CONTENT_DIR / dept.folder, f"{day.isoformat()}-{slug}")
     folder.mkdir(parents=True)
     target = folder / posts.POST_FILE
-    target.write_text(_render(policy, dept, title or _DEFAULT_TITLE()), "utf-8")
+    target.write_text(_render(policy, dept, title or placeholder.TITLE), "utf-8")
     relative = folder.relative_to(root).as_posix()
     output.write(_CREATED(path=f"{relative}/{posts.POST_FILE}", folder=relative) + "\n")
     return 0
@@ -89,6 +91,7 @@ def _render(policy: Policy, dept: Department, title: str) -> str:
     heads = "、".join(policy.person(head).display() for head in dept.heads)
     return template.render(
         title=_yaml_scalar(title), author=_yaml_scalar(dept.name), categories=policy.categories, department=dept, heads=heads,
+        placeholders=placeholder,
     )
 
 

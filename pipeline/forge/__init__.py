@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator, TypeVar
 
 import requests
@@ -26,6 +27,7 @@ T = TypeVar("T")
 
 _NO_CONFIG = Text("没有代码托管平台的连接信息：请设置 GITHUB_REPOSITORY（owner/repo）和令牌 GITHUB_TOKEN（或 GZH_FORGE_TOKEN）；Gitea 另设 GZH_FORGE=gitea",
                   "No forge settings: set GITHUB_REPOSITORY and GITHUB_TOKEN (or GZH_FORGE_TOKEN); GZH_FORGE=gitea for Gitea")
+_TOO_LARGE = Text("附件 {url} 超过 {limit} MB，没有下载", "The attachment {url} is over {limit} MB; not downloaded")
 _HTTP = Text("代码托管平台接口 {method} {path} 返回 {status}：{message}", "Forge API {method} {path} returned {status}: {message}")
 _UNREACHABLE = Text("无法连接代码托管平台 {url}：{error}", "Cannot reach the forge at {url}: {error}")
 _FORBIDDEN = Text("令牌没有权限执行 {method} {path}（{status}）。请检查工作流的 permissions 或令牌的权限范围（见 docs/setup.md）",
@@ -253,6 +255,51 @@ class Forge:
         return None
 
     @replies
+    def issue(self, number: int) -> Issue:
+        data = self.json("GET", self.repo_path(f"/issues/{number}"))
+        return Issue(int(data["number"]), _login(data.get("user")), str(data.get("title") or ""),
+                     str(data.get("body") or ""), str(data["state"]),
+                     tuple(str(label["name"]) for label in data.get("labels") or []),
+                     str(data.get("created_at") or ""), str(data.get("html_url") or ""))
+
+    @replies
+    def open_pull_from(self, head_ref: str) -> PullRequest | None:
+        """The open pull request from the branch `head_ref` of this repository, if any."""
+        for item in self.paginate(self.repo_path("/pulls?state=open")):
+            if (item.get("head") or {}).get("ref") == head_ref:
+                return self._pull(item)
+        return None
+
+    @replies
+    def closed_pull_from(self, head_ref: str) -> PullRequest | None:
+        for item in self.paginate(self.repo_path("/pulls?state=closed")):
+            if (item.get("head") or {}).get("ref") == head_ref and not (item.get("merged") or item.get("merged_at")):
+                return self._pull(item)
+        return None
+
+    @replies
+    def create_pull(self, title: str, body: str, head_ref: str, base: str) -> PullRequest:
+        return self._pull(self.json("POST", self.repo_path("/pulls"),
+                                    json={"title": title, "body": body, "head": head_ref, "base": base}))
+
+    def set_pull_open(self, number: int, is_open: bool, *, title: str | None = None) -> None:
+        data: dict[str, Any] = {"state": "open" if is_open else "closed"}
+        if title is not None:
+            data["title"] = title
+        self.json("PATCH", self.repo_path(f"/pulls/{number}"), json=data)
+
+    def download(self, url: str, limit: int) -> bytes:
+        """A file the forge keeps (an issue's attachment), with the token; refused beyond `limit` bytes."""
+        response = self.request("GET", url, stream=True)
+        data = bytearray()
+        for chunk in response.iter_content(64 * 1024):
+            data += chunk
+            if len(data) > limit:
+                response.close()
+                raise ForgeError(_TOO_LARGE(url=_short(url), limit=limit // 1024 // 1024))
+        return bytes(data)
+
+    @replies
     def open_issue_titled(self, title: str) -> int | None:
         """An open issue (not a pull request) with exactly this title, so repeated alerts update one issue."""
         for item in self.paginate(self.repo_path("/issues?state=open")):
@@ -270,10 +317,23 @@ class Forge:
             labels=tuple(label["name"] for label in data.get("labels") or []),
             merged=bool(data.get("merged") or data.get("merged_at")),
             merge_commit_sha=data.get("merge_commit_sha") or "", url=data.get("html_url", ""),
-            changed_files=int(changed) if isinstance(changed, int) else None, merge_base=data.get("merge_base") or "")
+            changed_files=int(changed) if isinstance(changed, int) else None, merge_base=data.get("merge_base") or "",
+            head_ref=str((data.get("head") or {}).get("ref") or ""))
 
     def _review(self, data: dict[str, Any]) -> Review:
         raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Issue:
+    number: int
+    author: str
+    title: str
+    body: str
+    state: str              # open / closed
+    labels: tuple[str, ...]
+    created_at: str
+    url: str
 
 
 def _login(user: dict[str, Any] | None) -> str:

@@ -12,6 +12,18 @@ def test_front_matter_problems_are_findings_with_key_and_line(tmp_path: Path) ->
     ]
 
 
+def test_a_full_width_colon_in_the_new_template_is_reported_on_its_line(tmp_path: Path) -> None:
+    from pipeline.main import main
+    from tests.support import check_file, make_root
+
+    root = make_root(tmp_path)
+    assert main(["--root", str(root), "new", "office", "--date", "2026-11-28"]) == 0
+    file = root / "content/office/2026-11-28-post/index.md"
+    file.write_text(file.read_text("utf-8").replace("title: 请填写标题", "title：关于开展活动的通知"), "utf-8")
+    found = [(f.location.line, f.location.col, f.message) for f in check_file(root, file).findings if f.rule_id == "front-matter"]
+    assert found == [(3, 6, "字段名“title”后面是中文冒号“：”，YAML 只认英文冒号。请改成英文冒号加一个空格：title: 关于开展活动的通知")]
+
+
 def test_department_comes_from_the_folder(tmp_path: Path) -> None:
     found = findings_for(tmp_path, "department-unknown", department="sports")
     assert len(found) == 1 and "“sports”不是 gzh.yml 中登记的部门文件夹" in found[0].message

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.checks.model import ShrinkImage
 from tests.support import front_matter, line_of, make_root, png_header_only, rule_hits, write_image, write_post
 
 
@@ -64,11 +65,33 @@ def test_cover_is_checked_like_body_images(root: Path) -> None:
     assert len(hits(root, "正文。\n", "image-missing", cover="cover.jpg")) == 1
 
 
-def test_oversize_body_image_is_a_warning_with_the_figure(root: Path) -> None:
-    write_image(post_folder(root) / "big.png", noise_bytes=1100 * 1024)
-    found = hits(root, "![图](big.png)\n", "image-oversize")
-    assert len(found) == 1 and found[0].severity.value == "warning" and "上限 1024 KB" in found[0].message
-    assert hits(root, "正文。\n", "image-oversize", cover="big.png") == []  # covers may be up to 10 MB
+def test_oversize_body_image_is_a_warning_with_both_figures_and_what_to_do(root: Path) -> None:
+    write_image(post_folder(root) / "big.jpg", fmt="JPEG", noise_bytes=7 * 1024 * 1024)
+    found = hits(root, "![图](big.jpg)\n", "image-oversize")
+    assert [(finding.severity.value, finding.message) for finding in found] == [("warning", (
+        "图片“big.jpg”有 7.01 MB，超过微信正文图片的上限 1 MB。发布时会自动压缩到上限以内，清晰度可能下降。"
+        "运行 gzh check --fix 可以现在就缩小这张图片（格式和文件名不变），缩小后请打开看一看是否清楚"))]
+    assert isinstance(found[0].fix, ShrinkImage) and found[0].fix.path == post_folder(root) / "big.jpg"
+    assert hits(root, "正文。\n", "image-oversize", cover="big.jpg") == []  # covers may be up to 10 MB
+
+
+def test_oversize_cover_and_gif_have_the_ten_megabyte_limit(root: Path) -> None:
+    write_image(post_folder(root) / "cover.png", noise_bytes=41 * 1024 * 1024)
+    write_image(post_folder(root) / "anim.gif", fmt="GIF", noise_bytes=11 * 1024 * 1024)
+    write_image(post_folder(root) / "small.gif", fmt="GIF", noise_bytes=3 * 1024 * 1024)  # via material: fine
+    found = hits(root, "![动图](anim.gif)\n\n![动图](small.gif)\n", "image-oversize", cover="cover.png")
+    assert [finding.message for finding in found] == [
+        "图片“cover.png”有 41.1 MB，超过微信封面的上限 10 MB。发布时会自动压缩到上限以内，清晰度可能下降。"
+        "运行 gzh check --fix 可以现在就缩小这张图片（格式和文件名不变），缩小后请打开看一看是否清楚",
+        "图片“anim.gif”有 11.1 MB，超过微信动图的上限 10 MB。发布时会压缩成一张静止的图片，动画会丢失。"
+        "请用看图或修图软件另存为 10 MB 以内的文件",
+    ]
+    assert found[1].fix is None  # shrinking a GIF in place would drop its animation
+
+
+def test_a_file_just_over_the_limit_does_not_read_as_the_limit(root: Path) -> None:
+    write_image(post_folder(root) / "edge.png", noise_bytes=1024 * 1024)
+    assert "有 1.01 MB，超过微信正文图片的上限 1 MB。" in hits(root, "![图](edge.png)\n", "image-oversize")[0].message
 
 
 @pytest.mark.parametrize("width, height", [(20_000, 20_000), (13_000, 13_000), (8_000, 7_000)])

@@ -19,4 +19,4 @@ def test_editing_a_published_post_is_an_error(tmp_path: Path, capsys) -> None:
     file.write_text(file.read_text("utf-8") + "补充。\n", "utf-8")
     assert main(["--root", str(root), "check"]) == 1
     out = capsys.readouterr().out
-    assert "[published-changed]" in out and "https://mp.weixin.qq.com/s/x" in out
+    assert "[发布后修改（published-changed）]" in out and "https://mp.weixin.qq.com/s/x" in out

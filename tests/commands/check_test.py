@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from PIL import Image
+
+from pipeline import media
 from pipeline.checks import RULES
 from pipeline.main import main
 from tests.support import PROJECT, front_matter, init_git, make_root, post_text, write_image, write_post
@@ -27,14 +30,17 @@ def test_errors_exit_1_with_grouped_located_messages(tmp_path: Path, capsys: pyt
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "content/office/2026-11-28-meeting/index.md"
     assert "    2:8  错误  标题有 40 个字" in out
-    assert "[mobile-number]" in out and "13800138000" not in out
+    assert "[手机号码（mobile-number）]" in out and "13800138000" not in out
+    assert "  需要保密委员会办公室复审（第六条第三款），原因：手机号码（mobile-number）" in out
     assert out.rstrip().splitlines()[-1] == "检查了 1 篇文章：1 个错误，1 个警告，0 条提示。1 篇需保密办复审。"
 
 
-def test_warnings_pass_unless_strict(tmp_path: Path) -> None:
+def test_warnings_pass_unless_strict_and_the_summary_says_to_read_them(tmp_path: Path, capsys) -> None:
     root = make_root(tmp_path)
     write_post(root, "联系人13800138000。\n")
     assert run(root, "check") == 0
+    assert capsys.readouterr().out.rstrip().splitlines()[-1] == (
+        "检查了 1 篇文章：0 个错误，1 个警告，0 条提示。1 篇需保密办复审。没有错误，可以提交；警告不阻止发布，但请逐条看一看。")
     assert run(root, "check", "--strict") == 1
 
 
@@ -88,7 +94,8 @@ def test_github_annotations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     write_post(root, "扬州市总公会召开会议。\n")
     run(root, "check", "--format", "github")
     first = capsys.readouterr().out.splitlines()[0]
-    assert first.startswith("::error file=content/office/2026-11-28-meeting/index.md,line=11,col=1,title=misstatement::")
+    assert first.startswith("::error file=content/office/2026-11-28-meeting/index.md,line=11,col=1,"
+                            "title=严重表述错误（misstatement）::")
 
 
 def test_fix_rewrites_safe_problems_and_reports_the_rest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -99,6 +106,39 @@ def test_fix_rewrites_safe_problems_and_reports_the_rest(tmp_path: Path, capsys:
     assert "今天是2026年，依据扬工发〔2026〕12号召开会议。" in text
     assert "title: 通知，请参加" in text
     assert "已自动修改" in capsys.readouterr().err
+
+
+def test_fix_shrinks_oversized_images_in_place_and_says_what_it_did(tmp_path: Path, capsys) -> None:
+    root = make_root(tmp_path)
+    folder = root / "content" / "office" / "2026-11-28-meeting"
+    photo = write_image(folder / "photo.jpg", (4000, 3000), fmt="JPEG", noise_bytes=7 * 1024 * 1024)
+    cover = write_image(folder / "cover.png", (3000, 2000), noise_bytes=41 * 1024 * 1024)
+    write_post(root, "![会场](photo.jpg)\n", meta=front_matter(cover="cover.png"))
+    before = {path.name: media.megabytes(path.stat().st_size) for path in (photo, cover)}  # 7.19 MB, 41.2 MB
+    assert run(root, "check") == 0
+    out = capsys.readouterr().out
+    assert f"      9:8  警告  图片“cover.png”有 {before['cover.png']}，超过微信封面的上限 10 MB。" in out
+    assert f"     12:7  警告  图片“photo.jpg”有 {before['photo.jpg']}，超过微信正文图片的上限 1 MB。" in out
+    assert "全部通过" not in out
+    assert run(root, "check", "--fix", "--strict") == 0
+    after = {path.name: media.megabytes(path.stat().st_size) for path in (photo, cover)}
+    assert capsys.readouterr().err.splitlines() == [
+        f"已缩小图片 content/office/2026-11-28-meeting/cover.png：{before['cover.png']} → {after['cover.png']}，"
+        "现为 2560×1707 像素，在微信的 10 MB 上限以内。请打开看一看是否仍然清楚。",
+        f"已缩小图片 content/office/2026-11-28-meeting/photo.jpg：{before['photo.jpg']} → {after['photo.jpg']}，"
+        "现为 2560×1920 像素，在微信的 1 MB 上限以内。请打开看一看是否仍然清楚。",
+    ]
+    assert (Image.open(photo).format, Image.open(cover).format) == ("JPEG", "PNG")  # same format, same name
+
+
+def test_fix_leaves_an_image_it_cannot_shrink_and_says_why(tmp_path: Path, capsys) -> None:
+    root = make_root(tmp_path)
+    gif = write_image(root / "content" / "office" / "2026-11-28-meeting" / "anim.gif", fmt="GIF",
+                      noise_bytes=11 * 1024 * 1024)
+    write_post(root, "![动图](anim.gif)\n")
+    before = gif.read_bytes()
+    assert run(root, "check", "--fix") == 0 and gif.read_bytes() == before
+    assert "图片“anim.gif”有 11.1 MB，超过微信动图的上限 10 MB。" in capsys.readouterr().out
 
 
 def test_list_rules_shows_effective_severity(capsys: pytest.CaptureFixture[str]) -> None:
@@ -130,7 +170,7 @@ def test_changed_image_rechecks_its_post_and_untracked_posts_count(tmp_path: Pat
     write_post(root, "扬州市总公会。\n", slug="draft")  # not even committed yet
     assert run(root, "check", "--changed", "--base", "main") == 1
     out = capsys.readouterr().out
-    assert "[image-format]" in out and "[misstatement]" in out and "检查了 2 篇文章" in out
+    assert "（image-format）]" in out and "（misstatement）]" in out and "检查了 2 篇文章" in out
 
 
 def test_policy_change_rechecks_everything(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -161,7 +201,7 @@ def test_stray_markdown_file_is_reported(tmp_path: Path, capsys: pytest.CaptureF
     (root / "content" / "office").mkdir()
     (root / "content" / "office" / "通知.md").write_text(post_text(), "utf-8")
     assert run(root, "check") == 1
-    assert "[post-layout]" in capsys.readouterr().out
+    assert "（post-layout）]" in capsys.readouterr().out
 
 
 def test_policy_theme_must_exist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
