@@ -7,6 +7,7 @@ Help texts are built when the parser is, after `--lang` has been read, so they f
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import NoReturn, Protocol
@@ -20,6 +21,10 @@ _PATHS = Text("要检查的文章文件或文件夹（默认 content/）", "post
 _POST = Text("文章的 index.md 或文章文件夹", "a post's index.md or folder")
 _PORT = Text("端口（默认 {port}）", "port (default {port})")
 _SITE = Text("输出文件夹（默认 {folder}/）", "output folder (default {folder}/)")
+_TODAY = Text("把这一天当作今天（演练用，YYYY-MM-DD）：期限、未更新天数、过期和超时都按它判断",
+              "take this date as today (rehearsals, YYYY-MM-DD) for deadlines, timeliness, expiry and overdue items")
+_BAD_DATE = Text("“{value}”不是日期，请写成 YYYY-MM-DD，例如 2026-09-30",
+                 "'{value}' is not a date; write YYYY-MM-DD, e.g. 2026-09-30")
 
 
 class Parser(argparse.ArgumentParser):
@@ -59,6 +64,23 @@ def add_port(parser: argparse.ArgumentParser, default: int) -> None:
 def add_site(parser: argparse.ArgumentParser) -> None:
     """Where the preview site is written."""
     parser.add_argument("-o", "--output", default=SITE, help=_SITE(folder=SITE))
+
+
+def add_today(parser: argparse.ArgumentParser, *verbs: argparse.ArgumentParser) -> None:
+    """`--today YYYY-MM-DD` (`pipeline.clock`), before the second word or after it on each of `verbs`.
+
+    The second words' copies default to nothing at all: argparse copies a verb's defaults over the
+    values already parsed, which would drop a date given before the verb."""
+    parser.add_argument("--today", type=_date, help=_TODAY())
+    for verb in verbs:
+        verb.add_argument("--today", type=_date, default=argparse.SUPPRESS, help=_TODAY())
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(_BAD_DATE(value=value)) from None
 
 
 def add_verbs(parser: argparse.ArgumentParser, dest: str, *, required: bool = True,

@@ -6,9 +6,11 @@ under the id), so both are enforced here before WeChat is asked.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Iterable
 
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
@@ -18,12 +20,35 @@ from pipeline.policy import Policy
 from pipeline.posts import BEIJING
 
 DELETES_PER_DAY = 10
+QUOTA_USED = 45009  # WeChat's answer once the day's deletions are used, also by deletions made elsewhere
 
 _NOT_FOUND = Text("找不到要下线的文章“{target}”：请写文章文件夹（content/…）、文章链接或 article_id",
                   "Cannot find '{target}': give the post folder, its URL or the article_id")
-_QUOTA = Text("今天的删除次数（{count} 次）已用完（微信每天只允许 10 次）。请在公众平台网页上手动删除，并在事件记录中注明",
-              "Today's {count} deletions are used (WeChat allows 10 a day); delete it in the web console and note it")
+_QUOTA = Text(
+    "今天的删除次数已用完（微信每天只允许删除 {count} 次），《{title}》仍在线上，没有删除。请管理员立即登录公众平台"
+    "（mp.weixin.qq.com），在“内容与互动 → 发表记录”中找到这篇文章，点“删除”手动删除，并在平台上的问题中注明删除时间。"
+    "已记入账本，并通知：{people}",
+    "Today's {count} deletions are used; 《{title}》 is still online. Delete it by hand in the MP console (Content → "
+    "Published) and note the time on the forge issue. Recorded and told: {people}")
+MANUAL_TITLE = Text("【应急处置】删除次数已用完，须手动删除：{title}", "[Emergency] Deletion quota used, delete by hand: {title}")
+_MANUAL_BODY = Text(
+    "{mentions}\n\n需要紧急下线的文章因微信当天的删除次数（每天 {count} 次）已用完，未能自动删除，仍在线上：\n\n"
+    "- 文章：{title}（{url}）\n- 原因：{reason}\n- 发现人：@{who}（{when}）\n\n"
+    "请管理员立即登录公众平台（mp.weixin.qq.com），在“内容与互动 → 发表记录”中找到这篇文章，点“删除”手动删除，"
+    "并在本问题中留言说明删除时间。",
+    "{mentions}\n\nWeChat's {count} deletions for today are used, so this article is still online:\n\n"
+    "- Article: {title} ({url})\n- Reason: {reason}\n- Found by: @{who} ({when})\n\n"
+    "Delete it by hand in the MP console (Content → Published) and note the time here.")
+_MANUAL_LINES = (
+    Text("微信当天的删除次数已用完，文章仍在线上，须手动删除", "Today's deletions are used: the article is still online"),
+    Text("原因：{reason}", "Reason: {reason}"),
+    Text("请管理员立即在公众平台“内容与互动 → 发表记录”中删除", "Delete it in the MP console (Content → Published) now"),
+)
 _NO_INCIDENT = Text("没有编号为 {incident} 的事件记录", "No incident {incident}")
+_CLOSED_ALREADY = Text("事件 {incident} 已经结案了", "Incident {incident} is already closed")
+PLACEHOLDER = "（事态控制后，由管理员按第九条第二款补写：事件经过、原因分析、影响范围、处置措施、整改建议。）"
+_FILED = Text("{report}\n\n（书面报告由 @{who} 于 {when} 提交）\n", "{report}\n\n(written report filed by @{who} at {when})\n")
+_FURTHER = Text("\n## 书面报告（{when} 补充）\n\n", "\n## Written report ({when}, addendum)\n\n")
 NOTIFY_TITLE = Text("【应急处置】已下线：{title}", "[Emergency] Taken down: {title}")
 NOTIFY_BODY = Text(
     "{mentions}\n\n按《暂行办法》第九条第二款报告：\n\n- 文章：{title}（{url}）\n- 处置：已于 {when} 从公众号删除\n- 原因：{reason}\n"
@@ -36,7 +61,7 @@ _RECORD = Text(
     "| 处置时间 | {when} |\n| 执行人 | @{who} |\n| 已通知 | {notified} |\n| 当前状态 | 处置中 |\n| 书面报告截止 | {due} |\n\n"
     "## 处置经过\n\n- {when}　从公众号删除该文章（freepublish/delete），发布记录中已标记下线。\n"
     "- {when}　通知管理小组组长和当日值班领导（第九条第二款）。\n\n"
-    "## 书面报告\n\n（事态控制后，由管理员按第九条第二款补写：事件经过、原因分析、影响范围、处置措施、整改建议。）\n",
+    "## 书面报告\n\n" + PLACEHOLDER + "\n",
     "# Incident record {incident}\n\n- Event: {reason}\n- Article: {title} ({url})\n- Detected: {detected}\n- Action: {when}\n"
     "- By: @{who}\n- Notified: {notified}\n- Status: in progress\n- Written report due: {due}\n")
 _NOTICE_TITLE = Text("【应急处置】已下线：{title}", "[Emergency] Taken down: {title}")
@@ -69,13 +94,26 @@ def find_target(ledger: Ledger, target: str) -> Target:
 
 
 def deletions_today(ledger: Ledger, today: dt.date) -> int:
-    return sum(1 for event in ledger.events if event.kind is Kind.TAKEDOWN
-               and dt.datetime.fromisoformat(event.time).astimezone(BEIJING).date() == today)
+    return sum(1 for event in ledger.events if event.kind is Kind.TAKEDOWN and _local(event.time).date() == today)
 
 
-def check_quota(ledger: Ledger, today: dt.date) -> None:
-    if deletions_today(ledger, today) >= DELETES_PER_DAY:
-        raise GzhError(_QUOTA(count=DELETES_PER_DAY))
+def quota_used(ledger: Ledger, today: dt.date) -> bool:
+    return deletions_today(ledger, today) >= DELETES_PER_DAY
+
+
+def taken_down(events: Iterable[Event], article_id: str) -> Event | None:
+    """The takedown that already deleted this article, if any: a second one would fail at WeChat and tell everyone twice."""
+    return next((event for event in reversed(list(events))
+                 if event.kind is Kind.TAKEDOWN and event.data.get("article_id") == article_id), None)
+
+
+def _local(stamp: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(stamp).astimezone(BEIJING)
+
+
+def minute(stamp: str) -> str:
+    """An event's time as people read it: Beijing, to the minute."""
+    return _local(stamp).strftime("%Y-%m-%d %H:%M")
 
 
 def incident_id(now: dt.datetime, target: Target) -> str:
@@ -130,25 +168,60 @@ def closing(summary: str, now: dt.datetime) -> str:
     return _CLOSING(when=now.strftime("%Y-%m-%d %H:%M"), who=actor(), summary=summary)
 
 
-def open_incidents(ledger: Ledger) -> dict[str, str]:
-    """incident id → record path, for incidents not closed yet."""
-    incidents: dict[str, str] = {}
-    for event in ledger.events:
-        if event.kind is Kind.INCIDENT:
-            if event.data.get("closed"):
-                incidents.pop(event.data["id"], None)
-            else:
-                incidents[event.data["id"]] = event.data["path"]
-    return incidents
+@dataclass(frozen=True)
+class Incident:
+    """An incident as its events tell it: opened, told on the forge (the issue), reported, closed."""
+
+    id: str
+    path: str                     # the record's path on the ledger branch
+    issue: int | None = None
+    closed: bool = False
 
 
-def close_record(ledger: Ledger, incident: str) -> str:
-    path = open_incidents(ledger).get(incident)
-    if path is None:
-        raise GzhError(_NO_INCIDENT(incident=incident))
-    return path
+def incidents(events: Iterable[Event]) -> dict[str, Incident]:
+    found: dict[str, Incident] = {}
+    for event in (event for event in events if event.kind is Kind.INCIDENT):
+        known = found.get(event.data["id"], Incident(event.data["id"], event.data["path"]))
+        found[known.id] = dataclasses.replace(known, issue=event.data.get("issue", known.issue),
+                                              closed=known.closed or bool(event.data.get("closed")))
+    return found
 
 
-def takedown_event(target: Target, reason: str) -> Event:
+def incident(ledger: Ledger, incident_id: str, *, open_only: bool = False) -> Incident:
+    known = incidents(ledger.events).get(incident_id)
+    if known is None or (open_only and known.closed):
+        raise GzhError((_CLOSED_ALREADY if known else _NO_INCIDENT)(incident=incident_id))
+    return known
+
+
+def with_report(text: str, report: str, now: dt.datetime) -> str:
+    """The record with the written report in place of its placeholder (Art. 9(3)); a later one is added below."""
+    filed = _FILED(report=report.strip(), who=actor(), when=now.strftime("%Y-%m-%d %H:%M"))
+    if PLACEHOLDER in text:
+        return text.replace(PLACEHOLDER, filed)
+    return text + _FURTHER(when=now.strftime("%Y-%m-%d %H:%M")) + filed
+
+
+def takedown_event(target: Target, reason: str, incident_id: str) -> Event:
     return Event(Kind.TAKEDOWN, target.post, data={"article_id": target.article_id, "url": target.url, "reason": reason,
-                                                "by": actor()})
+                                                "by": actor(), "incident": incident_id})
+
+
+def manual_event(target: Target, reason: str) -> Event:
+    """Deleting was refused for the day's quota: the article stays online until someone deletes it by hand."""
+    return Event(Kind.ERROR, target.post, data={"call": "freepublish/delete", "code": QUOTA_USED, "manual": True,
+                                             "article_id": target.article_id, "reason": reason, "by": actor()})
+
+
+def quota_message(target: Target, people: str) -> str:
+    return _QUOTA(count=DELETES_PER_DAY, title=target.title, people=people)
+
+
+def manual_notice(target: Target, reason: str, now: dt.datetime, link: str) -> Notice:
+    return Notice(f"takedown-by-hand:{target.article_id}:{now.date().isoformat()}", MANUAL_TITLE(title=target.title),
+                  tuple(line(reason=plain(reason)) for line in _MANUAL_LINES), link, now.date().isoformat())
+
+
+def manual_body(target: Target, reason: str, now: dt.datetime, mentions: str) -> str:
+    return _MANUAL_BODY(mentions=mentions, count=DELETES_PER_DAY, title=target.title, url=target.url or "—",
+                        reason=reason, who=actor(), when=now.strftime("%Y-%m-%d %H:%M"))

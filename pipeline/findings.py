@@ -24,15 +24,19 @@ _ADMIN = Text("管理员", "administrator")
 _ASSIGNED = Text("【{label}】{title}", "[{label}] {title}")
 _LATE = Text("【{label}·已超期】{title}", "[{label}, overdue] {title}")
 _OWNER = Text("责任部门：{owner}；整改期限：{due}", "Owner: {owner}; due {due}")
+_UNSYNCED = Text("⚠ 平台上的问题没有全部同步（{error}）。报告照常保存；已开、已关的问题已记入账本，其余的下一次运行时会重试",
+                 "⚠ Forge issues not all synced ({error}). The report is kept; the next run retries the rest")
 
 
 @dataclass(frozen=True)
 class Synced:
-    """What a sync did: issues opened, updated and closed, and the notifications that did not go out."""
+    """What a sync did: issues opened, updated and closed, the forge's failure that stopped it (a line
+    for the report), and the notifications that did not go out."""
 
     opened: int = 0
     updated: int = 0
     closed: int = 0
+    failure: str = ""
     warnings: tuple[str, ...] = ()
 
     @property
@@ -82,35 +86,41 @@ def sync(forge: forge_module.Forge, ledger: Ledger, policy: Policy, findings: It
     events: list[Event] = []
     announcements: list[tuple[notify.Notice, Finding, bool]] = []
     current = {f"{scope}/{finding.key}": finding for finding in findings}
-    for key, finding in current.items():
-        owner, people = owners(policy, finding)
-        mentions = " ".join(f"@{person}" for person in people)
-        if key in tracked:
-            item = tracked[key]
-            body = _body(finding, owner, item.due, item.first_seen, today, mentions)
-            forge.update_issue(item.issue, body=body)
-            counts["updated"] += 1
-            if item.due < today.isoformat():
-                announcements.append((_notice(key, finding, owner, item.issue, item.due, label, late=True), finding, True))
-            continue
-        due = (today + dt.timedelta(days=policy.due_days)).isoformat()
-        body = _body(finding, owner, due, today.isoformat(), today, mentions)
-        number = forge.create_issue(f"【{label}】{finding.title}", body, list(people), due)
-        events.append(Event(Kind.FINDING, finding.post, data={"key": key, "issue": number, "first_seen": today.isoformat(),
-                                                             "due": due, "kind": finding.kind}))
-        counts["opened"] += 1
-        announcements.append((_notice(key, finding, owner, number, due, label, late=overdue), finding, overdue))
-    for key, item in tracked.items():
-        if key not in current:
-            forge.comment_issue(item.issue, _CLOSED(today=today.isoformat()))
-            forge.update_issue(item.issue, closed=True)
-            events.append(Event(Kind.FINDING, data={"key": key, "issue": item.issue, "closed": True,
-                                                 "first_seen": item.first_seen, "due": item.due}))
-            counts["closed"] += 1
+    failure = ""
+    try:
+        for key, finding in current.items():
+            owner, people = owners(policy, finding)
+            mentions = " ".join(f"@{person}" for person in people)
+            if key in tracked:
+                item = tracked[key]
+                body = _body(finding, owner, item.due, item.first_seen, today, mentions)
+                forge.update_issue(item.issue, body=body)
+                counts["updated"] += 1
+                if item.due < today.isoformat():
+                    announcements.append((_notice(key, finding, owner, item.issue, item.due, label, late=True), finding, True))
+                continue
+            due = (today + dt.timedelta(days=policy.due_days)).isoformat()
+            body = _body(finding, owner, due, today.isoformat(), today, mentions)
+            number = forge.create_issue(f"【{label}】{finding.title}", body, list(people), due)
+            events.append(Event(Kind.FINDING, finding.post, data={"key": key, "issue": number, "first_seen": today.isoformat(),
+                                                                 "due": due, "kind": finding.kind}))
+            counts["opened"] += 1
+            announcements.append((_notice(key, finding, owner, number, due, label, late=overdue), finding, overdue))
+        for key, item in tracked.items():
+            if key not in current:
+                forge.comment_issue(item.issue, _CLOSED(today=today.isoformat()))
+                forge.update_issue(item.issue, closed=True)
+                events.append(Event(Kind.FINDING, data={"key": key, "issue": item.issue, "closed": True,
+                                                     "first_seen": item.first_seen, "due": item.due}))
+                counts["closed"] += 1
+    except forge_module.ForgeError as error:
+        # The run's report matters more than its issues: what was done is recorded below, so the next run
+        # neither opens an issue twice nor misses one; the rest is simply tried again then.
+        failure = _UNSYNCED(error=str(error)) + "\n"
     if events:
         ledger.append(*events)
     warnings = [warning for notice, finding, late in announcements for warning in _announce(ledger, policy, notice, finding, late)]
-    return Synced(**counts, warnings=tuple(warnings))
+    return Synced(**counts, failure=failure, warnings=tuple(warnings))
 
 
 def _notice(key: str, finding: Finding, owner: str, issue: int, due: str, label: str, *, late: bool) -> notify.Notice:

@@ -2,7 +2,7 @@
 
 Each comment belongs to the department whose post it was left on; a keyword rule in the policy
 also routes it to the department whose business it mentions. A reply is due within the policy's
-working days (Mon-Fri); the national ceiling of 3 months is a hard failure, alerted long before.
+working days (China's, holidays and adjusted workdays included); the national ceiling of 3 months is a hard failure, alerted long before.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable
 
+from pipeline.clock import add_working_days
 from pipeline.i18n import Text
 from pipeline.ledger import Event, Kind, fold
 from pipeline.notify import Notice, plain
@@ -20,6 +21,7 @@ from pipeline.wechat import WeChat
 
 PAGE = 49  # comment/list refuses 50 or more
 CEILING_DAYS = 90
+WINDOW = dt.timedelta(hours=48)  # a follower's message can be answered until 48 hours after their last one (45015)
 
 _MESSAGE_TITLE = Text("后台消息", "message to the account")
 _OVERDUE = Text("留言超过 {days} 个工作日未答复", "A comment unanswered for over {days} working days")
@@ -32,8 +34,9 @@ _NOTICE_MESSAGE = Text("【后台消息】请在 {due} 前答复", "[Message] An
 _NOTICE_WHERE = Text("读者在《{title}》下留言（{when}，#{number}）：", "A follower commented on 《{title}》 ({when}, #{number}):")
 _NOTICE_MESSAGE_WHERE = Text("读者给公众号发来消息（{when}，#{number}）：", "A follower wrote to the account ({when}, #{number}):")
 _NOTICE_REPLY = Text("答复：gzh inbox reply {number} --text \"……\"（须通过检查）", "Answer: gzh inbox reply {number} --text \"…\"")
-_NOTICE_DONE = Text("在公众平台“内容与互动 → 消息”中回复后运行 gzh inbox done {number} --note \"……\"",
-                    "Answer in the MP console, then run gzh inbox done {number} --note \"…\"")
+_NOTICE_DONE = Text("请在 {ends} 前（微信只允许在读者最后一条消息后 48 小时内回复）在公众平台“内容与互动 → 消息”中回复，"
+                    "然后运行 gzh inbox done {number} --note \"……\"",
+                    "Answer in the MP console before {ends} (WeChat allows 48 hours), then run gzh inbox done {number} --note \"…\"")
 
 
 @dataclass(frozen=True)
@@ -47,19 +50,11 @@ class Comment:
     departments: tuple[str, ...]
     answered: bool
     due: dt.date
+    window_ends: dt.datetime | None = None  # messages only: when WeChat stops taking an answer
 
     @property
     def is_message(self) -> bool:
         return self.key.startswith("msg:")
-
-
-def add_working_days(start: dt.date, days: int) -> dt.date:
-    current, left = start, days
-    while left:
-        current += dt.timedelta(days=1)
-        if current.weekday() < 5:
-            left -= 1
-    return current
 
 
 def route(policy: Policy, post: str, content: str) -> tuple[str, ...]:
@@ -106,14 +101,25 @@ def comments(policy: Policy, events: Iterable[Event], titles: dict[str, str]) ->
     """Comments on articles and messages to the account, numbered in ledger order."""
     events = list(events)
     answered = {event.data["key"] for event in events if event.kind is Kind.ANSWERED}
+    windows = _windows(events)
     result = []
     for event in (event for event in events if event.kind in (Kind.COMMENT, Kind.MESSAGE)):
         created = dt.datetime.fromtimestamp(event.data["create_time"], BEIJING)
         title = titles.get(event.post, event.post) if event.kind is Kind.COMMENT else _MESSAGE_TITLE()
         result.append(Comment(len(result) + 1, event.data["key"], event.post, title,
                               event.data["content"], created, tuple(event.data["departments"]),
-                              event.data["key"] in answered, add_working_days(created.date(), policy.reply_within_days)))
+                              event.data["key"] in answered, add_working_days(created.date(), policy.reply_within_days),
+                              windows.get(event.data.get("openid_sha256", "")) if event.kind is Kind.MESSAGE else None))
     return result
+
+
+def _windows(events: list[Event]) -> dict[str, dt.datetime]:
+    """Each follower's answering window: it runs from their latest message, so a new one reopens it."""
+    latest: dict[str, int] = {}
+    for event in (event for event in events if event.kind is Kind.MESSAGE):
+        follower = event.data.get("openid_sha256", "")
+        latest[follower] = max(latest.get(follower, 0), int(event.data["create_time"]))
+    return {follower: dt.datetime.fromtimestamp(stamp, BEIJING) + WINDOW for follower, stamp in latest.items()}
 
 
 def notice(item: Comment, link: str = "") -> Notice:
@@ -121,12 +127,16 @@ def notice(item: Comment, link: str = "") -> Notice:
     when = item.created.strftime("%Y-%m-%d %H:%M")
     if item.is_message:
         lines = (_NOTICE_MESSAGE_WHERE(when=when, number=item.number), f"> {plain(item.content[:300])}",
-                 _NOTICE_DONE(number=item.number))
+                 _NOTICE_DONE(ends=minute(item.window_ends), number=item.number))
     else:
         lines = (_NOTICE_WHERE(title=plain(item.title), when=when, number=item.number), f"> {plain(item.content[:300])}",
                  _NOTICE_REPLY(number=item.number))
     title = (_NOTICE_MESSAGE if item.is_message else _NOTICE_COMMENT)(due=item.due.isoformat())
     return Notice(f"comment:{item.key}", title, lines, link, item.due.isoformat())
+
+
+def minute(moment: dt.datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
 def overdue_findings(items: Iterable[Comment], policy: Policy, today: dt.date) -> list[Finding]:

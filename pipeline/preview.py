@@ -50,7 +50,9 @@ def build_site(root: Path, policy: Policy, files: list[Path], out: Path, today: 
     (out / "assets").mkdir(parents=True)
     shutil.copy(_templates(root) / "preview.css", out / "assets" / "preview.css")
     environment = _environment(root)
-    pages = [_write_post(root, policy, post, post_report, out, environment, today or dt.date.today())
+    # the account's date, Beijing's: a CI runner's clock is on UTC, eight hours behind in the evening
+    today = today or dt.datetime.now(posts.BEIJING).date()
+    pages = [_write_post(root, policy, post, post_report, out, environment, today)
              for post, post_report in zip(loaded, report.posts)]
     _write_index(policy, pages, out, environment)
     return pages

@@ -6,12 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.clock import add_working_days
 from pipeline.commands import inbox as inbox_command
-from pipeline.inbox import Comment, add_working_days, overdue_findings
+from pipeline.errors import GzhError
+from pipeline.inbox import Comment, overdue_findings
+from pipeline.ledger import SANDBOX_BRANCH, Event, Kind, Ledger
 from pipeline.policy import load_policy
 from pipeline.posts import BEIJING
 from tests.notify_fake import LEADERS_TOKEN, OFFICE_KEY, RIGHTS_KEY, robots, with_notifications
-from tests.operations_support import TODAY, published, run_workflow
+from tests.operations_support import TODAY, gzh, published, run_workflow, wechat_calls
 from tests.support import PROJECT
 
 __all__ = ["robots"]  # the fixture, imported for pytest
@@ -87,6 +90,82 @@ def test_a_reply_is_due_after_working_days_only() -> None:
     assert add_working_days(friday, 1) == dt.date(2026, 11, 30)  # Monday: the weekend does not count
     assert add_working_days(friday, 5) == dt.date(2026, 12, 4)
     assert add_working_days(dt.date(2026, 11, 28), 0) == dt.date(2026, 11, 28)
+
+
+def test_working_days_skip_public_holidays_and_count_adjusted_weekend_workdays() -> None:
+    # National Day 2026: 1-7 October off, Saturday 10 October a working day (调休)
+    assert add_working_days(dt.date(2026, 9, 30), 1) == dt.date(2026, 10, 8)
+    assert add_working_days(dt.date(2026, 9, 30), 3) == dt.date(2026, 10, 10)
+    assert add_working_days(dt.date(2026, 9, 30), 5) == dt.date(2026, 10, 13)
+
+
+def test_working_days_are_monday_to_friday_in_a_year_the_calendar_does_not_know() -> None:
+    # chinese_calendar raises NotImplementedError for 2099: its National Day counts, its weekend does not
+    assert add_working_days(dt.date(2099, 9, 30), 1) == dt.date(2099, 10, 1)
+    assert add_working_days(dt.date(2099, 10, 2), 1) == dt.date(2099, 10, 5)
+
+
+def test_a_comment_before_national_day_is_due_after_it(ops, capsys) -> None:
+    account, _ = ops
+    created = dt.datetime(2026, 9, 30, 10, 0, tzinfo=BEIJING)
+    Ledger(account.root, branch=SANDBOX_BRANCH).append(Event(Kind.COMMENT, "content/office/a", data={
+        "key": "m:0:1", "content": "报名表在哪里下载？", "create_time": int(created.timestamp()), "departments": ["office"]}))
+    assert inbox_command.inbox_command(account.root, credentials=account.sandbox.credentials,
+                                       today=dt.date(2026, 10, 13)) == 0
+    out = capsys.readouterr().out
+    assert "答复期限 2026-10-13" in out and "已超期" not in out  # Mon-Fri would have made it 2026-10-07
+
+
+def _message(account, created: dt.datetime, follower: str = "f1", number: int = 1) -> None:
+    Ledger(account.root, branch=SANDBOX_BRANCH).append(Event(Kind.MESSAGE, data={
+        "key": f"msg:{number}", "content": "会员服务卡丢了怎么补办？", "create_time": int(created.timestamp()),
+        "type": "text", "openid_sha256": follower, "departments": ["office"]}))
+
+
+def test_a_message_inside_its_48_hours_is_answered_in_the_console_and_the_window_is_listed(ops, capsys) -> None:
+    account, _ = ops
+    _message(account, dt.datetime(2026, 11, 2, 9, 30, tzinfo=BEIJING))
+    inbox_command.inbox_command(account.root, credentials=account.sandbox.credentials, today=dt.date(2026, 11, 3))
+    assert "　可回复至 2026-11-04 09:30" in capsys.readouterr().out
+    refused = pytest.raises(GzhError, inbox_command.reply_command, account.root, 1, "您好",
+                            credentials=account.sandbox.credentials, today=dt.date(2026, 11, 3))
+    assert str(refused.value) == (
+        "#1 是读者发给公众号的后台消息，接口不能答复：请在 2026-11-04 09:30 前（微信只允许在读者最后一条消息后 48 小时内回复）"
+        "在公众平台“内容与互动 → 消息”中回复，然后运行 gzh inbox done 1 --note \"……\"")
+
+
+def test_a_message_past_its_48_hours_is_refused_without_asking_wechat(ops, capsys, monkeypatch) -> None:
+    account, _ = ops
+    _message(account, dt.datetime(2026, 11, 2, 9, 30, tzinfo=BEIJING))
+    code, out, _ = gzh(account, monkeypatch, capsys, "inbox", "--today", "2026-11-05")
+    assert code == 0 and "　已过 48 小时回复时限（2026-11-04 09:30），须改用其他方式答复" in out
+    calls = wechat_calls(account)
+    code, out, err = gzh(account, monkeypatch, capsys, "inbox", "reply", "1", "--text", "您好", "--today", "2026-11-05")
+    assert code == 1 and err.strip() == (
+        "#1 是读者发给公众号的后台消息，微信只允许在读者最后一条消息后 48 小时内回复，已于 2026-11-04 09:30 截止，"
+        "公众号已无法答复，未发送。请改用其他方式：读者在文章下留过言的，在该文章的留言区答复（gzh inbox reply 留言编号）；"
+        "留下了电话的，打电话答复。答复后运行 gzh inbox done 1 --note \"怎么答复的\" 记入账本")
+    assert wechat_calls(account) == calls
+
+
+def test_a_follower_s_newer_message_reopens_the_window_for_the_older_one(ops, capsys) -> None:
+    account, _ = ops
+    _message(account, dt.datetime(2026, 11, 2, 9, 30, tzinfo=BEIJING))
+    _message(account, dt.datetime(2026, 11, 4, 20, 0, tzinfo=BEIJING), number=2)
+    _message(account, dt.datetime(2026, 11, 2, 9, 0, tzinfo=BEIJING), follower="f2", number=3)
+    inbox_command.inbox_command(account.root, credentials=account.sandbox.credentials, today=dt.date(2026, 11, 5))
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("- #")]
+    assert [line.rsplit("　", 1)[1] for line in lines] == [
+        "可回复至 2026-11-06 20:00", "可回复至 2026-11-06 20:00", "已过 48 小时回复时限（2026-11-04 09:00），须改用其他方式答复"]
+
+
+@pytest.mark.parametrize("verb", [["inbox"], ["inbox", "done", "1", "--note", "x"], ["patrol"],
+                                  ["emergency", "takedown", "content/office/a", "--reason", "x"]])
+def test_a_malformed_today_is_a_chinese_usage_error(ops, capsys, monkeypatch, verb: list[str]) -> None:
+    account, _ = ops
+    code, out, err = gzh(account, monkeypatch, capsys, *verb, "--today", "2026-13-01")
+    assert code == 2 and "参数有误：argument --today: “2026-13-01”不是日期，请写成 YYYY-MM-DD，例如 2026-09-30。" in err
+    assert "Traceback" not in err
 
 
 def test_overdue_comments_warn_and_fail_past_three_months() -> None:

@@ -33,6 +33,24 @@ def patrol(account: Account, capsys: pytest.CaptureFixture[str], today: dt.date 
     return code, capsys.readouterr().out
 
 
+def gzh(account: Account, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        *argv: str) -> tuple[int, str, str]:
+    """`gzh …` as typed, against the account's sandbox: exit code, output, errors."""
+    from pipeline.main import main
+    from pipeline.sandbox import SANDBOX_APPID, SANDBOX_SECRET
+
+    for name, value in {"WECHAT_APPID": SANDBOX_APPID, "WECHAT_SECRET": SANDBOX_SECRET,
+                        "WECHAT_API_BASE": account.sandbox.url + "cgi-bin/"}.items():
+        monkeypatch.setenv(name, value)
+    code = main(["--root", str(account.root), *argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def wechat_calls(account: Account) -> int:
+    return len(account.sandbox.control("calls")["calls"])
+
+
 def article_ids(account: Account) -> list[str]:
     return list(account.sandbox.state.data["articles"])
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.ledger import SANDBOX_BRANCH, Event, Ledger
 from tests.notify_fake import LEADERS_TOKEN, OFFICE_KEY, robots, with_notifications
-from tests.operations_support import TODAY, article_ids, patrol, published, run_workflow
+from tests.operations_support import TODAY, article_ids, gzh, patrol, published, run_workflow
 
 __all__ = ["robots"]  # the fixture, imported for pytest
 
@@ -59,6 +59,16 @@ def test_two_weeks_without_publication_fails(ops, capsys) -> None:
     assert patrol(account, capsys, TODAY + dt.timedelta(days=10))[0] == 0  # a warning only
     code, out = patrol(account, capsys, TODAY + dt.timedelta(days=14))
     assert code == 1 and "已 14 天没有发布新内容" in out and "单项否决" in out
+
+
+def test_today_is_set_on_the_command_line_for_a_rehearsal(ops, capsys, monkeypatch) -> None:
+    account, forge = ops
+    published(account, "a", expires=(TODAY + dt.timedelta(days=3)).isoformat())
+    later = TODAY + dt.timedelta(days=14)
+    code, out, _ = gzh(account, monkeypatch, capsys, "patrol", "--today", later.isoformat())
+    assert code == 1 and f"# 公众号日常巡查报告（{later.isoformat()}）" in out
+    assert "已 14 天没有发布新内容" in out and "已过期的通知仍在线上" in out
+    assert f"整改期限：{(later + dt.timedelta(days=3)).isoformat()}" in forge.issues[0]["body"]
 
 
 def test_findings_are_told_in_the_owner_s_group_and_escalated_past_their_due_date(ops, robots, capsys) -> None:
@@ -113,3 +123,19 @@ def test_the_patrol_workflow_runs_this_command(ops, tmp_path: Path) -> None:
     published(account, "a")
     step = run_workflow(account, forge, tmp_path, "patrol.yml", "patrol")
     assert step.returncode == 0 and "**结论：合格**" in step.stdout, step.stderr
+
+
+def test_a_failing_forge_does_not_stop_the_patrol_and_the_next_run_opens_the_issue(ops, capsys, monkeypatch) -> None:
+    account, forge = ops
+    published(account, "a")
+    later = TODAY + dt.timedelta(days=12)
+    monkeypatch.setenv("GITHUB_REPOSITORY", "union/moved-away")  # every issue call answers 404
+    code, out = patrol(account, capsys, later)
+    assert code == 0 and "已 12 天没有发布新内容" in out and forge.issues == []
+    assert "⚠ 平台上的问题没有全部同步（" in out
+    assert "）。报告照常保存；已开、已关的问题已记入账本，其余的下一次运行时会重试\n" in out
+    ledger = Ledger(account.root, branch=SANDBOX_BRANCH)
+    assert ledger.read_document(f"patrols/{later.isoformat()}.md").startswith("# 公众号日常巡查报告")
+    monkeypatch.setenv("GITHUB_REPOSITORY", forge.repository)
+    code, out = patrol(account, capsys, later)
+    assert "新开 1 个" in out and len(forge.issues) == 1 and "⚠" not in out

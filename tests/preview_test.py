@@ -3,6 +3,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from pipeline import posts, preview
 from tests.support import front_matter, make_root, policy, write_image, write_post
 
@@ -34,3 +36,29 @@ def test_unrenderable_post_still_gets_a_page_with_its_problems(tmp_path: Path) -
     preview.build_site(root, policy(root), posts.discover([root / "content"])[0], out)
     page = (out / "posts/office/2026-11-28-meeting/index.html").read_text("utf-8")
     assert "元数据有错误，暂时无法排版" in page and "front-matter" in page
+
+
+RUNNER_NOW = dt.datetime(2026, 11, 28, 17, 0, tzinfo=dt.timezone.utc)  # 2026-11-29 01:00 in Beijing
+
+
+class RunnerClock:
+    """`datetime` as preview.py sees it on a CI runner whose zone is UTC, at RUNNER_NOW."""
+
+    class date(dt.date):  # noqa: N801 - the module's name
+        @classmethod
+        def today(cls) -> dt.date:
+            return RUNNER_NOW.date()
+
+    class datetime(dt.datetime):  # noqa: N801 - the module's name
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
+            return RUNNER_NOW.astimezone(tz) if tz else RUNNER_NOW.replace(tzinfo=None)
+
+
+def test_an_undated_post_is_dated_in_beijing_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_root(tmp_path)
+    write_post(root, "正文。\n", slug="undated")
+    monkeypatch.setattr(preview, "dt", RunnerClock)
+    preview.build_site(root, policy(root), posts.discover([root / "content"])[0], tmp_path / "site")
+    page = (tmp_path / "site/posts/office/undated/index.html").read_text("utf-8")
+    assert "2026-11-29" in page and "2026-11-28" not in page

@@ -6,16 +6,16 @@ import os
 from pathlib import Path
 
 from pipeline import cli, output
-from pipeline.callback import CallbackServer
+from pipeline.callback import PORT, CallbackServer, safe_mode
 from pipeline.connect import open_ledger
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
 from pipeline.policy import load_repository_policy
 
-HOST, PORT = "0.0.0.0", 8080
+HOST = "0.0.0.0"
 
 _SERVE = Text("接收读者发给公众号的后台消息（微信服务器推送）", "receive followers' messages pushed by WeChat")
-_HOST = Text("监听地址（默认 {host}）", "address to listen on")
+_HOST = Text("监听地址（默认 {host}）", "address to listen on (default {host})")
 
 _NO_TOKEN = Text("请设置 WECHAT_CALLBACK_TOKEN（与公众平台“服务器配置”中的令牌相同）；安全模式另设 WECHAT_AES_KEY",
                  "Set WECHAT_CALLBACK_TOKEN (the token in the MP server settings); WECHAT_AES_KEY for safe mode")
@@ -37,8 +37,7 @@ def callback_command(root: Path, *, host: str = HOST, port: int = PORT) -> int:
     token = os.environ.get("WECHAT_CALLBACK_TOKEN", "")
     if not token:
         raise GzhError(_NO_TOKEN())
-    ledger = open_ledger(root)
-    server = CallbackServer(ledger, policy, token, aes_key=os.environ.get("WECHAT_AES_KEY", ""),
-                            appid=os.environ.get("WECHAT_APPID", ""), host=host, port=port).start()
+    crypto = safe_mode(token, os.environ.get("WECHAT_AES_KEY", ""), os.environ.get("WECHAT_APPID", ""))
+    server = CallbackServer(open_ledger(root), policy, token, crypto=crypto, host=host, port=port).start()
     output.write(_SERVING(url=server.url) + "\n")
     return output.wait_for_interrupt(server.stop)

@@ -1,7 +1,11 @@
 """`gzh doctor`: check a repository's setup and print a checklist in Chinese, with the fix for each failure.
 
     策略文件有效 · CODEOWNERS 一致 · 工作流齐全且未被改动 · CI 密钥齐全 · 微信凭据可用 · 平台令牌可读审核、可写状态
-    · 群机器人通知的密钥齐全（--send-test：每个通知群发一条测试消息）
+    · 平台令牌可写问题和标签 · 可信服务 · 群机器人通知的密钥齐全（--send-test：每个通知群发一条测试消息）
+
+A check that cannot run here is skipped with its reason, and a skipped check is no pass: the summary
+counts them and never says 全部正常 while one is left. Every fix that cites docs/setup.md names one of
+its headings (tests/commands/doctor_test.py reads them).
 """
 from __future__ import annotations
 
@@ -15,10 +19,11 @@ import urllib.request
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from pipeline import codeowners, forge as forge_module, notify, output, webhooks
 from pipeline.errors import GzhError
+from pipeline.forge import Forge, ForgeError
 from pipeline.forge.gitea import MINIMUM_VERSION, Gitea
 from pipeline.gitrefs import open_repo
 from pipeline.i18n import Text
@@ -27,12 +32,23 @@ from pipeline.wechat import Credentials, WeChat
 
 WORKFLOWS_DIR = ".github/workflows"
 DOCTOR_CONTEXT = "gzh/doctor"
+# The repository roles whose token may open issues with assignees (GitHub drops them below push) and create
+# labels (Gitea's secrecy label): GitHub's `permissions` has admin, maintain, push; Gitea's admin, push.
+ISSUE_WRITERS = ("admin", "maintain", "push")
 
 _TITLE = Text("gzh 配置检查", "gzh setup check")
 _OK, _FAIL, _SKIP = "✅", "❌", "－"
 _FIX = Text("    修复：{fix}", "    fix: {fix}")
+_HINT = Text("    请确认：{hint}", "    make sure: {hint}")
+_SKIPPED_LINE = Text("跳过（{reason}）", "skipped ({reason})")
 _SUMMARY = Text("{failed} 项需要处理。", "{failed} item(s) need attention.")
+_SUMMARY_SKIPPED = Text("{failed} 项需要处理；另有 {skipped} 项跳过、没有检查（{reasons}）。",
+                        "{failed} item(s) need attention; {skipped} more skipped, not checked ({reasons}).")
+_NOT_ALL_CHECKED = Text("没有发现问题，但有 {skipped} 项跳过、没有检查，不能算全部正常（{reasons}）。",
+                        "No problem found, but {skipped} item(s) were skipped, not checked, so not all good ({reasons}).")
 _ALL_GOOD = Text("全部正常。", "All good.")
+_REASONS_JOINED = Text("；", "; ")
+_POLICY_INVALID = Text("gzh.yml 无效，见第一项", "gzh.yml is invalid, see the first item")
 
 _POLICY = Text("策略文件 gzh.yml 有效", "gzh.yml is valid")
 _POLICY_FIX = Text("按上面的提示修改 gzh.yml（字段说明见 docs/policy.md）", "fix gzh.yml as shown (docs/policy.md)")
@@ -44,21 +60,43 @@ _FLOWS_CHANGED = Text("{files} 与 gzh 发布的版本不同（可能被改动�
 _FLOWS_FIX = Text("从 gzh 项目复制 .github/workflows/ 下的文件，不要修改；需要调整时先在 gzh 项目中修改并发布新版本",
                   "copy .github/workflows/ from gzh unchanged")
 _SECRETS = Text("CI 中已配置微信密钥 WECHAT_APPID、WECHAT_SECRET", "WECHAT_APPID and WECHAT_SECRET are set in CI")
-_SECRETS_FIX = Text("在仓库设置的环境 wechat 中添加密钥 WECHAT_APPID 和 WECHAT_SECRET（docs/setup.md 第 3 步）",
+_SECRETS_FIX = Text("在仓库设置的环境 wechat 中添加密钥 WECHAT_APPID 和 WECHAT_SECRET（docs/setup.md 第 1.2 节）",
                     "add WECHAT_APPID and WECHAT_SECRET to the wechat environment (docs/setup.md)")
-_NOT_CI = Text("不在 CI 中，跳过", "not in CI; skipped")
+_NOT_CI = Text("不在 CI 中", "not in CI")
 _WECHAT = Text("微信凭据可用（获取 access_token）", "the WeChat credentials work (token call)")
-_NO_CREDENTIALS = Text("没有设置 WECHAT_APPID / WECHAT_SECRET，跳过", "no WECHAT_APPID / WECHAT_SECRET; skipped")
-_WECHAT_FIX = Text("按上面的原因处理；IP 白名单见 docs/setup.md 第 4 步", "see the reason above; IP whitelist: docs/setup.md")
+_NO_CREDENTIALS = Text("没有设置 WECHAT_APPID / WECHAT_SECRET", "no WECHAT_APPID / WECHAT_SECRET")
+_WECHAT_FIX = Text("按上面的原因处理；IP 白名单见 docs/setup.md 第 4 节", "see the reason above; IP whitelist: docs/setup.md")
 _FORGE = Text("平台令牌可以读取审核、写提交状态", "the forge token can read reviews and write statuses")
-_NO_FORGE = Text("没有设置 GITHUB_REPOSITORY / 令牌，跳过", "no GITHUB_REPOSITORY / token; skipped")
-_FORGE_FIX = Text("检查工作流的 permissions（pull-requests: write、statuses: write）或令牌 GZH_GATE_TOKEN 的权限（docs/setup.md 第 2 步）",
+_NO_FORGE = Text("没有设置 GITHUB_REPOSITORY / 令牌", "no GITHUB_REPOSITORY / token")
+_FORGE_FIX = Text("检查工作流的 permissions（pull-requests: write、statuses: write）或令牌 GZH_GATE_TOKEN 的权限（docs/setup.md 第 2 节）",
                   "check the workflow permissions or the GZH_GATE_TOKEN scopes (docs/setup.md)")
+_NOT_FOUND = Text("平台接口 {api} 上找不到仓库 {repository}（404）", "the forge API {api} has no repository {repository} (404)")
+_API_ADDRESS = Text("接口地址 GZH_FORGE_API（现在是 {api}；GitHub 为 https://api.github.com，Gitea 为 https://主机/api/v1）",
+                   "GZH_FORGE_API (now {api}; https://api.github.com, or https://host/api/v1 for Gitea)")
+_NOT_FOUND_FIX = Text("404 说明仓库名或接口地址不对，或者令牌看不到这个私有仓库，而不是缺少某项权限：核对 GITHUB_REPOSITORY"
+                      "（现在是 {repository}，应为“组织/仓库名”）和{address}；私有仓库还要确认令牌所属的账号是仓库成员",
+                      "a 404 means a wrong repository name or API address, or a private repository the token cannot see, "
+                      "not a missing permission: check GITHUB_REPOSITORY (now {repository}, owner/name) and {address}, "
+                      "and that the token's account is a member of a private repository")
+_UNREACHABLE_FIX = Text("核对{address}以及本机到平台的网络", "check {address} and the network to the forge")
+_ISSUES = Text("平台令牌可以写问题和标签（巡查、留言、应急处置需要）", "the forge token can write issues and labels (patrol, inbox, emergency)")
+_NO_REPOSITORY = Text("读不到仓库，见上一项", "the repository cannot be read, see the item above")
+_NO_PERMISSIONS = Text("平台没有告诉这个令牌的权限（GitHub Actions 的 GITHUB_TOKEN 和 GitHub App 的令牌都是这样），无法验证",
+                       "the forge does not tell this token's permissions (so for GitHub Actions' GITHUB_TOKEN and App tokens)")
+_NO_PERMISSIONS_HINT = Text("patrol.yml、inbox.yml、emergency.yml 声明了 issues: write（gzh 发布的版本已声明）；"
+                            "可信服务用的 GitHub App 有 Issues 读写权限（docs/setup.md 第 7.3 节）",
+                            "patrol.yml, inbox.yml and emergency.yml declare issues: write (as shipped); the service's "
+                            "GitHub App has Issues read and write (docs/setup.md)")
+_READ_ONLY = Text("令牌所属的账号对 {repository} 没有写权限（平台答复的权限：{roles}），开不了带负责人的问题，也建不了标签",
+                  "the token's account cannot write to {repository} (the forge says: {roles}); no issues with assignees, no labels")
+_ISSUES_FIX = Text("给令牌所属的账号仓库的写权限：GitHub 的令牌 GZH_GATE_TOKEN 或服务账号要有 Issues 读写（docs/setup.md 第 2 节），"
+                   "Gitea 的服务账号要有仓库的写权限（docs/setup.md 第 7.2 节）",
+                   "give the token's account write access: Issues read and write on GitHub, repository write on Gitea (docs/setup.md)")
 _OLD_GITEA = Text("Gitea 版本 {found} 太旧，gzh 需要 1.21 或更新的版本", "Gitea {found} is too old; gzh needs 1.21 or later")
-_OLD_GITEA_FIX = Text("升级 Gitea 到 1.21 或更新（1.22.3 起按提交查找拉取请求的接口才可靠，见 docs/setup.md）",
+_OLD_GITEA_FIX = Text("升级 Gitea 到 1.21 或更新（1.22.3 起按提交查找拉取请求的接口才可靠，见 docs/setup.md 第 3 节）",
                       "upgrade Gitea to 1.21 or later (1.22.3+ for a reliable pull-request lookup)")
 _SERVICE = Text("可信服务可以访问，并按密钥验证投递签名", "the trusted service answers and verifies webhook signatures")
-_NO_SERVICE = Text("没有设置 GZH_BOT_URL（可信服务的地址），跳过", "no GZH_BOT_URL; skipped")
+_NO_SERVICE = Text("没有设置可信服务的地址 GZH_BOT_URL", "no GZH_BOT_URL")
 _SERVICE_DOWN = Text("{url} 无法访问或未就绪：{error}", "{url} is unreachable or not ready: {error}")
 _SERVICE_SECRET = Text("用 GZH_WEBHOOK_SECRET 签名的测试投递被拒绝（{status}）：两边的密钥不一致",
                        "a test delivery signed with GZH_WEBHOOK_SECRET was refused ({status}): the secrets differ")
@@ -68,9 +106,8 @@ _SERVICE_FIX = Text("按 docs/setup.md 第 7 节检查服务是否在运行、�
 _FORGE_STATUS = Text("gzh doctor 检查令牌权限", "gzh doctor token check")
 _SEND_TEST = Text("给每个通知群发一条测试消息，报告机器人的回答", "send a test message to every notification channel")
 _NOTIFY = Text("群机器人通知的密钥已在环境中设置（不显示密钥）", "the group robots' keys are set (values not shown)")
-_NO_NOTIFICATIONS = Text("gzh.yml 没有配置 notifications，跳过", "no notifications in gzh.yml; skipped")
-_NOTIFY_LOCAL = Text("不在 CI 中且没有设置 GZH_NOTIFY_ 变量，跳过（加 --send-test 并设置变量可在本机测试）",
-                     "not in CI and no GZH_NOTIFY_ variables; skipped")
+_NOTIFY_LOCAL = Text("不在 CI 中且没有设置 GZH_NOTIFY_ 变量；加 --send-test 并设置变量可在本机测试",
+                     "not in CI and no GZH_NOTIFY_ variables")
 _NOTIFY_FIX = Text("在仓库设置的环境 wechat 中添加这些密钥，并在 patrol.yml、inbox.yml、emergency.yml 的 env 中传入（docs/notifications.md）",
                    "add these secrets to the wechat environment and pass them in the workflows' env (docs/notifications.md)")
 _TEST_SENT = Text("通知群“{channel}”收到测试消息", "channel '{channel}' got the test message")
@@ -86,7 +123,7 @@ class Item:
     name: str
     state: str          # ok, fail, skip
     detail: str = ""
-    fix: str = ""
+    fix: str = ""       # a failure's fix; a skip's hint of what to make sure of instead
 
 
 def workflow_digests(folder: Path) -> dict[str, str]:
@@ -106,18 +143,30 @@ def run(args: argparse.Namespace, root: Path) -> int:
 
 
 def doctor_command(root: Path, *, send_test: bool = False) -> int:
-    checks: list[Callable[[Path], Item]] = [_policy, _codeowners, _workflows, _secrets, _wechat, _forge, _service]
-    items = [check(root) for check in checks] + _notifications(root, send_test)
-    lines = [_TITLE()]
-    for item in items:
-        mark = {"ok": _OK, "fail": _FAIL, "skip": _SKIP}[item.state]
-        lines.append(f"{mark} {item.name}" + (f"：{item.detail}" if item.detail else ""))
-        if item.state == "fail":
-            lines.append(_FIX(fix=item.fix))
-    failed = sum(1 for item in items if item.state == "fail")
-    lines.append(_SUMMARY(failed=failed) if failed else _ALL_GOOD())
+    checks: list[Callable[[Path], Item]] = [_policy, _codeowners, _workflows, _secrets, _wechat]
+    items = [check(root) for check in checks] + _forge(root) + [_service(root)] + _notifications(root, send_test)
+    lines = [_TITLE(), *(line for item in items for line in _lines(item)), _summary(items)]
     output.write("\n".join(lines) + "\n")
-    return 1 if failed else 0
+    return 1 if any(item.state == "fail" for item in items) else 0
+
+
+def _lines(item: Item) -> list[str]:
+    mark = {"ok": _OK, "fail": _FAIL, "skip": _SKIP}[item.state]
+    detail = _SKIPPED_LINE(reason=item.detail) if item.state == "skip" else item.detail
+    lines = [f"{mark} {item.name}" + (f"：{detail}" if detail else "")]
+    if item.fix:
+        lines.append((_FIX(fix=item.fix) if item.state == "fail" else _HINT(hint=item.fix)))
+    return lines
+
+
+def _summary(items: list[Item]) -> str:
+    """How many failed, and how many were skipped and why: a skipped check is not a pass."""
+    failed = sum(1 for item in items if item.state == "fail")
+    skipped = [item for item in items if item.state == "skip"]
+    reasons = _REASONS_JOINED().join(dict.fromkeys(item.detail for item in skipped))  # one reason, said once
+    if skipped:
+        return (_SUMMARY_SKIPPED if failed else _NOT_ALL_CHECKED)(failed=failed, skipped=len(skipped), reasons=reasons)
+    return _SUMMARY(failed=failed) if failed else _ALL_GOOD()
 
 
 def _policy(root: Path) -> Item:
@@ -132,7 +181,7 @@ def _codeowners(root: Path) -> Item:
     try:
         stale = codeowners.drift(load_repository_policy(root), root)
     except GzhError:
-        return Item(_OWNERS(), "skip")
+        return Item(_OWNERS(), "skip", _POLICY_INVALID())
     return Item(_OWNERS(), "fail", "、".join(stale), _OWNERS_FIX()) if stale else Item(_OWNERS(), "ok")
 
 
@@ -170,12 +219,31 @@ def _wechat(root: Path) -> Item:
     return Item(_WECHAT(), "ok")
 
 
-def _forge(root: Path) -> Item:
+def _forge(root: Path) -> list[Item]:
+    """What the token may do: read the repository and write statuses (the gate), write issues and labels
+    (patrol, inbox, emergency); nothing permanent is created but the doctor's own commit status."""
     if not forge_module.configured():
-        return Item(_FORGE(), "skip", _NO_FORGE())
+        return [Item(_FORGE(), "skip", _NO_FORGE()), Item(_ISSUES(), "skip", _NO_FORGE())]
+    forge = forge_module.from_environment()
     try:
-        forge = forge_module.from_environment()
-        forge.json("GET", forge.repo_path(""))
+        repository = forge.json("GET", forge.repo_path(""))
+    except ForgeError as error:
+        return [_unreadable(forge, error), Item(_ISSUES(), "skip", _NO_REPOSITORY())]
+    return [_statuses(root, forge), _issues(forge, repository)]
+
+
+def _unreadable(forge: Forge, error: ForgeError) -> Item:
+    """A 404 on the repository itself is a wrong name or address, or a private repository out of sight."""
+    if error.status == 404:
+        return Item(_FORGE(), "fail", _NOT_FOUND(api=forge.api, repository=forge.repository),
+                    _NOT_FOUND_FIX(repository=forge.repository, address=_API_ADDRESS(api=forge.api)))
+    if error.status is None:  # no answer, or not the API's: the address, not the token
+        return Item(_FORGE(), "fail", str(error), _UNREACHABLE_FIX(address=_API_ADDRESS(api=forge.api)))
+    return Item(_FORGE(), "fail", str(error), _FORGE_FIX())
+
+
+def _statuses(root: Path, forge: Forge) -> Item:
+    try:
         if isinstance(forge, Gitea) and forge.version() < MINIMUM_VERSION:
             found = ".".join(map(str, forge.version()))
             return Item(_FORGE(), "fail", _OLD_GITEA(found=found), _OLD_GITEA_FIX())
@@ -185,6 +253,18 @@ def _forge(root: Path) -> Item:
     except GzhError as error:
         return Item(_FORGE(), "fail", str(error), _FORGE_FIX())
     return Item(_FORGE(), "ok")
+
+
+def _issues(forge: Forge, repository: Any) -> Item:
+    """Read from the repository's `permissions` (the token's account's roles), so nothing is written to
+    find out; an Actions or App token gets no such field and cannot be verified this way."""
+    permissions = repository.get("permissions") if isinstance(repository, dict) else None
+    if not isinstance(permissions, dict):
+        return Item(_ISSUES(), "skip", _NO_PERMISSIONS(), _NO_PERMISSIONS_HINT())
+    if any(permissions.get(role) is True for role in ISSUE_WRITERS):
+        return Item(_ISSUES(), "ok")
+    roles = "、".join(role for role, allowed in permissions.items() if allowed is True) or "—"
+    return Item(_ISSUES(), "fail", _READ_ONLY(repository=forge.repository, roles=roles), _ISSUES_FIX())
 
 
 def _service(root: Path) -> Item:
@@ -218,10 +298,10 @@ def _notifications(root: Path, send_test: bool) -> list[Item]:
     try:
         policy = load_repository_policy(root)
     except GzhError:
-        return [Item(_NOTIFY(), "skip")]
+        return [Item(_NOTIFY(), "skip", _POLICY_INVALID())]
     settings = policy.notifications
-    if settings is None:
-        return [Item(_NOTIFY(), "skip", _NO_NOTIFICATIONS())]
+    if settings is None:  # no robots, nothing to check: not a skipped check
+        return []
     if not (_in_ci() or send_test or any(name.startswith("GZH_NOTIFY_") for name in os.environ)):
         return [Item(_NOTIFY(), "skip", _NOTIFY_LOCAL())]
     problems = notify.configuration_problems(settings)

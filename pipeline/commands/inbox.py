@@ -5,14 +5,13 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from pipeline import cli, findings as findings_module, forge as forge_module, inbox, notify, output, posts
+from pipeline import cli, clock, findings as findings_module, forge as forge_module, inbox, notify, output, posts
 from pipeline.checks import RULES_BY_ID, Severity, check_post
 from pipeline.connect import connect
 from pipeline.errors import GzhError, UsageError
 from pipeline.i18n import Text
 from pipeline.ledger import Event, Kind, Ledger, actor, fold
 from pipeline.policy import Policy, load_repository_policy
-from pipeline.posts import BEIJING
 from pipeline.wechat import Credentials
 
 _REPLY = Text("reply：答复一条留言", "reply: answer a comment")
@@ -22,8 +21,10 @@ _MARK_DONE = Text("done：记录一条留言或后台消息已在别处答复", 
 _NOTE = Text("怎么答复的（记入账本）", "how it was answered")
 _HEADER = Text("# 读者留言（{date}）：共 {total} 条，未答复 {open} 条，超期 {late} 条", "# Comments ({date}): {total}, {open} open, {late} overdue")
 _DEPARTMENT = Text("## {name}（{count} 条待答复）", "## {name} ({count} open)")
-_ITEM = Text("- #{number}《{title}》{when}：“{content}”　答复期限 {due}{late}", "- #{number} 《{title}》 {when}: \"{content}\" due {due}{late}")
+_ITEM = Text("- #{number}《{title}》{when}：“{content}”　答复期限 {due}{late}{window}", "- #{number} 《{title}》 {when}: \"{content}\" due {due}{late}{window}")
 _LATE = Text("（已超期）", " (overdue)")
+_WINDOW = Text("　可回复至 {ends}", ", answerable until {ends}")
+_WINDOW_PASSED = Text("　已过 48 小时回复时限（{ends}），须改用其他方式答复", ", 48-hour window closed at {ends}: answer another way")
 _NEW = Text("本次收集到新留言 {count} 条。", "{count} new comment(s) collected.")
 _ISSUES = Text("超期留言：新开问题 {opened} 个，更新 {updated} 个，已答复关闭 {closed} 个。", "Overdue: {opened} opened, {updated} updated, {closed} closed.")
 _NO_SUCH = Text("没有编号为 #{number} 的留言。先运行 gzh inbox 查看编号", "No comment #{number}; run gzh inbox first")
@@ -34,8 +35,16 @@ _REFUSED = Text(
     "The reply failed the checks and was not sent. Every reader sees it under the article as typed: change it as "
     "below, then run gzh inbox reply {number} --text \"…\" again:\n{problems}")
 _PROBLEM = Text("  - {name}：{message}", "  - {name}: {message}")
-_MESSAGE = Text("#{number} 是读者发给公众号的后台消息，接口不能答复：请在公众平台“内容与互动 → 消息”中回复，然后运行 gzh inbox done {number} --note \"……\"",
-                "#{number} is a message to the account; answer it in the MP console, then run gzh inbox done {number}")
+_MESSAGE = Text("#{number} 是读者发给公众号的后台消息，接口不能答复：请在 {ends} 前（微信只允许在读者最后一条消息后 48 小时内回复）"
+                "在公众平台“内容与互动 → 消息”中回复，然后运行 gzh inbox done {number} --note \"……\"",
+                "#{number} is a message to the account; answer it in the MP console before {ends} (WeChat allows 48 hours), "
+                "then run gzh inbox done {number}")
+_CLOSED_WINDOW = Text(
+    "#{number} 是读者发给公众号的后台消息，微信只允许在读者最后一条消息后 48 小时内回复，已于 {ends} 截止，公众号已无法答复，未发送。"
+    "请改用其他方式：读者在文章下留过言的，在该文章的留言区答复（gzh inbox reply 留言编号）；留下了电话的，打电话答复。"
+    "答复后运行 gzh inbox done {number} --note \"怎么答复的\" 记入账本",
+    "#{number} is a message to the account and WeChat's 48-hour window closed at {ends}; nothing was sent. Answer another "
+    "way (in the article's comments, by phone), then run gzh inbox done {number} --note \"how\"")
 _DONE = Text("已记录 #{number} 已答复", "Recorded #{number} as answered")
 _SENT = Text("已答复 #{number}", "Answered #{number}")
 _ADMIN = Text("管理员（未能确定部门）", "Administrator (no department)")
@@ -49,14 +58,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     done = verbs.add_parser("done", help=_MARK_DONE())
     done.add_argument("number", type=int, help=_NUMBER())
     done.add_argument("--note", required=True, help=_NOTE())
+    cli.add_today(parser, reply, done)
 
 
 def run(args: argparse.Namespace, root: Path) -> int:
     if args.inbox_command == "reply":
-        return reply_command(root, args.number, args.text)
+        return reply_command(root, args.number, args.text, today=args.today)
     if args.inbox_command == "done":
         return done_command(root, args.number, args.note)
-    return inbox_command(root)
+    return inbox_command(root, today=args.today)
 
 
 def _titles(root: Path) -> dict[str, str]:
@@ -70,18 +80,19 @@ def _titles(root: Path) -> dict[str, str]:
 def inbox_command(root: Path, *, credentials: Credentials | None = None, today: dt.date | None = None) -> int:
     policy = load_repository_policy(root)
     wechat, ledger = connect(root, credentials or Credentials.from_environment())
-    today = today or dt.datetime.now(BEIJING).date()
+    now = clock.now(today)
+    today = now.date()
     new = inbox.collect(wechat, policy, ledger.events)
     if new:
         ledger.append(*new)
     items = inbox.comments(policy, ledger.events, _titles(root))
     overdue = inbox.overdue_findings(items, policy, today)
-    text = _report(policy, items, today) + _NEW(count=sum(1 for e in new if e.kind == "comment")) + "\n"
+    text = _report(policy, items, now) + _NEW(count=sum(1 for e in new if e.kind == "comment")) + "\n"
     warnings = _announce(policy, ledger, items)
     if forge_module.configured():
         synced = findings_module.sync(forge_module.from_environment(), ledger, policy, overdue, today,
                                       scope="inbox", label="留言", overdue=True)
-        text += _ISSUES(**synced.counts) + "\n"
+        text += _ISSUES(**synced.counts) + "\n" + synced.failure
         warnings += synced.warnings
     output.write(text + notify.warning_text(warnings))
     return 1 if any(finding.severity == "fail" for finding in overdue) else 0
@@ -98,7 +109,8 @@ def _announce(policy: Policy, ledger: Ledger, items: list[inbox.Comment]) -> lis
     return warnings
 
 
-def _report(policy: Policy, items: list[inbox.Comment], today: dt.date) -> str:
+def _report(policy: Policy, items: list[inbox.Comment], now: dt.datetime) -> str:
+    today = now.date()
     waiting = [item for item in items if not item.answered]
     late = [item for item in waiting if today > item.due]
     lines = [_HEADER(date=today.isoformat(), total=len(items), open=len(waiting), late=len(late))]
@@ -110,12 +122,21 @@ def _report(policy: Policy, items: list[inbox.Comment], today: dt.date) -> str:
         department = policy.department(slug)
         lines += ["", _DEPARTMENT(name=department.name if department else _ADMIN(), count=len(group))]
         lines += [_ITEM(number=item.number, title=item.title, when=item.created.strftime("%m-%d %H:%M"),
-                        content=item.content[:60], due=item.due.isoformat(), late=_LATE() if today > item.due else "")
+                        content=item.content[:60], due=item.due.isoformat(), late=_LATE() if today > item.due else "",
+                        window=_window(item, now))
                   for item in group]
     return "\n".join(lines) + "\n\n"
 
 
-def reply_command(root: Path, number: int, text: str, *, credentials: Credentials | None = None) -> int:
+def _window(item: inbox.Comment, now: dt.datetime) -> str:
+    """A message's answering window (comments have none): open until when, or closed."""
+    if item.window_ends is None:
+        return ""
+    return (_WINDOW if now <= item.window_ends else _WINDOW_PASSED)(ends=inbox.minute(item.window_ends))
+
+
+def reply_command(root: Path, number: int, text: str, *, credentials: Credentials | None = None,
+                  today: dt.date | None = None) -> int:
     policy = load_repository_policy(root)
     wechat, ledger = connect(root, credentials or Credentials.from_environment())
     items = {item.number: item for item in inbox.comments(policy, ledger.events, {})}
@@ -124,8 +145,9 @@ def reply_command(root: Path, number: int, text: str, *, credentials: Credential
         raise UsageError(_NO_SUCH(number=number))
     if item.answered:
         raise GzhError(_ALREADY(number=number))
-    if item.is_message:
-        raise GzhError(_MESSAGE(number=number))
+    if item.is_message:  # never sent through WeChat: refused before any call, inside the window or past it
+        passed = item.window_ends is not None and clock.now(today) > item.window_ends
+        raise GzhError((_CLOSED_WINDOW if passed else _MESSAGE)(number=number, ends=inbox.minute(item.window_ends)))
     problems = _check_reply(root, policy, text)
     if problems:
         raise GzhError(_REFUSED(number=number, problems="\n".join(problems)))

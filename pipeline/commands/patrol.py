@@ -6,12 +6,11 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from pipeline import findings as findings_module, forge as forge_module, notify, output, patrol
+from pipeline import cli, clock, findings as findings_module, forge as forge_module, notify, output, patrol
 from pipeline.connect import connect
 from pipeline.i18n import Text
 from pipeline.ledger import Event, Kind
 from pipeline.policy import load_repository_policy
-from pipeline.posts import BEIJING
 from pipeline.wechat import Credentials
 
 _OUTPUT = Text("把报告（Markdown 和 JSON）另存到这个文件夹", "also write the report (Markdown and JSON) here")
@@ -21,24 +20,25 @@ _ISSUES = Text("平台上的问题：新开 {opened} 个，更新 {updated} 个�
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", help=_OUTPUT())
+    cli.add_today(parser)
 
 
 def run(args: argparse.Namespace, root: Path) -> int:
-    return patrol_command(root, out=args.output)
+    return patrol_command(root, out=args.output, today=args.today)
 
 
 def patrol_command(root: Path, *, out: str | None = None, credentials: Credentials | None = None,
                    today: dt.date | None = None) -> int:
     policy = load_repository_policy(root)
     wechat, ledger = connect(root, credentials or Credentials.from_environment())
-    today = today or dt.datetime.now(BEIJING).date()
+    today = clock.now(today).date()
     report = patrol.inspect(root, policy, wechat, ledger.events, today)
     text = patrol.markdown(report, policy)
     data = json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n"
     warnings: tuple[str, ...] = ()
     if forge_module.configured():
         synced = findings_module.sync(forge_module.from_environment(), ledger, policy, report.findings, today)
-        text += "\n" + _ISSUES(**synced.counts) + "\n"
+        text += "\n" + _ISSUES(**synced.counts) + "\n" + synced.failure
         warnings = synced.warnings
     ledger.append(Event(Kind.PATROL, data={"date": report.date, "score": report.score, "passed": report.passed,
                                         "findings": len(report.findings)}),

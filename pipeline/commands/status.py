@@ -7,7 +7,7 @@ from pathlib import Path
 from pipeline import output, posts
 from pipeline.connect import open_ledger
 from pipeline.i18n import Text
-from pipeline.ledger import Status, fold
+from pipeline.ledger import PostState, Status, fold
 
 _SANDBOX = Text("显示本地沙盒（gzh demo）的发布状态", "show the local sandbox's (gzh demo) states")
 _LABELS = {
@@ -16,6 +16,7 @@ _LABELS = {
     Status.FAILED: Text("失败", "failed"), Status.SCHEDULED: Text("定时", "scheduled"),
     Status.TAKEN_DOWN: Text("已下线", "taken down"),
 }
+_TAKEN_DOWN = Text("原因：{reason}（原链接 {url}）", "reason: {reason} (was {url})")
 _INTERRUPTED = Text("（上次在“{step}”处中断，下次发布时先核对）", " (interrupted at {step}; the next run reconciles)")
 
 
@@ -35,10 +36,17 @@ def status_command(root: Path, *, sandbox: bool = False) -> int:
         post = posts.load_post(file, root)
         state = states.get(post.bundle)
         status = state.status if state else Status.UNPUBLISHED
-        detail = (state.url or state.reason) if state else ""
+        detail = _detail(state) if state else ""
         if state and state.pending:
             detail += _INTERRUPTED(step=state.pending)
         title = post.meta.title if post.meta else post.bundle
         lines.append(output.pad(_LABELS[status](), 8) + f"{title}  {detail}".rstrip())
     output.write("\n".join(lines) + "\n")
     return 0
+
+
+def _detail(state: PostState) -> str:
+    """The link of what is live; why it is not, for a post taken down (Art. 9) or failed."""
+    if state.status is Status.TAKEN_DOWN:
+        return _TAKEN_DOWN(reason=state.reason, url=state.url or "—")
+    return state.url or state.reason
