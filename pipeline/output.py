@@ -34,6 +34,13 @@ def error(text: str) -> None:
     sys.stderr.write(text.rstrip("\n") + "\n")
 
 
+def step_output(**values: object) -> None:
+    """Outputs for the workflow's later steps (GITHUB_OUTPUT; the trusted service gives its jobs one too)."""
+    if os.environ.get("GITHUB_OUTPUT"):
+        with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as outputs:
+            outputs.writelines(f"{key}={value}\n" for key, value in values.items())
+
+
 def wait_for_interrupt(stop: Callable[[], None]) -> int:
     """Keep a foreground server running until Ctrl+C, then stop it; the exit code is 0 either way."""
     try:

@@ -46,23 +46,23 @@ class Field:
     placeholder: str = ""
 
 
-_F = Field
 FIELDS: tuple[Field, ...] = (
-    _F("department", "部门", "dropdown", description="稿件所属部门；由该部门负责人做保密初审并第一个批准"),
-    _F("category", "信息类别（第四条）", "dropdown"),
-    _F("title", "标题", "input", description="最多 32 个字", placeholder="例：市总工会召开十届五次全委会议"),
-    _F("author", "作者", "input", description="最多 16 个字，一般写部门名称或撰稿人", placeholder="例：办公室"),
-    _F("digest", "摘要", "textarea", required=False, description="可选，最多 128 个字；不写则由微信取正文开头"),
-    _F("repost", "原创或转载", "dropdown", description="转载其他单位的文章时选“转载”，并填写下面的来源（第五条第四款）"),
-    _F("source_name", "转载来源", "input", required=False, description="转载时必填：来源单位或媒体名称"),
-    _F("source_url", "原文链接", "input", required=False, description="转载时必填：https:// 开头的原文链接"),
-    _F("body", "正文", "textarea", description="直接输入正文；图片用鼠标拖进这个框（或粘贴），会自动上传并插入。小标题用 ## 开头，不要用 ###。",
+    Field("department", "部门", "dropdown", description="稿件所属部门；由该部门负责人做保密初审并第一个批准"),
+    Field("category", "信息类别（第四条）", "dropdown"),
+    Field("title", "标题", "input", description="最多 32 个字", placeholder="例：市总工会召开十届五次全委会议"),
+    Field("author", "作者", "input", description="最多 16 个字，一般写部门名称或撰稿人", placeholder="例：办公室"),
+    Field("digest", "摘要", "textarea", required=False, description="可选，最多 128 个字；不写则由微信取正文开头"),
+    Field("repost", "原创或转载", "dropdown", description="转载其他单位的文章时选“转载”，并填写下面的来源（第五条第四款）"),
+    Field("source_name", "转载来源", "input", required=False, description="转载时必填：来源单位或媒体名称"),
+    Field("source_url", "原文链接", "input", required=False, description="转载时必填：https:// 开头的原文链接"),
+    Field("body", "正文", "textarea", description="直接输入正文；图片用鼠标拖进这个框（或粘贴），会自动上传并插入。小标题用 ## 开头，不要用 ###。",
        placeholder="在这里写正文……"),
-    _F("conclusion", "保密初审结论（第六条第二款，由部门负责人确认）", "dropdown",
+    Field("conclusion", "保密初审结论（第六条第二款，由部门负责人确认）", "dropdown",
        description="部门负责人在拉取请求中批准即确认这一结论；不能确定时选“需保密办复审”"),
-    _F("basis", "审查依据", "input", description="一句话写明为什么可以公开（不要照抄示例）"),
-    _F("self_check", "撰稿人保密自查（第六条第一款）", "checkboxes"),
+    Field("basis", "审查依据", "input", description="一句话写明为什么可以公开（不要照抄示例）"),
+    Field("self_check", "撰稿人保密自查（第六条第一款）", "checkboxes"),
 )
+FIELDS_BY_ID = {field.id: field for field in FIELDS}
 SELF_CHECKS = (
     "不含国家秘密、工作秘密和内部事项",
     "不含身份证号、手机号、银行卡号等个人信息（确需公开的已征得本人同意）",
@@ -156,7 +156,7 @@ def sections(text: str) -> dict[str, str]:
     text, so a value runs to the next field's heading, never to a heading the clerk wrote.
     """
     text = text.replace("\r\n", "\n")
-    after_body = [field.id for field in FIELDS].index("body") + 1
+    after_body = FIELDS.index(FIELDS_BY_ID["body"]) + 1
     starts: list[tuple[Field, int, int]] = []
     cursor = 0
     for index, field in enumerate(FIELDS):
@@ -177,10 +177,9 @@ def read(number: int, author_login: str, created_at: str, text: str,
     """The submission in an issue's text, or the problems with it (one per field that is wrong)."""
     values = sections(text)
     problems: list[FieldProblem] = []
-    by_id = {field.id: field for field in FIELDS}
 
     def value(field_id: str) -> str:
-        field = by_id[field_id]
+        field = FIELDS_BY_ID[field_id]
         if field_id not in values:
             problems.append(FieldProblem(field, _MISSING_FIELD()))
             return ""
@@ -190,20 +189,20 @@ def read(number: int, author_login: str, created_at: str, text: str,
             problems.append(FieldProblem(field, _REQUIRED()))
         return raw
 
-    department = _chosen(by_id["department"], value("department"), {_option(d.name, d.slug): d for d in policy.departments}, problems)
-    category = _chosen(by_id["category"], value("category"), {_option(c.name, c.slug): c for c in policy.categories}, problems)
+    department = _chosen(FIELDS_BY_ID["department"], value("department"), {_option(d.name, d.slug): d for d in policy.departments}, problems)
+    category = _chosen(FIELDS_BY_ID["category"], value("category"), {_option(c.name, c.slug): c for c in policy.categories}, problems)
     title, author, digest = value("title"), value("author"), value("digest")
-    repost = _chosen(by_id["repost"], value("repost"), {option: option for option in REPOST}, problems)
+    repost = _chosen(FIELDS_BY_ID["repost"], value("repost"), {option: option for option in REPOST}, problems)
     source_name, source_url = value("source_name"), value("source_url")
     body, basis = value("body"), value("basis")
-    conclusion = _chosen(by_id["conclusion"], value("conclusion"), {option: option for option in CONCLUSIONS}, problems)
-    _self_check(by_id["self_check"], value("self_check"), problems)
+    conclusion = _chosen(FIELDS_BY_ID["conclusion"], value("conclusion"), {option: option for option in CONCLUSIONS}, problems)
+    _self_check(FIELDS_BY_ID["self_check"], value("self_check"), problems)
     source = None
     if repost == "转载":
         if not source_name or not source_url:
-            problems.append(FieldProblem(by_id["source_name"], _SOURCE_NEEDED()))
+            problems.append(FieldProblem(FIELDS_BY_ID["source_name"], _SOURCE_NEEDED()))
         elif not source_url.startswith(("https://", "http://")):
-            problems.append(FieldProblem(by_id["source_url"], _BAD_URL()))
+            problems.append(FieldProblem(FIELDS_BY_ID["source_url"], _BAD_URL()))
         source = (source_name, source_url)
     if problems or department is None or category is None:
         return None, problems
@@ -281,8 +280,7 @@ def with_local_images(body: str, saved: dict[str, str]) -> str:
 def too_many(found: list[Attachment]) -> FieldProblem | None:
     if len(found) <= MAX_ATTACHMENTS:
         return None
-    body = next(field for field in FIELDS if field.id == "body")
-    return FieldProblem(body, _TOO_MANY_IMAGES(count=len(found), limit=MAX_ATTACHMENTS))
+    return FieldProblem(FIELDS_BY_ID["body"], _TOO_MANY_IMAGES(count=len(found), limit=MAX_ATTACHMENTS))
 
 
 # -- the post -------------------------------------------------------------------------------------

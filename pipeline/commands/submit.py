@@ -11,7 +11,6 @@ someone who could approve it). The gate then runs on the pull request as on any 
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 from pathlib import Path
 
@@ -79,15 +78,14 @@ def submit_command(root: Path, number: int, *, editor: str = "", remote: str = "
     try:
         files, saved, notes = _images(forge, found, attachments)
     except (ForgeError, media.ImageRefused) as error:  # too large, not an image, a bomb: the clerk replaces it
-        body_field = next(field for field in submission.FIELDS if field.id == "body")
-        return _answer_problems(forge, number, [submission.FieldProblem(body_field, str(error))])
+        return _answer_problems(forge, number, [submission.FieldProblem(submission.FIELDS_BY_ID["body"], str(error))])
     text = submission.post_text(found, policy, submission.with_local_images(found.body, saved))
     files[submission.post_path(found).as_posix()] = text.encode("utf-8")
     repo = open_repo(root)
     push_files(repo, remote, head_ref, files, f"稿件：{found.title}（#{number}）", parent=repo.head.commit.hexsha,
                author=issue.author or "gzh")
     pr = _pull_request(forge, issue, found, head_ref, notes)
-    _write_output(pr.number)
+    output.step_output(pr=pr.number)  # for the workflow's next step, the gate
     return 0
 
 
@@ -107,7 +105,7 @@ def _images(forge: forge_module.Forge, found: submission.Submission,
             upload = media.body_image(typed, _IMAGE())
             name = upload.filename
             if len(upload.data) < len(data):
-                notes.append(_SHRUNK(name=name, before=_size(len(data)), after=_size(len(upload.data))))
+                notes.append(_SHRUNK(name=name, before=media.megabytes(len(data)), after=media.megabytes(len(upload.data))))
             files[f"{found.folder}/{name}"] = upload.data
             saved[attachment.source] = name
     return files, saved, notes
@@ -144,14 +142,3 @@ def _answer_problems(forge: forge_module.Forge, number: int, problems: list[subm
     forge.comment_issue(number, text)
     output.error(text)
     return 1
-
-
-def _size(count: int) -> str:
-    return f"{count / 1024 / 1024:.1f} MB" if count >= 1024 * 1024 else f"{count / 1024:.0f} KB"
-
-
-def _write_output(pr: int) -> None:
-    """The pull request's number for the workflow's next step (the gate)."""
-    if os.environ.get("GITHUB_OUTPUT"):
-        with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as step_output:
-            step_output.write(f"pr={pr}\n")

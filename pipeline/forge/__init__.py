@@ -245,14 +245,11 @@ class Forge:
     def pull_for_commit(self, sha: str) -> PullRequest | None:
         raise NotImplementedError
 
-    @replies
     def open_pull_with_head(self, sha: str) -> int | None:
         """The open pull request whose head is `sha`: how a review event of a fork pull request, which
         carries no number (GitHub's workflow_run, Gitea's too), finds its pull request."""
-        for item in self.paginate(self.repo_path("/pulls?state=open")):
-            if (item.get("head") or {}).get("sha") == sha:
-                return int(item["number"])
-        return None
+        found = self._first_pull("open", lambda item: (item.get("head") or {}).get("sha") == sha)
+        return found.number if found else None
 
     @replies
     def issue(self, number: int) -> Issue:
@@ -262,18 +259,19 @@ class Forge:
                      tuple(str(label["name"]) for label in data.get("labels") or []),
                      str(data.get("created_at") or ""), str(data.get("html_url") or ""))
 
-    @replies
     def open_pull_from(self, head_ref: str) -> PullRequest | None:
         """The open pull request from the branch `head_ref` of this repository, if any."""
-        for item in self.paginate(self.repo_path("/pulls?state=open")):
-            if (item.get("head") or {}).get("ref") == head_ref:
-                return self._pull(item)
-        return None
+        return self._first_pull("open", lambda item: (item.get("head") or {}).get("ref") == head_ref)
+
+    def closed_pull_from(self, head_ref: str) -> PullRequest | None:
+        """A pull request from `head_ref` closed without merging (a withdrawn submission), if any."""
+        return self._first_pull("closed", lambda item: (item.get("head") or {}).get("ref") == head_ref
+                                and not (item.get("merged") or item.get("merged_at")))
 
     @replies
-    def closed_pull_from(self, head_ref: str) -> PullRequest | None:
-        for item in self.paginate(self.repo_path("/pulls?state=closed")):
-            if (item.get("head") or {}).get("ref") == head_ref and not (item.get("merged") or item.get("merged_at")):
+    def _first_pull(self, state: str, matches: Callable[[dict[str, Any]], bool]) -> PullRequest | None:
+        for item in self.paginate(self.repo_path(f"/pulls?state={state}")):
+            if matches(item):
                 return self._pull(item)
         return None
 

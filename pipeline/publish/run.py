@@ -129,9 +129,7 @@ def _report_failures(failures: tuple[Outcome, ...], administrators: tuple[str, .
         lines.append(_FAILURE_RUN(url=run))
     number = forge_module.from_environment().create_issue(_FAILURE_TITLE(count=len(failures)), "\n".join(lines))
     notify(_FAILURE_FILED(number=number))
-    if os.environ.get("GITHUB_OUTPUT"):  # the workflow's failure step then knows an issue already says why
-        with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as step_output:
-            step_output.write("filed=true\n")
+    output.step_output(filed="true")  # the workflow's failure step then knows an issue already says why
 
 
 def _head(root: Path) -> str:
