@@ -76,11 +76,16 @@ def test_a_submitted_form_becomes_a_pull_request_with_the_post_folder(rehearsal:
     assert "#### 《市总工会召开全委会议》" in sticky and "审批进度：待审批" in sticky
 
 
-def test_fixing_a_field_in_the_issue_updates_the_pull_request(rehearsal: Rehearsal) -> None:
+def test_fixing_a_field_in_the_issue_updates_the_pull_request(rehearsal: Rehearsal, monkeypatch) -> None:
     forge = rehearsal.forge
     issue = forge.open_issue(CLERK, "稿件", submission_body(title="_No response_"), ["稿件"])
+    outputs = rehearsal.tmp / "outputs"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
     assert submit(rehearsal, issue["number"]) == 1
     assert "**标题**：必填，请填写" in comments(rehearsal, issue["number"])[-1] and not forge.pulls
+    # answered where the clerk reads it: the trusted service opens no failure issue for the administrator
+    assert outputs.read_text("utf-8") == "filed=true\n"
+    monkeypatch.delenv("GITHUB_OUTPUT")
     forge.edit_issue(issue["number"], CLERK, body=submission_body(title="第一稿标题"))
     assert submit(rehearsal, issue["number"], editor=CLERK) == 0
     (pull,) = forge.pulls.values()
