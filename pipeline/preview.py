@@ -18,7 +18,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from pipeline import assets, posts, render
+from pipeline import assets, media, posts, render
 from pipeline.checks import PostReport, Severity, check_posts, rule_label
 from pipeline.i18n import Text
 from pipeline.policy import Policy
@@ -111,11 +111,21 @@ def _write_post(root: Path, policy: Policy, post: posts.Post, report: PostReport
 def _copy_images(post: posts.Post, rendered: render.Rendered, folder: Path) -> None:
     for image in dict.fromkeys(rendered.images):
         source = assets.resolve(post.folder, image).path
-        # only regular files inside the post folder: the check reports the others, the page shows them broken
-        if source is not None:
+        # only regular files inside the post folder, and only images within the pixel budget: the check
+        # reports the others and the page shows them broken, so no browser (the gate's camera included)
+        # ever decodes a bomb from a pull request
+        if source is not None and _within_budget(source, image):
             target = folder / image
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(source, target)
+
+
+def _within_budget(source: Path, src: str) -> bool:
+    try:
+        media.inspect(source, src)
+        return True
+    except media.ImageRefused:
+        return False
 
 
 def _status(report: PostReport) -> tuple[str, str]:

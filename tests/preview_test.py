@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import posts, preview
-from tests.support import front_matter, make_root, policy, write_image, write_post
+from tests.support import front_matter, make_root, png_header_only, policy, write_image, write_post
 
 
 def test_site_has_an_index_and_a_page_per_post_with_images(tmp_path: Path) -> None:
@@ -62,3 +62,15 @@ def test_an_undated_post_is_dated_in_beijing_time(tmp_path: Path, monkeypatch: p
     preview.build_site(root, policy(root), posts.discover([root / "content"])[0], tmp_path / "site")
     page = (tmp_path / "site/posts/office/undated/index.html").read_text("utf-8")
     assert "2026-11-29" in page and "2026-11-28" not in page
+
+
+def test_an_image_over_the_pixel_budget_is_never_copied_into_the_site(tmp_path: Path) -> None:
+    """A browser opening the preview (the gate's camera too) never decodes a bomb from a pull request."""
+    root = make_root(tmp_path)
+    file = write_post(root, "正文。\n\n![图](bomb.png)\n\n![图](photo.png)\n")
+    png_header_only(file.parent / "bomb.png", 20_000, 20_000)
+    write_image(file.parent / "photo.png")
+    pages = preview.build_site(root, policy(root), [file], tmp_path / "site")
+    folder = tmp_path / "site" / pages[0].page.parent
+    assert (folder / "photo.png").is_file() and not (folder / "bomb.png").exists()
+    assert "image-format" in (tmp_path / "site" / pages[0].page).read_text("utf-8")  # the check says why
