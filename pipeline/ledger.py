@@ -90,6 +90,7 @@ class Kind(enum.StrEnum):
     COMMENT = "comment"           # a follower's comment collected
     ANSWERED = "answered"         # a comment answered or closed
     MESSAGE = "message"           # a follower's message through the callback
+    MODERATED = "moderated"       # a follower's comment hidden (unmarked as elected) or deleted, with who and why
     FINDING = "finding"           # a patrol or inbox finding raised or resolved
     PATROL = "patrol"             # a patrol report
     NOTICE = "notice"             # a notification delivered to a WeCom or DingTalk group robot

@@ -72,6 +72,7 @@ class Finding:
     post: str = ""         # content/<dept>/<post>, when the finding belongs to a post
     department: str = ""   # department slug responsible; "" means the administrator
     diff: str = ""
+    due: str = ""          # YYYY-MM-DD when the finding itself sets the deadline (a comment's reply date); else policy.due_days
 
 
 @dataclass(frozen=True)

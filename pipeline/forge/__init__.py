@@ -231,8 +231,11 @@ class Forge:
     def _due(self, due: str) -> dict[str, Any]:
         return {}
 
-    def update_issue(self, number: int, *, body: str | None = None, closed: bool | None = None) -> None:
+    def update_issue(self, number: int, *, body: str | None = None, closed: bool | None = None,
+                     title: str | None = None) -> None:
         data: dict[str, Any] = {}
+        if title is not None:
+            data["title"] = title
         if body is not None:
             data["body"] = body
         if closed is not None:
