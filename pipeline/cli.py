@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn, Protocol
 
+from pipeline import clock
 from pipeline.i18n import Text
 
 SITE = "site"
@@ -21,10 +22,11 @@ _PATHS = Text("要检查的文章文件或文件夹（默认 content/）", "post
 _POST = Text("文章的 index.md 或文章文件夹", "a post's index.md or folder")
 _PORT = Text("端口（默认 {port}）", "port (default {port})")
 _SITE = Text("输出文件夹（默认 {folder}/）", "output folder (default {folder}/)")
-_TODAY = Text("把这一天当作今天（演练用，YYYY-MM-DD）：期限、未更新天数、过期和超时都按它判断",
-              "take this date as today (rehearsals, YYYY-MM-DD) for deadlines, timeliness, expiry and overdue items")
-_BAD_DATE = Text("“{value}”不是日期，请写成 YYYY-MM-DD，例如 2026-09-30",
-                 "'{value}' is not a date; write YYYY-MM-DD, e.g. 2026-09-30")
+_TODAY = Text("把这一天当作今天（演练用）：YYYY-MM-DD，或 +天数（今天之后第几天，例如 +15）；期限、未更新天数、过期和超时都按它判断",
+              "take this date as today (rehearsals): YYYY-MM-DD, or +days from today (e.g. +15), for deadlines, "
+              "timeliness, expiry and overdue items")
+_BAD_DATE = Text("“{value}”不是日期，请写成 YYYY-MM-DD（例如 2026-09-30）或 +天数（例如 +15）",
+                 "'{value}' is not a date; write YYYY-MM-DD (e.g. 2026-09-30) or +days (e.g. +15)")
 
 
 class Parser(argparse.ArgumentParser):
@@ -77,7 +79,10 @@ def add_today(parser: argparse.ArgumentParser, *verbs: argparse.ArgumentParser) 
 
 
 def _date(value: str) -> dt.date:
+    """A date, or `+N`: N days after today in Beijing, so a written rehearsal script works on any day."""
     try:
+        if value.startswith("+") and value[1:].isdigit():
+            return clock.now().date() + dt.timedelta(days=int(value[1:]))
         return dt.datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         raise argparse.ArgumentTypeError(_BAD_DATE(value=value)) from None
