@@ -4,6 +4,7 @@ real account's records), and where the local sandbox lives.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,7 +16,15 @@ from pipeline.wechat import DEFAULT_API_BASE, Credentials, WeChat
 SANDBOX_DIR = ".gzh/sandbox"    # the local sandbox's state, under the repository root
 SANDBOX_PORT = 8765
 
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def loopback(url: str) -> bool:
+    """An address on this machine: the sandbox, never the real account (or its relay)."""
+    host = urlsplit(url).hostname or ""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def ledger_branch(credentials: Credentials) -> str:
@@ -23,8 +32,7 @@ def ledger_branch(credentials: Credentials) -> str:
     override = os.environ.get("GZH_LEDGER_BRANCH")
     if override:
         return override
-    host = urlsplit(credentials.api_base).hostname or ""
-    return ledger_module.SANDBOX_BRANCH if host in _LOOPBACK else ledger_module.BRANCH
+    return ledger_module.SANDBOX_BRANCH if loopback(credentials.api_base) else ledger_module.BRANCH
 
 
 def connect(root: Path, credentials: Credentials, **wechat_options: float) -> tuple[WeChat, Ledger]:

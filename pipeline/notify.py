@@ -91,7 +91,7 @@ _REASONS = {
                  "sign or timestamp refused: check the signing secret (SEC…) and the clock, or the robot's keyword/IP settings"),
     300001: Text("access_token 不存在：机器人可能已被删除，或密钥填错", "unknown access_token: the robot was deleted, or the secret is wrong"),
 }
-_SERVICE_NAMES = {WECOM: Text("企业微信", "WeCom"), DINGTALK: Text("钉钉", "DingTalk")}
+SERVICE_NAMES = {WECOM: Text("企业微信", "WeCom"), DINGTALK: Text("钉钉", "DingTalk")}
 _PLAUSIBLE = {
     WECOM: re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"),
     DINGTALK: re.compile(r"[0-9a-fA-F]{64}"),
@@ -267,7 +267,7 @@ def _markdown(notice: Notice, heading: str, joiner: str, limit: int) -> str:
 def _post(service: Service, url: str, params: dict[str, str], body: dict[str, Any]) -> tuple[int | None, str]:
     """(errcode, problem): problem is "" when the robot accepted the message. Error texts name the
     exception's type only: requests puts the URL, and with it the key, into its messages."""
-    name = _SERVICE_NAMES[service.name]()
+    name = SERVICE_NAMES[service.name]()
     problem = ""
     for attempt in range(ATTEMPTS):
         if attempt:
@@ -317,7 +317,7 @@ def _variable_problem(variable: str, value: str, shape: re.Pattern[str], service
     if not value:
         return [_MISSING(variable=variable)]
     if not shape.fullmatch(value):
-        return [_IMPLAUSIBLE(variable=variable, service=_SERVICE_NAMES[service.name](), expected=expected())]
+        return [_IMPLAUSIBLE(variable=variable, service=SERVICE_NAMES[service.name](), expected=expected())]
     return []
 
 

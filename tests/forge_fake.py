@@ -914,7 +914,8 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
 
         def _edit_issue(self, number: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             issue = self._issue(number)
-            changes = {key: value for key, value in data.items() if key in ("body", "state", "title")}
+            fields = ("body", "state", "title", "due_date") if fake.flavour == "gitea" else ("body", "state", "title")
+            changes = {key: value for key, value in data.items() if key in fields}
             if "edits" in issue:  # a submitted issue: record who edited, as edit_issue does
                 fake.edit_issue(number, self._actor(), **changes)
                 return 200, fake.issue_json(number)

@@ -1,11 +1,13 @@
 """`gzh doctor`: check a repository's setup and print a checklist in Chinese, with the fix for each failure.
 
     策略文件有效 · CODEOWNERS 一致 · 工作流齐全且未被改动 · CI 密钥齐全 · 微信凭据可用 · 平台令牌可读审核、可写状态
-    · 平台令牌可写问题和标签 · 可信服务 · 群机器人通知的密钥齐全（--send-test：每个通知群发一条测试消息）
+    · 平台令牌可写问题和标签 · 可信服务（健康检查、就绪、签名） · 群机器人通知的密钥齐全 · 每个机器人的服务可以连通
+    （--send-test：每个通知群发一条测试消息）
 
 A check that cannot run here is skipped with its reason, and a skipped check is no pass: the summary
-counts them and never says 全部正常 while one is left. Every fix that cites docs/setup.md names one of
-its headings (tests/commands/doctor_test.py reads them).
+counts them and never says 全部正常 while one is left. A warning (a robot's service out of reach) does
+not fail the run, since the work goes on without the groups, but is no pass either. Every fix that
+cites docs/setup.md names one of its headings (tests/commands/doctor_test.py reads them).
 """
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import requests
 
 from pipeline import codeowners, forge as forge_module, notify, output, webhooks
 from pipeline.errors import GzhError
@@ -35,9 +40,13 @@ DOCTOR_CONTEXT = "gzh/doctor"
 # The repository roles whose token may open issues with assignees (GitHub drops them below push) and create
 # labels (Gitea's secrecy label): GitHub's `permissions` has admin, maintain, push; Gitea's admin, push.
 ISSUE_WRITERS = ("admin", "maintain", "push")
+# The robots' probe: a message type neither WeCom nor DingTalk has (WeCom answers 40008, DingTalk 400105
+# or 40035), so nothing is posted; the errcodes that mean the key, the token or the signature was refused.
+PROBE_TYPE = "gzh-doctor-probe"
+KEY_REFUSALS = frozenset({93000, 300001, 400101, 400102, 400106, 310000})
 
 _TITLE = Text("gzh 配置检查", "gzh setup check")
-_OK, _FAIL, _SKIP = "✅", "❌", "－"
+_OK, _FAIL, _SKIP, _WARN = "✅", "❌", "－", "⚠️"
 _FIX = Text("    修复：{fix}", "    fix: {fix}")
 _HINT = Text("    请确认：{hint}", "    make sure: {hint}")
 _SKIPPED_LINE = Text("跳过（{reason}）", "skipped ({reason})")
@@ -47,6 +56,9 @@ _SUMMARY_SKIPPED = Text("{failed} 项需要处理；另有 {skipped} 项跳过�
 _NOT_ALL_CHECKED = Text("没有发现问题，但有 {skipped} 项跳过、没有检查，不能算全部正常（{reasons}）。",
                         "No problem found, but {skipped} item(s) were skipped, not checked, so not all good ({reasons}).")
 _ALL_GOOD = Text("全部正常。", "All good.")
+_WARNED = Text("没有错误，但有 {warned} 项警告（⚠️），不能算全部正常，请按说明处理。",
+               "No error, but {warned} warning(s) (⚠️): not all good, see the notes.")
+_WARNED_TOO = Text("另有 {warned} 项警告（⚠️）。", " And {warned} warning(s) (⚠️).")
 _REASONS_JOINED = Text("；", "; ")
 _POLICY_INVALID = Text("gzh.yml 无效，见第一项", "gzh.yml is invalid, see the first item")
 
@@ -98,6 +110,20 @@ _OLD_GITEA_FIX = Text("升级 Gitea 到 1.21 或更新（1.22.3 起按提交查�
 _SERVICE = Text("可信服务可以访问，并按密钥验证投递签名", "the trusted service answers and verifies webhook signatures")
 _NO_SERVICE = Text("没有设置可信服务的地址 GZH_BOT_URL", "no GZH_BOT_URL")
 _SERVICE_DOWN = Text("{url} 无法访问或未就绪：{error}", "{url} is unreachable or not ready: {error}")
+_SERVICE_SILENT = Text("健康检查 {url}/healthz 没有应答（{error}）：服务没有运行，或反向代理没有转给它",
+                       "the health check {url}/healthz got no answer ({error}): the service is down or the proxy does not reach it")
+_SERVICE_SILENT_FIX = Text("在服务主机上运行 systemctl status gzh-bot（容器：docker ps）确认服务在运行；再核对反向代理把 GZH_BOT_URL "
+                           "转到配置中 listen 的地址（docs/setup.md 第 7 节）",
+                           "check systemctl status gzh-bot (or docker ps) on the host, then that the proxy forwards GZH_BOT_URL "
+                           "to the configured listen address (docs/setup.md)")
+_SERVICE_UNREADY = Text("服务在运行（健康检查正常），但还没有就绪（{url}/readyz 答复 {status}）：仓库还没有克隆好、执行任务的线程停了，或正在停止",
+                        "the service runs (health check fine) but is not ready ({url}/readyz answered {status}): no clone yet, "
+                        "the worker stopped, or shutting down")
+_SERVICE_UNREADY_FIX = Text("查看服务的日志（journalctl -u gzh-bot）中的错误：多半是克隆地址 clone_url 或令牌 GZH_BOT_TOKEN 不对；"
+                            "改好后重启服务（docs/setup.md 第 7 节）",
+                            "read the service log (journalctl -u gzh-bot): usually clone_url or GZH_BOT_TOKEN; restart after fixing (docs/setup.md)")
+_GITEA_NEEDS_SERVICE = Text("Gitea 上审批状态、发布和巡查都由可信服务执行：在能访问它的机器上设置 GZH_BOT_URL 再运行 gzh doctor（docs/setup.md 第 7 节）",
+                            "on Gitea the trusted service runs the gate, publishing and patrol: set GZH_BOT_URL and run gzh doctor again (docs/setup.md)")
 _SERVICE_SECRET = Text("用 GZH_WEBHOOK_SECRET 签名的测试投递被拒绝（{status}）：两边的密钥不一致",
                        "a test delivery signed with GZH_WEBHOOK_SECRET was refused ({status}): the secrets differ")
 _SERVICE_OPEN = Text("未签名的投递没有被拒绝（{status}）：服务没有验证签名", "an unsigned delivery was not refused ({status})")
@@ -110,6 +136,16 @@ _NOTIFY_LOCAL = Text("不在 CI 中且没有设置 GZH_NOTIFY_ 变量；加 --se
                      "not in CI and no GZH_NOTIFY_ variables")
 _NOTIFY_FIX = Text("在仓库设置的环境 wechat 中添加这些密钥，并在 patrol.yml、inbox.yml、emergency.yml 的 env 中传入（docs/notifications.md）",
                    "add these secrets to the wechat environment and pass them in the workflows' env (docs/notifications.md)")
+_REACH = Text("通知群“{channel}”的机器人服务可以连通（不发消息）", "channel '{channel}': the robot's service can be reached (nothing sent)")
+_REACHED = Text("{service}答复了探测（错误码 {errcode}）", "{service} answered the probe (errcode {errcode})")
+_UNREACHABLE = Text("连不上{service}（{error}）", "cannot reach {service} ({error})")
+_UNREACHABLE_ROBOT_FIX = Text("运行 gzh 的机器（CI 运行器或可信服务的主机）要能用 HTTPS 访问 {host}：检查防火墙的出站规则、代理（HTTPS_PROXY）"
+                              "和 DNS；连通之前，这个群收不到任何通知（巡查、留言、应急处置照常运行，问题照常开在平台上）",
+                              "the machine running gzh (CI runner or the service's host) must reach {host} over HTTPS: check outbound "
+                              "firewall rules, the proxy (HTTPS_PROXY) and DNS; until then the group gets no notice (the work goes on)")
+_NOT_ROBOT = Text("{host} 的答复不是{service}机器人接口的（HTTP {status}）：可能被代理或防火墙拦截了",
+                  "{host} did not answer as the {service} robot API does (HTTP {status}): a proxy or firewall in between")
+_KEY_REFUSED = Text("{service}拒绝了机器人的密钥（错误码 {errcode}）", "{service} refused the robot's key (errcode {errcode})")
 _TEST_SENT = Text("通知群“{channel}”收到测试消息", "channel '{channel}' got the test message")
 _TEST_FIX = Text("按上面的错误码处理：核对机器人是否还在群里、密钥和加签密钥是否与机器人页面一致（docs/notifications.md）",
                  "see the errcode above: is the robot still in the group, do the key and the signing secret match (docs/notifications.md)")
@@ -151,22 +187,27 @@ def doctor_command(root: Path, *, send_test: bool = False) -> int:
 
 
 def _lines(item: Item) -> list[str]:
-    mark = {"ok": _OK, "fail": _FAIL, "skip": _SKIP}[item.state]
+    mark = {"ok": _OK, "fail": _FAIL, "skip": _SKIP, "warn": _WARN}[item.state]
     detail = _SKIPPED_LINE(reason=item.detail) if item.state == "skip" else item.detail
     lines = [f"{mark} {item.name}" + (f"：{detail}" if detail else "")]
     if item.fix:
-        lines.append((_FIX(fix=item.fix) if item.state == "fail" else _HINT(hint=item.fix)))
+        lines.append((_FIX(fix=item.fix) if item.state in ("fail", "warn") else _HINT(hint=item.fix)))
     return lines
 
 
 def _summary(items: list[Item]) -> str:
-    """How many failed, and how many were skipped and why: a skipped check is not a pass."""
+    """How many failed, and how many were skipped and why: a skipped check is not a pass, nor is a warning."""
     failed = sum(1 for item in items if item.state == "fail")
+    warned = sum(1 for item in items if item.state == "warn")
     skipped = [item for item in items if item.state == "skip"]
     reasons = _REASONS_JOINED().join(dict.fromkeys(item.detail for item in skipped))  # one reason, said once
     if skipped:
-        return (_SUMMARY_SKIPPED if failed else _NOT_ALL_CHECKED)(failed=failed, skipped=len(skipped), reasons=reasons)
-    return _SUMMARY(failed=failed) if failed else _ALL_GOOD()
+        summary = (_SUMMARY_SKIPPED if failed else _NOT_ALL_CHECKED)(failed=failed, skipped=len(skipped), reasons=reasons)
+    elif failed:
+        summary = _SUMMARY(failed=failed)
+    else:
+        return _WARNED(warned=warned) if warned else _ALL_GOOD()
+    return summary + (_WARNED_TOO(warned=warned) if warned else "")
 
 
 def _policy(root: Path) -> Item:
@@ -268,10 +309,20 @@ def _issues(forge: Forge, repository: Any) -> Item:
 
 
 def _service(root: Path) -> Item:
-    """Reachability (readiness), a delivery signed with our secret accepted, an unsigned one refused."""
+    """The process answers (health), is ready, accepts a delivery signed with our secret and refuses an
+    unsigned one; each failure with its own fix. On Gitea, where the service is required, a missing
+    GZH_BOT_URL says so."""
     base = os.environ.get("GZH_BOT_URL", "").rstrip("/")
     if not base:
-        return Item(_SERVICE(), "skip", _NO_SERVICE())
+        gitea = forge_module.kind() == "gitea"
+        return Item(_SERVICE(), "skip", _NO_SERVICE(), _GITEA_NEEDS_SERVICE() if gitea else "")
+    try:
+        healthy = _http("GET", f"{base}/healthz")
+    except OSError as error:
+        cause = getattr(error, "reason", error)  # urllib's URLError wraps the refusal people recognise
+        return Item(_SERVICE(), "fail", _SERVICE_SILENT(url=base, error=type(cause).__name__), _SERVICE_SILENT_FIX())
+    if healthy != 200:
+        return Item(_SERVICE(), "fail", _SERVICE_SILENT(url=base, error=f"HTTP {healthy}"), _SERVICE_SILENT_FIX())
     body = json.dumps({"zen": "gzh doctor"}).encode("utf-8")
     signature = webhooks.sign(os.environ.get("GZH_WEBHOOK_SECRET", ""), body)
     delivery = f"doctor-{os.getpid()}-{time.time()}"  # a new one each time, or the service answers "duplicate"
@@ -285,7 +336,7 @@ def _service(root: Path) -> Item:
     except OSError as error:
         return Item(_SERVICE(), "fail", _SERVICE_DOWN(url=base, error=type(error).__name__), _SERVICE_FIX())
     if ready != 200:
-        return Item(_SERVICE(), "fail", _SERVICE_DOWN(url=base, error=ready), _SERVICE_FIX())
+        return Item(_SERVICE(), "fail", _SERVICE_UNREADY(url=base, status=ready), _SERVICE_UNREADY_FIX())
     if signed != 200:
         return Item(_SERVICE(), "fail", _SERVICE_SECRET(status=signed), _SERVICE_FIX())
     if unsigned != 401:
@@ -306,9 +357,48 @@ def _notifications(root: Path, send_test: bool) -> list[Item]:
         return [Item(_NOTIFY(), "skip", _NOTIFY_LOCAL())]
     problems = notify.configuration_problems(settings)
     items = [Item(_NOTIFY(), "fail", "；".join(problems), _NOTIFY_FIX()) if problems else Item(_NOTIFY(), "ok")]
-    if send_test:
-        items += [_test_message(policy, channel) for channel in settings.channels.values()]
-    return items
+    if send_test:  # a message delivered proves more than a probe answered
+        return items + [_test_message(policy, channel) for channel in settings.channels.values()]
+    return items + [_reachable(channel) for channel in settings.channels.values() if os.environ.get(channel.key, "").strip()]
+
+
+def _reachable(channel: Channel) -> Item:
+    """A probe the robot answers without posting: its own send address, the key (signed where DingTalk signs),
+    and a message type neither service has, so nothing can reach the group.
+
+    It proves this machine reaches the service (DNS, firewall, proxy, TLS) and that the service answers;
+    a key the service turns down (WeCom 93000, DingTalk 300001 and 4001xx, 310000 sign or timestamp) is
+    reported. It does not prove a message would arrive: the services may judge the message before the
+    key, and a keyword or IP rule applies to real messages only. `--send-test` proves that."""
+    service = notify.SERVICES[channel.service]
+    name, base = notify.SERVICE_NAMES[channel.service](), os.environ.get(service.base_variable) or service.default_base
+    host = urlsplit(base).netloc
+    params = {service.token_parameter: notify.token(os.environ[channel.key], service.token_parameter)}
+    if channel.sign and os.environ.get(channel.sign, "").strip():
+        params.update(notify.sign(os.environ[channel.sign].strip()))
+    item = _REACH(channel=channel.name)
+    try:  # the error's type only: requests writes the URL, and with it the key, into its messages
+        response = requests.post(base.rstrip("/") + "/send", params=params, json={"msgtype": PROBE_TYPE}, timeout=notify.TIMEOUT)
+    except requests.RequestException as error:
+        return Item(item, "warn", _UNREACHABLE(service=name, error=type(error).__name__), _UNREACHABLE_ROBOT_FIX(host=host))
+    answer = _robot_answer(response)
+    if answer is None:
+        return Item(item, "warn", _NOT_ROBOT(host=host, service=name, status=response.status_code), _UNREACHABLE_ROBOT_FIX(host=host))
+    errcode, errmsg = answer
+    if errcode in KEY_REFUSALS and "keyword" not in errmsg:  # DingTalk's keyword rule also says 310000: the key was fine
+        return Item(item, "warn", _KEY_REFUSED(service=name, errcode=errcode), _TEST_FIX())
+    return Item(item, "ok", _REACHED(service=name, errcode=errcode))
+
+
+def _robot_answer(response: requests.Response) -> tuple[int, str] | None:
+    """The robot's errcode and errmsg; None when the answer is not the robot API's (a proxy's page)."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return None
+    if response.status_code != 200 or not isinstance(answer, dict) or not isinstance(answer.get("errcode"), int):
+        return None
+    return answer["errcode"], str(answer.get("errmsg", ""))
 
 
 def _test_message(policy: Policy, channel: Channel) -> Item:

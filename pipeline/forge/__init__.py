@@ -232,8 +232,8 @@ class Forge:
         return {}
 
     def update_issue(self, number: int, *, body: str | None = None, closed: bool | None = None,
-                     title: str | None = None) -> None:
-        data: dict[str, Any] = {}
+                     title: str | None = None, due: str | None = None) -> None:
+        data: dict[str, Any] = self._due(due) if due else {}
         if title is not None:
             data["title"] = title
         if body is not None:
@@ -383,13 +383,17 @@ def from_environment() -> Forge:
     token = os.environ.get("GZH_FORGE_TOKEN") or os.environ.get("GITHUB_TOKEN") or os.environ.get("GITEA_TOKEN") or ""
     if not repository or not token:
         raise GzhError(_NO_CONFIG())
-    kind = os.environ.get("GZH_FORGE") or ("gitea" if os.environ.get("GITEA_ACTIONS") == "true" else "github")
-    if kind == "gitea":
+    if kind() == "gitea":
         server = os.environ.get("GITHUB_SERVER_URL", "").rstrip("/")
         api = os.environ.get("GZH_FORGE_API") or os.environ.get("GITHUB_API_URL") or f"{server}/api/v1"
         return Gitea(api, repository, token)
     return GitHub(os.environ.get("GZH_FORGE_API") or os.environ.get("GITHUB_API_URL") or "https://api.github.com",
                   repository, token)
+
+
+def kind() -> str:
+    """"gitea" or "github": GZH_FORGE, else Gitea under Gitea Actions."""
+    return os.environ.get("GZH_FORGE") or ("gitea" if os.environ.get("GITEA_ACTIONS") == "true" else "github")
 
 
 def configured() -> bool:

@@ -6,13 +6,14 @@ publish results, with faults on command. State lives in a folder, so it survives
 """
 from __future__ import annotations
 
-import json
 import threading
-import urllib.request
 from pathlib import Path
 from typing import Any
 
+from wechatpy.crypto import WeChatCrypto
+
 from pipeline.errors import listening
+from pipeline.sandbox import rehearsal
 from pipeline.sandbox.server import SandboxServer
 from pipeline.sandbox.state import SandboxState
 from pipeline.wechat import Credentials
@@ -58,38 +59,13 @@ class Sandbox:
 
     def control(self, action: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
         """A rehearsal control over HTTP, as a separate process would send it."""
-        request = urllib.request.Request(self.url + "_sandbox/" + action, data=json.dumps(data or {}).encode("utf-8"),
-                                         method="POST", headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:  # loopback only
-            return json.loads(response.read().decode("utf-8"))
+        return rehearsal.control(self.url, action, data or {})
 
     def push_message(self, url: str, token: str, content: str, *, openid: str = "o-follower", msg_id: int = 1,
                      aes_key: str = "") -> tuple[int, str]:
         """What WeChat does when a follower writes to the account: a signed (optionally encrypted) push."""
-        import hashlib
-        import secrets
-        import time
-        import urllib.error
-
-        timestamp, nonce = str(int(time.time())), secrets.token_hex(8)
-        xml = (f"<xml><ToUserName><![CDATA[gh_sandbox]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-               f"<CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-               f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>")
-        signature = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode("utf-8")).hexdigest()
-        query = f"signature={signature}&timestamp={timestamp}&nonce={nonce}"
-        if aes_key:
-            from wechatpy.crypto import WeChatCrypto
-
-            xml = WeChatCrypto(token, aes_key, SANDBOX_APPID).encrypt_message(xml, nonce, timestamp)
-            msg_signature = xml.split("<MsgSignature><![CDATA[")[1].split("]]>")[0]
-            query += f"&encrypt_type=aes&msg_signature={msg_signature}"
-        request = urllib.request.Request(f"{url}?{query}", data=xml.encode("utf-8"), method="POST",
-                                         headers={"Content-Type": "text/xml"})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # loopback only
-                return response.status, response.read().decode("utf-8")
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode("utf-8")
+        crypto = WeChatCrypto(token, aes_key, SANDBOX_APPID) if aes_key else None
+        return rehearsal.push_message(url, token, rehearsal.Message(content, openid, msg_id), crypto)
 
     def calls(self, endpoint: str | None = None) -> list[dict[str, Any]]:
         calls = self.control("calls")["calls"]

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import email.parser
 import email.policy
 import html
@@ -28,6 +29,13 @@ Handler = Callable[[SandboxState, dict[str, Any], dict[str, bytes]], Any]
 def _int(value: Any, default: int = 0) -> int:
     try:
         return int(value)
+    except (TypeError, ValueError):
+        raise ApiError(40002, "invalid argument") from None
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value)
     except (TypeError, ValueError):
         raise ApiError(40002, "invalid argument") from None
 
@@ -70,6 +78,9 @@ ROUTES: dict[str, tuple[str, Handler]] = {
 }
 
 
+ENDPOINTS = ("stable_token", "token", *ROUTES)  # everything under /cgi-bin/ a fault can target
+
+
 def _comment_key(query: dict[str, Any]) -> tuple[str, int, int]:
     return str(query.get("msg_data_id", "")), _int(query.get("index", 0)), _int(query.get("user_comment_id", 0))
 
@@ -104,6 +115,18 @@ class Controls:
                     fault.count -= 1
                     return fault
         return None
+
+
+def _fault(item: Any) -> Fault:
+    """A fault as the control gives it; unknown fields or endpoints are refused, not ignored."""
+    known = {field.name for field in dataclasses.fields(Fault)}
+    if not isinstance(item, dict) or not set(item) <= known or not isinstance(item.get("endpoint"), str):
+        raise ApiError(40002, f"a fault has the fields {sorted(known)}, endpoint required")
+    if item["endpoint"] not in ENDPOINTS:
+        raise ApiError(40002, f"unknown endpoint {item['endpoint']}")
+    if item.get("drop") not in (None, "before", "after"):
+        raise ApiError(40002, "drop is before or after")
+    return Fault(**item)
 
 
 class _Drop(Exception):
@@ -206,34 +229,45 @@ class SandboxHandler(BaseHTTPRequestHandler):
     # -- rehearsal controls ----------------------------------------------------------------------------
 
     def _control(self, action: str, body: bytes) -> None:
+        """A rehearsal control (docs/sandbox.md); a refusal is answered as {"ok": false, "errcode", "error"},
+        never by dropping the connection, so `gzh sandbox` can say what was wrong."""
+        try:
+            self._json(self._controlled(action, _json_body(body) if body else {}))
+        except ApiError as error:
+            self._json({"ok": False, "errcode": error.errcode, "error": error.errmsg})
+
+    def _controlled(self, action: str, data: dict[str, Any]) -> dict[str, Any]:
         state, controls = self.server.state, self.server.controls
-        data = _json_body(body) if body else {}
         if action == "faults":
+            faults = [_fault(item) for item in data.get("faults", [])]
             with controls.lock:
-                controls.faults.extend(Fault(**item) for item in data.get("faults", []))
-            return self._json({"ok": True})
+                controls.faults.extend(faults)
+            return {"ok": True}
         if action == "calls":
             with controls.lock:
-                return self._json({"calls": list(controls.calls)})
+                return {"calls": list(controls.calls)}
         with state.lock:
             result = self._state_control(state, action, data)
             state.save()
-        self._json(result)
+        return result
 
     def _state_control(self, state: SandboxState, action: str, data: dict[str, Any]) -> dict[str, Any]:
         if action == "revoke-tokens":
             state.revoke_tokens()
         elif action == "publish-outcomes":
-            state.data["publish_outcomes"].extend(int(value) for value in data.get("statuses", []))
+            state.data["publish_outcomes"].extend(_int(value) for value in data.get("statuses", []))
         elif action == "quotas":
-            state.data["quotas"].update({key: int(value) for key, value in data.items()})
+            state.data["quotas"].update({key: _int(value) for key, value in data.items()})
         elif action == "publish-seconds":
-            state.data["publish_seconds"] = float(data.get("seconds", 0))
+            state.data["publish_seconds"] = _float(data.get("seconds", 0))
         elif action == "article":
             return state.rehearse_article(str(data.get("article_id", "")), str(data.get("do", "")), str(data.get("content", "")))
         elif action == "comment":
-            return state.add_follower_comment(str(data.get("msg_data_id", "")), int(data.get("index", 0)),
-                                              str(data.get("content", "")), str(data.get("openid", "o-follower")))
+            # msg_data_id as comment/list takes it, or the article_id the ledger and the patrol know
+            msg_data_id = str(data.get("msg_data_id") or state.msg_data_id(str(data.get("article_id", ""))))
+            create_time = _int(data["create_time"]) if data.get("create_time") is not None else None
+            return state.add_follower_comment(msg_data_id, _int(data.get("index", 0)), str(data.get("content", "")),
+                                              str(data.get("openid") or "o-follower"), create_time)
         else:
             return {"ok": False, "error": f"unknown control {action}"}
         return {"ok": True}

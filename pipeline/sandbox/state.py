@@ -464,11 +464,20 @@ class SandboxState:
             raise ApiError(40002, f"unknown rehearsal {action}")
         return {"ok": True}
 
-    def add_follower_comment(self, msg_data_id: str, index: int, content: str, openid: str) -> dict[str, Any]:
-        """Rehearsal: a follower leaves a comment on a published article."""
+    def msg_data_id(self, article_id: str) -> str:
+        """The id that keys an article's comments (what freepublish/submit answered), for a rehearsal
+        that names the article the way the ledger and the patrol do."""
+        return str(self._article(article_id)["msg_data_id"])
+
+    def add_follower_comment(self, msg_data_id: str, index: int, content: str, openid: str,
+                             create_time: int | None = None) -> dict[str, Any]:
+        """Rehearsal: a follower leaves a comment on a published article, now or at `create_time` (Unix
+        seconds), so a rehearsal set on another day (`--today`) finds it as old as it should be."""
+        if not content:
+            raise ApiError(40002, "empty comment content")
         thread = self._comment_thread(msg_data_id, index)
-        comment = {"user_comment_id": len(thread) + 1, "create_time": int(time.time()), "content": content,
-                   "comment_type": 0, "openid": openid}
+        comment = {"user_comment_id": len(thread) + 1, "create_time": int(time.time()) if create_time is None else create_time,
+                   "content": content, "comment_type": 0, "openid": openid}
         thread.append(comment)
         return comment
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,9 @@ def test_a_correct_repository_passes_but_what_was_skipped_is_no_pass(repo: Path,
     (["ok", "fail"], "1 项需要处理。"),
     (["fail", "skip"], "1 项需要处理；另有 1 项跳过、没有检查（不在 CI 中）。"),
     (["skip", "skip"], "没有发现问题，但有 2 项跳过、没有检查，不能算全部正常（不在 CI 中）。"),
+    (["ok", "warn"], "没有错误，但有 1 项警告（⚠️），不能算全部正常，请按说明处理。"),
+    (["fail", "warn"], "1 项需要处理。另有 1 项警告（⚠️）。"),
+    (["warn", "skip"], "没有发现问题，但有 1 项跳过、没有检查，不能算全部正常（不在 CI 中）。另有 1 项警告（⚠️）。"),
 ])
 def test_the_summary_counts_failures_and_skips(states: list[str], summary: str) -> None:
     assert doctor_module._summary([Item("检查", state, "不在 CI 中" if state == "skip" else "") for state in states]) == summary
@@ -242,10 +246,22 @@ def test_the_trusted_service_is_checked(repo: Path, capsys: pytest.CaptureFixtur
         monkeypatch.setenv("GZH_WEBHOOK_SECRET", "wrong")
         code, out = doctor(repo, capsys)
         assert code == 1 and "两边的密钥不一致" in out
+        (config.state / "repo" / ".git").rmdir()  # the process answers, but has no clone to work in
+        code, out = doctor(repo, capsys)
+        assert code == 1 and "服务在运行（健康检查正常），但还没有就绪" in out and "journalctl -u gzh-bot" in out
     finally:
         service.stop()
     code, out = doctor(repo, capsys)
-    assert code == 1 and "无法访问或未就绪" in out
+    assert code == 1 and f"健康检查 {service.url.rstrip('/')}/healthz 没有应答（ConnectionRefusedError）" in out
+    assert "systemctl status gzh-bot" in out
+
+
+def test_on_gitea_an_unchecked_trusted_service_says_it_is_required(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GZH_FORGE", "gitea")
+    code, out = doctor(repo, capsys)
+    assert code == 0 and "－ 可信服务可以访问，并按密钥验证投递签名：跳过（没有设置可信服务的地址 GZH_BOT_URL）\n" \
+        "    请确认：Gitea 上审批状态、发布和巡查都由可信服务执行" in out
 
 
 def test_the_robots_keys_are_checked_and_never_shown(repo: Path, capsys: pytest.CaptureFixture[str], robots: RobotFake,
@@ -258,7 +274,37 @@ def test_the_robots_keys_are_checked_and_never_shown(repo: Path, capsys: pytest.
     code, out = doctor(repo, capsys)
     assert code == 1 and "环境变量 GZH_NOTIFY_2 没有设置" in out and "GZH_NOTIFY_3_SIGN 不像钉钉机器人的密钥" in out
     assert "not-a-signing-secret" not in out and OFFICE_KEY not in out and LEADERS_TOKEN not in out
-    assert robots.requests == 0  # checking sends nothing
+    assert "⚠️ 通知群“leaders”的机器人服务可以连通（不发消息）：钉钉拒绝了机器人的密钥（错误码 310000）" in out
+    assert not any(robot.messages for robot in robots.robots.values())  # checking posts nothing
+
+
+def test_each_robot_s_service_is_reached_without_posting(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                        robots: RobotFake) -> None:
+    with_notifications(repo)
+    code, out = doctor(repo, capsys)
+    assert code == 0
+    assert "✅ 通知群“office-group”的机器人服务可以连通（不发消息）：企业微信答复了探测（错误码 40008）" in out
+    assert "✅ 通知群“leaders”的机器人服务可以连通（不发消息）：钉钉答复了探测（错误码 40035）" in out
+    assert robots.requests == 3 and not any(robot.messages for robot in robots.robots.values())
+
+
+def test_a_robot_s_service_out_of_reach_is_a_warning_with_the_fix(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                                  robots: RobotFake, monkeypatch: pytest.MonkeyPatch) -> None:
+    with_notifications(repo)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("GZH_WECOM_BASE", f"http://127.0.0.1:{closed}/cgi-bin/webhook/")
+    code, out = doctor(repo, capsys)
+    assert code == 0 and "全部正常" not in out.replace("不能算全部正常", "")
+    assert "⚠️ 通知群“office-group”的机器人服务可以连通（不发消息）：连不上企业微信（ConnectionError）\n" \
+        f"    修复：运行 gzh 的机器（CI 运行器或可信服务的主机）要能用 HTTPS 访问 127.0.0.1:{closed}" in out
+    assert "✅ 通知群“leaders”的机器人服务可以连通" in out and "另有 2 项警告（⚠️）。" in out
+    robots.faults = [502]  # a proxy's error page instead of the robot's answer
+    monkeypatch.setenv("GZH_WECOM_BASE", robots.environment()["GZH_WECOM_BASE"])
+    code, out = doctor(repo, capsys)
+    assert "的答复不是企业微信机器人接口的（HTTP 502）" in out
+    assert OFFICE_KEY not in out and LEADERS_TOKEN not in out
 
 
 def test_a_variable_the_workflows_do_not_pass_is_reported(repo: Path, capsys: pytest.CaptureFixture[str],

@@ -200,3 +200,34 @@ def test_chinese_sent_as_unicode_escapes_is_refused(sandbox: Sandbox) -> None:
     quoted = json.dumps({"articles": [{"title": "编码 \\u5e02", "content": "<p>x</p>", "thumb_media_id": "x"}]},
                         ensure_ascii=False)  # a literal backslash-u in the text is fine
     assert draft_add(quoted.encode("utf-8")).get("errcode") != 47001
+
+
+def test_a_refused_control_is_answered_not_dropped(sandbox: Sandbox) -> None:
+    """Before, an unknown article or a malformed fault killed the handler and the connection with it."""
+    def raw(action: str, body: bytes) -> dict[str, Any]:
+        request = urllib.request.Request(sandbox.url + "_sandbox/" + action, data=body, method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read().decode("utf-8"))
+
+    assert raw("article", b'{"article_id": "ARTnone", "do": "ban"}') == {"ok": False, "errcode": 53600, "error": "invalid article_id"}
+    assert raw("faults", b'{"faults": [{"endpoint": "draft/add", "errcod": 1}]}')["ok"] is False
+    assert raw("faults", b'{"faults": [{"endpoint": "draft/nothing"}]}')["error"] == "unknown endpoint draft/nothing"
+    assert raw("quotas", b"not json")["errcode"] == 47001
+    assert raw("comment", b'{"article_id": "ARTnone", "content": "x"}')["errcode"] == 53600
+    assert sandbox.state.data["quotas"]["draft/add"] == 1000 and not sandbox.server.controls.faults
+
+
+def test_a_follower_comment_names_its_article_and_its_time(sandbox: Sandbox, wechat: WeChat) -> None:
+    media_id = wechat.draft_add(article(wechat))
+    wechat.submit(media_id)
+    (article_id,) = _articles(sandbox)
+    comment = sandbox.control("comment", {"article_id": article_id, "content": "何时报名？", "create_time": 1790000000})
+    assert comment["create_time"] == 1790000000 and comment["user_comment_id"] == 1
+    msg_data_id = sandbox.state.data["articles"][article_id]["msg_data_id"]
+    assert wechat.list_comments(msg_data_id, 0, 0)["comment"] == [comment]
+
+
+def _articles(sandbox: Sandbox) -> list[str]:
+    with sandbox.state.lock:
+        sandbox.state._finish_due_jobs()
+        return list(sandbox.state.data["articles"])
