@@ -78,7 +78,8 @@ class Kind(enum.StrEnum):
     MASS = "mass"                 # message/mass/sendall
     FAILED = "failed"
     SCHEDULED = "scheduled"       # waiting for publish_at
-    TAKEDOWN = "takedown"         # deleted by `gzh emergency takedown` (Art. 9)
+    TAKEDOWN = "takedown"         # deleted from WeChat: `gzh emergency takedown` (Art. 9) or `gzh withdraw` (routine: true)
+    REPUBLISH = "republish"       # published again as a new article, with its correction note (`gzh republish`)
     # facts beside a post's state
     CLAIM = "claim"               # one publisher per post
     RELEASE = "release"
@@ -91,6 +92,7 @@ class Kind(enum.StrEnum):
     ANSWERED = "answered"         # a comment answered or closed
     MESSAGE = "message"           # a follower's message through the callback
     MODERATED = "moderated"       # a follower's comment hidden (unmarked as elected) or deleted, with who and why
+    COMMAND = "command"           # a forge command on an inbox issue refused or not allowed (acted on once)
     FINDING = "finding"           # a patrol or inbox finding raised or resolved
     PATROL = "patrol"             # a patrol report
     NOTICE = "notice"             # a notification delivered to a WeCom or DingTalk group robot
@@ -113,6 +115,7 @@ class Status(enum.StrEnum):
     PUBLISHED = "published"
     FAILED = "failed"
     TAKEN_DOWN = "taken-down"
+    REPUBLISHING = "republishing"  # a removed post on its way back as a new article
 
 
 @dataclass(frozen=True)
@@ -409,6 +412,8 @@ class PostState:
     content_sha256: str = ""
     msg_data_id: str = ""
     time: str = ""
+    correction: str = ""         # the correction note a republished article opens with
+    previous_url: str = ""       # the removed article's link, once the post is republished
 
     def intent(self, key: str) -> Any:
         return dict(self.pending_data).get(key, "")
@@ -445,10 +450,17 @@ def _taken_down(state: dict[str, Any], data: dict[str, Any]) -> None:
     state.update(status=Status.TAKEN_DOWN, reason=data.get("reason", ""))  # version and URL stay: what was live
 
 
+def _republishing(state: dict[str, Any], data: dict[str, Any]) -> None:
+    """A new article from scratch: the removed one's draft and submission are spent. Its id and URL stay
+    until the new article's replace them, so the post is still found by them meanwhile."""
+    state.update(status=Status.REPUBLISHING, correction=data.get("note", ""), previous_url=data.get("url", ""), draft_id="",
+                 draft_version="", publish_id="", content_sha256="", msg_data_id="")
+
+
 # How each kind of event moves a post's state; every other kind leaves it alone.
 TRANSITIONS: dict[Kind, Callable[[dict[str, Any], dict[str, Any]], None]] = {
     Kind.DRAFT: _drafted, Kind.SUBMIT: _submitted, Kind.PUBLISH: _published, Kind.MASS: _mass_sent,
-    Kind.FAILED: _failed, Kind.SCHEDULED: _scheduled, Kind.TAKEDOWN: _taken_down,
+    Kind.FAILED: _failed, Kind.SCHEDULED: _scheduled, Kind.TAKEDOWN: _taken_down, Kind.REPUBLISH: _republishing,
 }
 BESIDE_STATE = frozenset(Kind) - frozenset(TRANSITIONS)
 

@@ -63,6 +63,10 @@ COMMANDS: dict[str, _Entry] = {
     "inbox": _Entry("inbox", Text("收集读者留言，按部门列出待答复的留言（第八条）", "collect and route followers' comments (Art. 8)")),
     "callback": _Entry("callback", Text("接收读者发给公众号的后台消息（微信服务器推送）", "receive followers' messages pushed by WeChat")),
     "emergency": _Entry("emergency", Text("应急处置：下线文章、通知领导、记录事件（第九条）", "emergency response (Art. 9)")),
+    "withdraw": _Entry("withdraw", Text("例行下线一篇文章（如通知过期、部门要求撤下）：记入账本，告知部门和管理员，不开应急事件",
+                                        "remove a live article routinely, with a record and without the emergency procedure")),
+    "republish": _Entry("republish", Text("把下线过的文章按审批通过的版本重新发布为新文章，开头加更正说明",
+                                          "publish a removed post again as a new article, with a correction note")),
 }
 
 

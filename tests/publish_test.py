@@ -309,3 +309,24 @@ def test_a_dry_run_plans_each_upload_once_across_posts(account: Account) -> None
     real = account.publish(first, second)
     assert statuses(real) == ["published", "published"]
     assert account.writes().count("material/add_material") == sum(plan.count("material/add_material") for plan in plans)
+
+
+def test_a_removed_post_comes_back_only_with_its_correction_note_and_never_as_a_mass_send(account: Account) -> None:
+    from pipeline.ledger import Event, Kind
+
+    file = write_post(account.root, "正文第一段。\n", slug="a", meta=front_matter(title="停车场临时关闭的通知", mode="mass"))
+    assert statuses(account.publish(file, mode_override="publish")) == ["published"]
+    publisher = account.publisher()
+    first = fold(publisher.ledger.events)["content/office/a"]
+    account.sandbox.control("article", {"article_id": first.article_id, "do": "delete"})
+    publisher.ledger.append(Event(Kind.TAKEDOWN, "content/office/a", data={"article_id": first.article_id, "reason": "通知已过期",
+                                                                        "routine": True}))
+    refused = account.publish(file)[0]
+    assert refused.status == "refused" and "不会自动重新发布" in refused.message and account.articles() == []
+    note = "更正说明：本文于 2026-11-20 首次发布，因停车场开放时间调整于 2026-11-28 重新发布。"
+    assert statuses(account.publish(file, corrections={"content/office/a": note})) == ["published"]
+    (article,) = account.articles()
+    assert article["news_item"][0]["content"].startswith("<section style=") and note in article["news_item"][0]["content"]
+    assert "message/mass/sendall" not in account.writes()  # restored where it was, not pushed to every follower again
+    state = fold(account.publisher().ledger.events)["content/office/a"]
+    assert state.url != first.url and state.previous_url == first.url and state.correction == note

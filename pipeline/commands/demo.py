@@ -10,8 +10,9 @@ from pathlib import Path
 
 from pipeline import cli, output
 from pipeline.publish import run as publish_run
-from pipeline.connect import SANDBOX_DIR, SANDBOX_PORT
+from pipeline.connect import SANDBOX_DIR, SANDBOX_PORT, connect
 from pipeline.i18n import Text
+from pipeline.policy import load_repository_policy
 from pipeline.sandbox import Sandbox
 
 _START = Text("演示：把 content/ 中的文章发布到本地微信沙盒 {url}", "Demo: publishing content/ into the local WeChat sandbox at {url}")
@@ -32,7 +33,9 @@ def demo_command(root: Path, *, port: int = SANDBOX_PORT) -> int:
     with Sandbox(root / SANDBOX_DIR, port=port) as sandbox:  # a busy port is a clear message (errors.listening)
         sandbox.state.data["publish_seconds"] = 0.2
         output.write(_START(url=sandbox.url) + "\n")
-        result = publish_run.publish(root, [], write=output.write, notify=output.error,
-                                     credentials=sandbox.credentials, poll_delays=DEMO_POLL_DELAYS)
+        # The sample content into the built-in sandbox only: never a forge, even where one is configured.
+        edges = publish_run.Edges(load_repository_policy(root), None, *connect(root, sandbox.credentials))
+        result = publish_run.publish(root, [], write=output.write, notify=output.error, edges=edges,
+                                     poll_delays=DEMO_POLL_DELAYS)
     output.write(_AFTER() + "\n")
     return result.exit_code

@@ -14,9 +14,12 @@ _LABELS = {
     Status.UNPUBLISHED: Text("未发布", "unpublished"), Status.DRAFT: Text("草稿", "draft"),
     Status.PUBLISHING: Text("发布中", "publishing"), Status.PUBLISHED: Text("已发布", "published"),
     Status.FAILED: Text("失败", "failed"), Status.SCHEDULED: Text("定时", "scheduled"),
-    Status.TAKEN_DOWN: Text("已下线", "taken down"),
+    Status.TAKEN_DOWN: Text("已下线", "taken down"), Status.REPUBLISHING: Text("重新发布中", "republishing"),
 }
 _TAKEN_DOWN = Text("原因：{reason}（原链接 {url}）", "reason: {reason} (was {url})")
+_REPUBLISHING = Text("（原链接 {url} 已下线；下次运行 gzh republish 或 gzh publish 时继续）",
+                     "(was {url}; gzh republish or gzh publish continues it)")
+_REPUBLISHED = Text("{url}（重新发布，原链接 {previous} 已下线）", "{url} (republished; was {previous})")
 _INTERRUPTED = Text("（上次在“{step}”处中断，下次发布时先核对）", " (interrupted at {step}; the next run reconciles)")
 
 
@@ -46,7 +49,12 @@ def status_command(root: Path, *, sandbox: bool = False) -> int:
 
 
 def _detail(state: PostState) -> str:
-    """The link of what is live; why it is not, for a post taken down (Art. 9) or failed."""
+    """The link of what is live (and of the article it replaced); why it is not, for a post taken down,
+    withdrawn or failed."""
     if state.status is Status.TAKEN_DOWN:
         return _TAKEN_DOWN(reason=state.reason, url=state.url or "—")
+    if state.status is Status.REPUBLISHING:
+        return _REPUBLISHING(url=state.previous_url or "—")
+    if state.status is Status.PUBLISHED and state.previous_url:
+        return _REPUBLISHED(url=state.url, previous=state.previous_url)
     return state.url or state.reason

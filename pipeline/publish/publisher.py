@@ -67,11 +67,13 @@ class Publisher:
     # Re-verification of approvals (pipeline.verify); None only for the local sandbox without a forge.
     verifier: Callable[[Post], Any] | None = None
     alert: Callable[[Post, Any], Any] | None = None
+    # Removed posts this run publishes again (gzh republish), each with the correction note it opens with.
+    corrections: dict[str, str] = field(default_factory=dict)
     _pending: list[_Pending] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.selector = Selector(self.root, self.policy, self.ledger, self.now, self.retry_failed, self.dry_run,
-                                 self.verifier, self.alert)
+                                 self.verifier, self.alert, frozenset(self.corrections))
         self.writer = Writer(self.root, self.policy, self.wechat, self.ledger, self.mode_override)
 
     def run(self, posts: list[Post]) -> list[Outcome]:
@@ -100,6 +102,8 @@ class Publisher:
             skip = self.selector.reason_to_skip(post, state, version)
             if skip is not None:
                 return skip
+            if state.status == Status.TAKEN_DOWN:  # let through only to be republished: the note first, before any write
+                state = self._reopen(post, state)
             outcome = self._publish_claimed(post, state, version)
             released = outcome.status is Result.PUBLISHING_WAIT
             return outcome
@@ -114,6 +118,13 @@ class Publisher:
             if not released:
                 self.ledger.append(Event(Kind.RELEASE, post.bundle))
 
+    def _reopen(self, post: Post, state: PostState) -> PostState:
+        """Record the correction note and the removed article: every later write, in this run or after a
+        kill, renders the same note, so the new article is found again by its content and made once."""
+        self.ledger.append(Event(Kind.REPUBLISH, post.bundle, data={
+            "note": self.corrections[post.bundle], "article_id": state.article_id, "url": state.url, "reason": state.reason}))
+        return self._state(post)
+
     def _publish_claimed(self, post: Post, state: PostState, version: str) -> Outcome:
         assert post.meta is not None
         title = post.meta.title
@@ -123,7 +134,7 @@ class Publisher:
         if state.pending == Kind.SUBMIT and state.draft_id and not self.writer.reconciler.draft_exists(state.draft_id):
             return self._reconcile_lost_submit(post, state)  # WeChat took the draft; never submit twice
         draft_id, content_sha = self.writer.prepare_draft(post, state, version)
-        mode = self.writer.mode(post)
+        mode = self.writer.mode(post, state)
         if mode == "draft":
             return Outcome(post.bundle, title, Result.DRAFT, _DRAFTED(), calls=tuple(self.wechat.calls))
         if mode == "mass":
@@ -143,7 +154,8 @@ class Publisher:
             return Outcome(post.bundle, post.meta.title, Result.PUBLISHING, _LOST_SUBMIT())
         self.ledger.append(Event(Kind.PUBLISH, post.bundle, Phase.RESULT, {
             "publish_id": "", "article_id": article_id, "url": url, "version": state.intent("version"),
-            "content_sha256": state.intent("content_sha256"), "recovered": True, **self.selector.approvers(post)}))
+            "content_sha256": state.intent("content_sha256"), "recovered": True, "article": post.meta.title,
+            **self.selector.approvers(post)}))
         return Outcome(post.bundle, post.meta.title, Result.PUBLISHED, _PUBLISHED(), url, tuple(self.wechat.calls))
 
     # -- polling -----------------------------------------------------------------------------------
@@ -185,7 +197,8 @@ class Publisher:
             url = str(items[0]["article_url"]) if items else ""
             self.ledger.append(Event(Kind.PUBLISH, bundle, Phase.RESULT, {
                 "publish_id": pending.publish_id, "article_id": answer.get("article_id", ""), "url": url,
-                "version": pending.version, "content_sha256": pending.content_sha256, **self.selector.approvers(post)}),
+                "version": pending.version, "content_sha256": pending.content_sha256, "article": title,
+                **self.selector.approvers(post)}),
                 Event(Kind.RELEASE, bundle))
             return Outcome(bundle, title, Result.PUBLISHED, _PUBLISHED(), url, tuple(self.wechat.calls))
         reason = PUBLISH_FAILURES.get(status, Text("状态 {status}", "status {status}"))(status=status)

@@ -19,13 +19,13 @@ from pipeline import forge as forge_module, output, posts
 from pipeline.connect import connect, ledger_branch
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
-from pipeline.ledger import SANDBOX_BRANCH, Event, Kind
-from pipeline.policy import load_repository_policy
+from pipeline.ledger import SANDBOX_BRANCH, Event, Kind, Ledger
+from pipeline.policy import Policy, load_repository_policy
 from pipeline.publish.outcome import Outcome, Result
 from pipeline.publish.publisher import Publisher
 from pipeline.publish.selection import posts_to_publish
 from pipeline.verify import Verifier
-from pipeline.wechat import Credentials
+from pipeline.wechat import Credentials, WeChat
 
 STATUS_LABELS = {
     Result.PUBLISHED: Text("已发布", "published"), Result.MASS: Text("已群发", "mass-sent"), Result.DRAFT: Text("草稿", "draft"),
@@ -69,20 +69,39 @@ class Run:
         return format_outcomes(self.outcomes) + (_DRY_RUN() + "\n" if self.dry_run else "")
 
 
-def publish(root: Path, targets: list[str], *, write: Callable[[str], None], notify: Callable[[str], None],
-            credentials: Credentials | None = None, dry_run: bool = False, retry_failed: bool = False,
-            mode: str | None = None, poll_delays: tuple[float, ...] | None = None,
-            issue_on_failure: bool = False) -> Run:
+@dataclass(frozen=True)
+class Edges:
+    """What a run works with: the policy, the approvals verifier (None only for the local sandbox without a
+    forge), the WeChat client and the ledger."""
+
+    policy: Policy
+    verifier: Verifier | None
+    wechat: WeChat
+    ledger: Ledger
+
+
+def open_edges(root: Path, credentials: Credentials | None, notify: Callable[[str], None]) -> Edges:
+    """The policy first: a mistake in gzh.yml is reported before missing credentials are."""
     policy = load_repository_policy(root)
     credentials = credentials or Credentials.from_environment()
     verifier = _verifier(root, credentials, notify)
-    wechat, ledger = connect(root, credentials)
+    return Edges(policy, verifier, *connect(root, credentials))
+
+
+def publish(root: Path, targets: list[str], *, write: Callable[[str], None], notify: Callable[[str], None],
+            credentials: Credentials | None = None, dry_run: bool = False, retry_failed: bool = False,
+            mode: str | None = None, poll_delays: tuple[float, ...] | None = None,
+            issue_on_failure: bool = False, edges: Edges | None = None, corrections: dict[str, str] | None = None) -> Run:
+    """One run; `edges` when the caller opened them already (gzh republish read the ledger first), `corrections`
+    for the removed posts it publishes again."""
+    edges = edges or open_edges(root, credentials, notify)
+    policy, verifier, ledger = edges.policy, edges.verifier, edges.ledger
     files = posts_to_publish(root, ledger, targets, retry_failed=retry_failed)
     if not files:
         write(Run((), dry_run).text())
         return Run((), dry_run)
-    publisher = Publisher(root, policy, wechat, ledger, dry_run=dry_run, retry_failed=retry_failed, mode_override=mode,
-                          verifier=verifier,
+    publisher = Publisher(root, policy, edges.wechat, ledger, dry_run=dry_run, retry_failed=retry_failed,
+                          mode_override=mode, verifier=verifier, corrections=corrections or {},
                           alert=(lambda post, v: verifier.alert(post, v, policy.members("administrator"))) if verifier else None)
     if poll_delays is not None:
         publisher.poll_delays = poll_delays

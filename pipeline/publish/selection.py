@@ -26,14 +26,17 @@ _IMMUTABLE = Text("这篇文章已经发布，发布后不能修改。如需更�
 _SCHEDULED = Text("定时发布：{when} 之后的运行才会发布", "scheduled: published by a run after {when}")
 _CHECK_FAILED = Text("未通过发布前检查（{count} 个错误），不发布。请运行 gzh check {path}", "fails the checks ({count} errors); run gzh check {path}")
 _FAILED_BEFORE = Text("上次发布失败：{reason}。用 --retry-failed 重试", "failed before: {reason}; use --retry-failed")
+_REMOVED = Text("已下线（{reason}），不会自动重新发布。如需恢复审批通过的版本，请运行 gzh republish {post}",
+                "removed ({reason}); never published again by itself: restore the approved version with gzh republish {post}")
 _UNAPPROVED = Text("未经审批，不发布：{reason}。已通知管理员", "not approved, not published: {reason}; the administrator is alerted")
 
 
 def posts_to_publish(root: Path, ledger: Ledger, targets: list[str], *, retry_failed: bool = False) -> list[Path]:
     """Named posts; else every post on the branch whose approved version is not live yet.
 
-    Left out: posts already live (or taken down), a version that failed (unless retried) or was
-    refused as unapproved (the administrator was alerted; a new version is tried again).
+    Left out: posts already live (or taken down or withdrawn: only `gzh republish` brings those back), a
+    version that failed (unless retried) or was refused as unapproved (the administrator was alerted; a
+    new version is tried again).
     """
     if targets:
         return selection.select_posts(root, targets)[0]
@@ -70,6 +73,7 @@ class Selector:
     # Re-verification of approvals (pipeline.verify); None only for the local sandbox without a forge.
     verifier: Callable[[Post], Any] | None = None
     alert: Callable[[Post, Any], Any] | None = None
+    republish: frozenset[str] = frozenset()  # removed posts this run publishes again (gzh republish)
     _verified: dict[str, Any] = field(default_factory=dict)
     _checked: dict[str, list[Any]] = field(default_factory=dict)
 
@@ -79,6 +83,8 @@ class Selector:
             if state.version == version:
                 return Outcome(post.bundle, title, Result.SKIPPED, _ALREADY(), state.url)
             return Outcome(post.bundle, title, Result.REFUSED, _IMMUTABLE(), state.url)
+        if state.status == Status.TAKEN_DOWN and post.bundle not in self.republish:
+            return Outcome(post.bundle, title, Result.REFUSED, _REMOVED(reason=state.reason, post=post.bundle))
         if failed_before(state, version, self.retry_failed):
             return Outcome(post.bundle, title, Result.FAILED, _FAILED_BEFORE(reason=state.reason))
         errors = self._check_errors(post)

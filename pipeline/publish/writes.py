@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline import assets, media, render
+from pipeline import assets, media, render, withdrawal
 from pipeline.i18n import Text
 from pipeline.ledger import Event, Kind, Ledger, Phase, PostState, Status, upload_cache
 from pipeline.policy import Policy
@@ -43,8 +43,11 @@ class Writer:
     def reconciler(self) -> Reconciler:
         return Reconciler(self.wechat)
 
-    def mode(self, post: Post) -> str:
-        """draft, publish or mass: the run's override, else the post's, else the account's."""
+    def mode(self, post: Post, state: PostState) -> str:
+        """draft, publish or mass: the run's override, else the post's, else the account's. A republished post
+        is always published: it restores the article where it was, and its followers have had it once."""
+        if state.correction:
+            return "publish"
         return self.mode_override or (post.meta.mode if post.meta and post.meta.mode else self.policy.publish_mode)
 
     # -- images and the draft ---------------------------------------------------------------------
@@ -61,6 +64,8 @@ class Writer:
         if new_uploads:
             self.ledger.append(Event(Kind.UPLOAD, post.bundle, Phase.RESULT, {"uploads": new_uploads}))
         html = render.render_post(post, self.policy, self.root, image_urls=urls).html
+        if state.correction:
+            html = withdrawal.correction_html(state.correction) + html
         article = _article(post, html, cover["media_id"])
         return self._ensure_draft(post, state, version, article), fingerprint(html)
 
@@ -167,7 +172,7 @@ class Writer:
                 self._planned.add(key)
                 calls.append("material/add_material" if key[1] else "media/uploadimg")
         calls.append("draft/update" if state.draft_id and state.status == Status.DRAFT else "draft/add")
-        mode = self.mode(post)
+        mode = self.mode(post, state)
         if mode == "publish":
             calls += ["freepublish/submit", "freepublish/get"]
         elif mode == "mass":

@@ -135,18 +135,34 @@ def test_secret_never_reaches_the_output(account: Account, capsys: pytest.Captur
     assert SANDBOX_SECRET not in captured.out + captured.err
 
 
-def test_demo_publishes_the_samples_then_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _samples(tmp_path: Path) -> Path:
+    """A repository with the project's policy, templates and sample content."""
     root = tmp_path / "repo"
     root.mkdir()
     for name in ("gzh.yml", "templates", "content"):
         source = PROJECT / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
     init_git(root)
+    return root
+
+
+def test_demo_publishes_the_samples_then_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _samples(tmp_path)
     assert main(["--root", str(root), "demo", "--port", "0"]) == 0
     out = capsys.readouterr().out
     assert out.count("已发布") >= 12 and "共 12 篇：12 篇已发布，0 篇失败或不发布。" in out
     assert main(["--root", str(root), "demo", "--port", "0"]) == 0
     assert "没有需要发布的文章：" in capsys.readouterr().out
+
+
+def test_demo_never_involves_a_forge_even_where_one_is_configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """The samples carry no approvals: a configured forge would refuse them all (and be asked for nothing)."""
+    root = _samples(tmp_path)
+    for name, value in {"GITHUB_REPOSITORY": "yz-zgh/gzh", "GZH_FORGE_TOKEN": "t", "GZH_FORGE_API": "http://127.0.0.1:9/"}.items():
+        monkeypatch.setenv(name, value)  # port 9 (discard): any forge call would fail the run
+    assert main(["--root", str(root), "demo", "--port", "0"]) == 0
+    assert "共 12 篇：12 篇已发布，0 篇失败或不发布。" in capsys.readouterr().out
 
 
 def test_posts_left_by_a_narrower_run_are_published_by_the_next_plain_run(account: Account, capsys) -> None:

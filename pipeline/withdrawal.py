@@ -1,0 +1,125 @@
+"""Routine removal and restore: `gzh withdraw` and `gzh republish`.
+
+A withdrawal is the everyday sibling of an emergency takedown (pipeline/emergency.py): an expired
+notice, a department asking to remove its post. It deletes the same way (freepublish/delete, index 1)
+and is recorded as the same `takedown` event, marked `routine`, so the ten deletions a day are counted
+once for both and neither deletes an article the other already removed; but it opens no incident and
+tells the post's department and the administrators, not the leaders.
+
+WeChat cannot edit a published article, so a removed post comes back as a new article: its approved
+version on the branch, published again by the publish stage (approvals re-verified, intents and
+reconciliation as for any post) with a correction note at the top. The note is recorded before any
+write (a `republish` event), so a re-run after a kill publishes the very same text, once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from markupsafe import escape
+
+from pipeline import emergency, posts
+from pipeline.errors import GzhError
+from pipeline.i18n import Text
+from pipeline.ledger import Event, Kind, Ledger, Phase, PostState, Status, actor, fold
+from pipeline.notify import Notice, plain
+from pipeline.policy import Policy
+from pipeline.render.sanitize import sanitize
+
+# Article text, not interface text: followers read it in Chinese whatever language gzh speaks to its user.
+_NOTE_PREFIX = "更正说明："
+_DEFAULT_NOTE = "本文于 {first} 首次发布，因“{reason}”于 {removed} 下线，现于 {today} 按审批通过的版本重新发布。"
+# Inline styles only: WeChat keeps no classes, and sanitize() keeps only the properties it allows.
+_NOTE_HTML = ('<section style="margin: 0 0 16px; padding: 8px 12px; background-color: #fdf6ec; '
+              'border-left: 3px solid #e6a23c;"><p style="margin: 0; font-size: 14px; color: #555;">{note}</p></section>')
+_UNKNOWN = Text("找不到要重新发布的文章“{target}”：请写发布记录中的文章文件夹（content/…）、它被下线前的链接或 article_id",
+                "Cannot find '{target}' to republish: give the post folder, the removed article's URL or its article_id")
+_LIVE = Text("《{title}》仍在线上（{url}），不能重新发布：微信不允许修改已发布的文章，重新发布会多出一篇。"
+             "请先下线被篡改的文章（例行：gzh withdraw {post} --reason …；应急：gzh emergency takedown {post} --reason …），再运行 gzh republish {post}",
+             "《{title}》 is still live ({url}): remove it first (gzh withdraw {post} --reason … or gzh emergency takedown), "
+             "then run gzh republish {post}")
+_NOT_REMOVED = Text("《{title}》没有下线过，无需重新发布；要发布它，请用 gzh publish {post}",
+                    "《{title}》 was never removed; publish it with gzh publish {post}")
+_GONE = Text("主分支上已没有 {post}：重新发布的是审批通过、仍在主分支上的版本", "{post} is no longer on the branch; only the approved version there can be republished")
+_NOTICE_TITLE = Text("【例行下线】{title}", "[Withdrawn] {title}")
+_NOTICE_LINES = (
+    Text("文章已于 {when} 从公众号下线（例行下线，不是应急事件）", "Removed from the account at {when} (routine, not an emergency)"),
+    Text("原因：{reason}", "Reason: {reason}"),
+    Text("执行人：{who}；如需恢复，管理员运行 gzh republish", "By {who}; to restore it, an administrator runs gzh republish"),
+)
+
+
+def withdrawn_event(target: emergency.Target, reason: str) -> Event:
+    """A takedown without an incident: counted in the day's deletions and never deleted twice."""
+    return Event(Kind.TAKEDOWN, target.post, data={"article_id": target.article_id, "url": target.url, "reason": reason,
+                                                "routine": True})
+
+
+def by_hand_event(target: emergency.Target, reason: str) -> Event:
+    """The day's deletions are used: the article stays online until someone deletes it by hand."""
+    return Event(Kind.ERROR, target.post, data={"call": "freepublish/delete", "code": emergency.QUOTA_USED, "manual": True,
+                                             "routine": True, "article_id": target.article_id, "reason": reason})
+
+
+def departments(policy: Policy, target: emergency.Target) -> list[str]:
+    """The department whose folder holds the post, as notifications name it (none for an unknown article)."""
+    parts = target.post.split("/")
+    department = policy.department_by_folder(parts[1]) if len(parts) > 2 else None
+    return [department.slug] if department else []
+
+
+def notice(target: emergency.Target, reason: str, when: dt.datetime) -> Notice:
+    """The withdrawal as the department's group and the administrators read it (once per article)."""
+    values = {"when": when.strftime("%Y-%m-%d %H:%M"), "reason": plain(reason), "who": actor()}
+    return Notice(f"withdraw:{target.article_id}", _NOTICE_TITLE(title=target.title), tuple(line(**values) for line in _NOTICE_LINES),
+                  target.url)
+
+
+@dataclass(frozen=True)
+class Restore:
+    """What `gzh republish` publishes: the post, its correction note, and whether an earlier run began it."""
+
+    post: str
+    title: str
+    note: str
+    resumed: bool                 # the note was recorded by an earlier, interrupted republish
+    previous_url: str
+
+
+def restore(root: Path, ledger: Ledger, target: str, note: str, today: dt.date) -> Restore:
+    """The removed post behind `target` and the note it comes back with; refused while it is live."""
+    try:
+        found = emergency.find_target(ledger, target, root)
+    except GzhError:
+        raise GzhError(_UNKNOWN(target=target)) from None
+    state = fold(ledger.events).get(found.post) if found.post else None
+    if state is None:
+        raise GzhError(_UNKNOWN(target=target))
+    if state.correction and state.status not in (Status.PUBLISHED, Status.TAKEN_DOWN):  # begun, not finished
+        return Restore(found.post, found.title, state.correction, True, state.previous_url)
+    if state.status is not Status.TAKEN_DOWN:
+        refusal = _LIVE if state.status is Status.PUBLISHED else _NOT_REMOVED
+        raise GzhError(refusal(title=found.title, url=state.url, post=found.post))
+    if not (root / found.post / posts.POST_FILE).is_file():
+        raise GzhError(_GONE(post=found.post))
+    text = correction(note or _default_note(ledger.events, found.post, state, today))
+    return Restore(found.post, found.title, text, False, state.url)
+
+
+def correction(note: str) -> str:
+    """The note as the article opens with it: 更正说明：…, whether or not the person typed the words."""
+    return note if note.startswith(_NOTE_PREFIX) else _NOTE_PREFIX + note
+
+
+def _default_note(events: list[Event], post: str, state: PostState, today: dt.date) -> str:
+    first = next((event for event in events if event.post == post and event.kind in (Kind.PUBLISH, Kind.MASS)
+                  and event.phase is not Phase.INTENT), None)
+    removed = next(event for event in reversed(events) if event.post == post and event.kind is Kind.TAKEDOWN)
+    return _DEFAULT_NOTE.format(first=emergency.minute(first.time)[:10] if first else "—", reason=state.reason,
+                                removed=emergency.minute(removed.time)[:10], today=today.isoformat())
+
+
+def correction_html(note: str) -> str:
+    """The note as the article's first lines, escaped (it is typed in a workflow's form) and sanitized like the body."""
+    return sanitize(_NOTE_HTML.format(note=escape(note)))
