@@ -9,7 +9,6 @@ an automatic reply is published content and needs review like any post.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -96,7 +95,7 @@ class CallbackServer:
                 return ""
             self.ledger.append(Event(Kind.MESSAGE, data={
                 "key": key, "content": content, "create_time": int(message.time), "type": message.type,
-                "openid_sha256": hashlib.sha256(message.source.encode("utf-8")).hexdigest(),
+                "openid_sha256": inbox.follower(message.source), "content_sha256": inbox.fingerprint(content),
                 "departments": list(inbox.route(self.policy, "", content))}))
         return key
 
@@ -105,9 +104,7 @@ class CallbackServer:
         has its answer: a slow robot must not make WeChat retry."""
         with self.lock:
             item = next(item for item in inbox.comments(self.policy, self.ledger.events, {}) if item.key == key)
-            warnings = notify.notify(self.policy, inbox.notice(item), departments=item.departments,
-                                     people=() if item.departments else self.policy.members("administrator"),
-                                     ledger=self.ledger)
+            warnings = inbox.announce(self.policy, self.ledger, item)
         output.write(notify.warning_text(warnings))
 
 

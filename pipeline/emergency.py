@@ -1,5 +1,8 @@
 """Emergency response (Art. 9): take an article down first, tell the leaders, keep the record.
 
+An incident is opened by a takedown or without one (`gzh emergency open`: a ban, a finding under
+investigation), carries when the problem was first seen and its evidence, takes the written report
+and is closed; one incident per article while it is open, so a takedown joins the one already open.
 Acting first, without approvals, is allowed (Art. 9(2)); every action records who ran it.
 freepublish/delete allows 10 calls a day and its index is 1-based (0 would delete every article
 under the id), so both are enforced here before WeChat is asked.
@@ -10,14 +13,19 @@ import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable
 
+from pipeline import clock
+from pipeline.connect import connect
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
 from pipeline.ledger import Event, Kind, Ledger, actor, fold
 from pipeline.notify import Notice, plain
-from pipeline.policy import Policy
+from pipeline.patrol import Titles
+from pipeline.policy import Policy, load_repository_policy
 from pipeline.posts import BEIJING
+from pipeline.wechat import Credentials, WeChat, WeChatError
 
 DELETES_PER_DAY = 10
 QUOTA_USED = 45009  # WeChat's answer once the day's deletions are used, also by deletions made elsewhere
@@ -58,18 +66,36 @@ NOTIFY_BODY = Text(
 _RECORD = Text(
     "# 公众号安全应急处置记录 {incident}\n\n"
     "| 项目 | 内容 |\n| --- | --- |\n| 事件 | {reason} |\n| 涉及文章 | {title}（{url}） |\n| 发现时间 | {detected} |\n"
-    "| 处置时间 | {when} |\n| 执行人 | @{who} |\n| 已通知 | {notified} |\n| 当前状态 | 处置中 |\n| 书面报告截止 | {due} |\n\n"
-    "## 处置经过\n\n- {when}　从公众号删除该文章（freepublish/delete），发布记录中已标记下线。\n"
-    "- {when}　通知管理小组组长和当日值班领导（第九条第二款）。\n\n"
+    "| 处置时间 | {acted} |\n| 执行人 | @{who} |\n| 已通知 | {notified} |\n| 当前状态 | 处置中 |\n| 书面报告截止 | {due} |\n\n"
+    "{evidence}## 处置经过\n\n- {when}　{step}\n- {when}　通知管理小组组长和当日值班领导（第九条第二款）。\n\n"
     "## 书面报告\n\n" + PLACEHOLDER + "\n",
-    "# Incident record {incident}\n\n- Event: {reason}\n- Article: {title} ({url})\n- Detected: {detected}\n- Action: {when}\n"
-    "- By: @{who}\n- Notified: {notified}\n- Status: in progress\n- Written report due: {due}\n")
+    "# Incident record {incident}\n\n- Event: {reason}\n- Article: {title} ({url})\n- Detected: {detected}\n- Action: {acted}\n"
+    "- By: @{who}\n- Notified: {notified}\n- Status: in progress\n- Written report due: {due}\n\n{evidence}- {when} {step}\n")
+_DELETED = Text("从公众号删除该文章（freepublish/delete），发布记录中已标记下线。",
+                "deleted from the account (freepublish/delete), marked offline in the ledger.")
+_OPENED = Text("立案，文章未下线（{reason}）。", "incident opened, the article not taken down ({reason}).")
+_NOT_YET = Text("—（尚未下线）", "— (not taken down)")
+_EVIDENCE = Text("## 发现与证据\n\n- 巡查发现：{title}（首次发现 {seen}{issue}）\n- {detail}\n{diff}\n",
+                 "## Finding and evidence\n\n- Patrol finding: {title} (first seen {seen}{issue})\n- {detail}\n{diff}\n")
+_ON_ISSUE = Text("，平台上的问题 #{number}", ", forge issue #{number}")
 _NOTICE_TITLE = Text("【应急处置】已下线：{title}", "[Emergency] Taken down: {title}")
 _NOTICE_LINES = (
     Text("按《暂行办法》第九条第二款报告：文章已于 {when} 从公众号删除", "Reported under Art. 9(2): deleted at {when}"),
     Text("原因：{reason}", "Reason: {reason}"),
     Text("执行人：{who}；事件记录：{record}", "By {who}; incident record: {record}"),
     Text("请组长和今日值班领导知悉，管理员将按期提交书面报告", "The administrator will file the written report in time"),
+)
+OPENED_TITLE = Text("【应急处置】立案：{title}", "[Emergency] Incident opened: {title}")
+_OPENED_BODY = Text(
+    "{mentions}\n\n按《暂行办法》第九条第二款报告：\n\n- 文章：{title}（{url}）\n- 事件：{reason}\n- 处置：{when} 立案，文章暂未下线\n"
+    "- 立案人：@{who}\n- 事件记录：{record}（书面报告截止 {due}）\n\n需要下线时，用 gzh emergency takedown，处置会记入同一事件。",
+    "{mentions}\n\nReported under Art. 9(2):\n\n- Article: {title} ({url})\n- Event: {reason}\n- Action: opened at {when}, "
+    "not taken down\n- By: @{who}\n- Incident record: {record} (written report due {due})\n\n"
+    "gzh emergency takedown joins this incident if it must come down.")
+_OPENED_LINES = (
+    Text("按《暂行办法》第九条第二款报告：{when} 立案，文章暂未下线", "Reported under Art. 9(2): opened at {when}, not taken down"),
+    Text("事件：{reason}", "Event: {reason}"),
+    Text("立案人：{who}；事件记录：{record}", "By {who}; incident record: {record}"),
 )
 _CLOSING = Text("\n## 结案\n\n- {when}　@{who} 结案：{summary}\n- 当前状态：已结案\n",
                 "\n## Closed\n\n- {when} @{who}: {summary}\n- Status: closed\n")
@@ -83,14 +109,66 @@ class Target:
     title: str
 
 
-def find_target(ledger: Ledger, target: str) -> Target:
-    """A post folder, an article URL or an article_id; an article unknown to the ledger is allowed."""
-    for bundle, state in fold(ledger.events).items():
+BY_HAND = Target("", "", "", "—")  # an incident opened by hand, about no article in particular
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the patrol saw, carried into the incident record: when it was first seen, its detail and diff."""
+
+    key: str                      # the tracked finding's key, patrol/<kind>:<…>
+    title: str
+    seen_at: str                  # YYYY-MM-DD HH:MM, Beijing
+    detail: str = ""
+    diff: str = ""
+    issue: int = 0
+    post: str = ""
+
+
+def find_target(ledger: Ledger, target: str, root: Path | None = None) -> Target:
+    """A post folder, an article URL or an article_id; an article unknown to the ledger is allowed.
+    With the repository's root, the article is named by its title (`patrol.Titles`), else by its folder."""
+    events = ledger.events
+    for bundle, state in fold(events).items():
         if target.rstrip("/") in (bundle, state.url, state.article_id) and state.article_id:
-            return Target(bundle, state.article_id, state.url, bundle)
+            return Target(bundle, state.article_id, state.url, Titles(root, events)(bundle) if root else bundle)
     if re.fullmatch(r"[A-Za-z0-9_-]{6,}", target):
         return Target("", target, "", target)  # e.g. found by the patrol, published outside the pipeline
     raise GzhError(_NOT_FOUND(target=target))
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What removing one article works with, for an emergency takedown and a routine withdrawal alike."""
+
+    policy: Policy
+    wechat: WeChat
+    ledger: Ledger
+    now: dt.datetime
+    target: Target
+    previous: Event | None        # the takedown or withdrawal that already deleted it
+
+
+def removal(root: Path, target: str, credentials: Credentials | None, today: dt.date | None) -> Removal:
+    policy = load_repository_policy(root)
+    wechat, ledger = connect(root, credentials or Credentials.from_environment())
+    found = find_target(ledger, target, root)
+    return Removal(policy, wechat, ledger, clock.now(today), found, taken_down(ledger.events, found.article_id))
+
+
+def delete(removal: Removal) -> bool:
+    """Delete the one article (index 1: 0 would delete every article under the id). False, with nothing
+    deleted, when the day's deletions are used: counted in the ledger, or WeChat's 45009, which counts
+    deletions made in the web console too."""
+    if quota_used(removal.ledger, removal.now.date()):
+        return False
+    try:
+        removal.wechat.delete_article(removal.target.article_id, 1)
+    except WeChatError as error:
+        if error.code != QUOTA_USED:
+            raise
+        return False
+    return True
 
 
 def deletions_today(ledger: Ledger, today: dt.date) -> int:
@@ -117,7 +195,7 @@ def minute(stamp: str) -> str:
 
 
 def incident_id(now: dt.datetime, target: Target) -> str:
-    return f"{now:%Y%m%d-%H%M}-{re.sub(r'[^a-z0-9]+', '-', target.article_id.lower())[-12:].strip('-')}"
+    return f"{now:%Y%m%d-%H%M}-{re.sub(r'[^a-z0-9]+', '-', target.article_id.lower())[-12:].strip('-') or 'manual'}"
 
 
 def leaders(policy: Policy, today: dt.date) -> list[str]:
@@ -131,16 +209,35 @@ def report_due(policy: Policy, now: dt.datetime) -> str:
     return (now + dt.timedelta(hours=policy.report_hours)).strftime("%Y-%m-%d %H:%M")
 
 
-def record(incident: str, target: Target, reason: str, policy: Policy, now: dt.datetime, detected: str) -> str:
+def record(incident: str, target: Target, reason: str, policy: Policy, now: dt.datetime, detected: str,
+           evidence: Evidence | None = None, *, deleted: bool = True) -> str:
+    """The incident record (Art. 9(2): keep the records): opened by a takedown (`deleted`) or without one."""
     due = report_due(policy, now)
     notified = "、".join(f"{policy.person(user).name}（@{user}）" for user in leaders(policy, now.date()))
+    when = now.strftime("%Y-%m-%d %H:%M")
     return _RECORD(incident=incident, reason=reason, title=target.title, url=target.url or "—", detected=detected,
-                   when=now.strftime("%Y-%m-%d %H:%M"), who=actor(), notified=notified, due=due)
+                   when=when, acted=when if deleted else _NOT_YET(), who=actor(), notified=notified, due=due,
+                   step=_DELETED() if deleted else _OPENED(reason=reason), evidence=_evidence(evidence))
+
+
+def _evidence(evidence: Evidence | None) -> str:
+    if evidence is None:
+        return ""
+    diff = f"\n```diff\n{evidence.diff}\n```\n" if evidence.diff else ""
+    issue = _ON_ISSUE(number=evidence.issue) if evidence.issue else ""
+    return _EVIDENCE(title=evidence.title, seen=evidence.seen_at, issue=issue, detail=evidence.detail or "—", diff=diff)
+
+
+def with_takedown(text: str, now: dt.datetime) -> str:
+    """An incident opened without a takedown, the article now deleted: the time and the step added."""
+    when = now.strftime("%Y-%m-%d %H:%M")
+    return (text.replace(f"| 处置时间 | {_NOT_YET()} |", f"| 处置时间 | {when} |", 1)
+            .replace("\n\n## 书面报告\n", f"\n- {when}　{_DELETED()}\n\n## 书面报告\n", 1))
 
 
 @dataclass(frozen=True)
 class Takedown:
-    """One takedown as it is reported to the leaders: on the forge and in the groups."""
+    """One takedown, or an incident opened without one, as it is reported to the leaders: on the forge and in the groups."""
 
     incident: str
     target: Target
@@ -150,18 +247,21 @@ class Takedown:
     due: str                      # the written report's deadline, YYYY-MM-DD HH:MM
 
 
-def notice(takedown: Takedown, link: str) -> Notice:
-    """The takedown as the management group's and the leaders' groups read it (once per incident)."""
+def notice(takedown: Takedown, link: str, *, opened: bool = False) -> Notice:
+    """The takedown, or an incident `opened` without one, as the management group's and the leaders' groups
+    read it (once per incident and kind)."""
     values = {"when": takedown.when.strftime("%Y-%m-%d %H:%M"), "reason": plain(takedown.reason), "who": actor(),
               "record": takedown.record}
-    return Notice(f"takedown:{takedown.incident}", _NOTICE_TITLE(title=takedown.target.title),
-                  tuple(line(**values) for line in _NOTICE_LINES), link, takedown.due[:10])
+    title, lines = (OPENED_TITLE, _OPENED_LINES) if opened else (_NOTICE_TITLE, _NOTICE_LINES)
+    return Notice(f"{'incident' if opened else 'takedown'}:{takedown.incident}", title(title=takedown.target.title),
+                  tuple(line(**values) for line in lines), link, takedown.due[:10])
 
 
-def forge_body(takedown: Takedown, mentions: str) -> str:
+def forge_body(takedown: Takedown, mentions: str, *, opened: bool = False) -> str:
     target = takedown.target
-    return NOTIFY_BODY(mentions=mentions, title=target.title, url=target.url or "—", reason=takedown.reason,
-                       when=takedown.when.strftime("%Y-%m-%d %H:%M"), who=actor(), record=takedown.record, due=takedown.due)
+    return (_OPENED_BODY if opened else NOTIFY_BODY)(
+        mentions=mentions, title=target.title, url=target.url or "—", reason=takedown.reason,
+        when=takedown.when.strftime("%Y-%m-%d %H:%M"), who=actor(), record=takedown.record, due=takedown.due)
 
 
 def closing(summary: str, now: dt.datetime) -> str:
@@ -176,22 +276,48 @@ class Incident:
     path: str                     # the record's path on the ledger branch
     issue: int | None = None
     closed: bool = False
+    post: str = ""
+    article_id: str = ""
+    title: str = ""               # the article's title when opened ("—" by hand; "" in records older than this field)
+    due: str = ""                 # the written report's deadline, YYYY-MM-DD HH:MM
+    reported: bool = False
 
 
 def incidents(events: Iterable[Event]) -> dict[str, Incident]:
     found: dict[str, Incident] = {}
     for event in (event for event in events if event.kind is Kind.INCIDENT):
-        known = found.get(event.data["id"], Incident(event.data["id"], event.data["path"]))
-        found[known.id] = dataclasses.replace(known, issue=event.data.get("issue", known.issue),
-                                              closed=known.closed or bool(event.data.get("closed")))
+        data = event.data
+        known = found.get(data["id"]) or Incident(data["id"], data["path"], post=event.post,
+                                                   article_id=data.get("article_id", ""),
+                                                   title=data.get("article", ""), due=data.get("due", ""))
+        found[known.id] = dataclasses.replace(known, issue=data.get("issue", known.issue),
+                                              closed=known.closed or bool(data.get("closed")),
+                                              reported=known.reported or bool(data.get("report")))
     return found
 
 
-def incident(ledger: Ledger, incident_id: str, *, open_only: bool = False) -> Incident:
-    known = incidents(ledger.events).get(incident_id)
-    if known is None or (open_only and known.closed):
-        raise GzhError((_CLOSED_ALREADY if known else _NO_INCIDENT)(incident=incident_id))
-    return known
+def open_for(events: Iterable[Event], target: Target) -> Incident | None:
+    """The incident still open about this article, which a takedown joins instead of opening a second."""
+    if not target.article_id:
+        return None
+    return next((known for known in incidents(events).values()
+                 if not known.closed and known.article_id == target.article_id), None)
+
+
+def opened_event(incident_id: str, path: str, target: Target, reason: str, due: str, evidence: Evidence | None) -> Event:
+    return Event(Kind.INCIDENT, target.post, data={"id": incident_id, "path": path, "reason": reason, "article": target.title,
+                                                 "article_id": target.article_id, "due": due,
+                                                 "finding": evidence.key if evidence else ""})
+
+
+def incident(ledger: Ledger, reference: str, *, open_only: bool = False) -> Incident:
+    """By its id, or by its article's folder: that article's latest incident (what a written rehearsal can name)."""
+    known = incidents(ledger.events)
+    found = known.get(reference) or next((item for item in reversed(known.values())
+                                          if item.post and item.post == reference.rstrip("/")), None)
+    if found is None or (open_only and found.closed):
+        raise GzhError((_CLOSED_ALREADY if found else _NO_INCIDENT)(incident=found.id if found else reference))
+    return found
 
 
 def with_report(text: str, report: str, now: dt.datetime) -> str:

@@ -32,28 +32,35 @@ from pipeline.wechat import WeChat, WeChatError
 RESCAN_RULES = ("misstatement", "outdated-name", "secret-marking", "internal-marking", "id-number", "bank-card")
 SECRECY_RULES = ("secret-marking", "internal-marking", "id-number", "bank-card")
 SINGLE_VETO = ("stale", "tampered", "secrecy")
+# Art. 9: tampered or illegal content, an article gone or published outside the pipeline. These reach the
+# administrators, the group leader and the day's duty leader at once; the rest go to the department with a deadline.
+ALERT_KINDS = ("tampered", "banned", "deleted", "unknown", "secrecy")
 
 _TITLES = {
-    "deleted": Text("已发布的文章被删除（不是经本流程删除的）", "A published article was deleted outside the pipeline"),
-    "banned": Text("已发布的文章被平台封禁", "A published article was banned by the platform"),
-    "missing": Text("已发布的文章在线上找不到", "A published article is not online"),
-    "unknown": Text("线上有未经本流程发布的文章", "A live article was published outside the pipeline"),
-    "tampered": Text("线上内容与审批通过的版本不一致（疑似被篡改）", "Live content differs from the approved version (tampering?)"),
+    "deleted": Text("已发布的文章被删除（不是经本流程删除的）：《{title}》", "A published article was deleted outside the pipeline: 《{title}》"),
+    "banned": Text("已发布的文章被平台封禁：《{title}》", "A published article was banned by the platform: 《{title}》"),
+    "missing": Text("已发布的文章在线上找不到：《{title}》", "A published article is not online: 《{title}》"),
+    "unknown": Text("线上有未经本流程发布的文章：《{title}》", "A live article was published outside the pipeline: 《{title}》"),
+    "tampered": Text("线上内容与审批通过的版本不一致（疑似被篡改）：《{title}》",
+                     "Live content differs from the approved version (tampering?): 《{title}》"),
     "stale": Text("已 {days} 天没有发布新内容", "Nothing published for {days} days"),
-    "expired": Text("已过期的通知仍在线上", "An expired notice is still online"),
-    "overdue": Text("定时发布的文章超时未发布", "A scheduled post is overdue"),
-    "wording": Text("线上文章有表述问题：{rule}", "Wording problem in a live article: {rule}"),
-    "secrecy": Text("线上文章发现涉密或个人信息：{rule}", "Secret or personal data in a live article: {rule}"),
-    "broken-link": Text("文章链接到已下线的本号文章", "An article links to one of ours that is offline"),
+    "expired": Text("已过期的通知仍在线上：《{title}》", "An expired notice is still online: 《{title}》"),
+    "overdue": Text("定时发布的文章超时未发布：《{title}》", "A scheduled post is overdue: 《{title}》"),
+    "wording": Text("线上文章有表述问题：{rule}（《{title}》）", "Wording problem in a live article: {rule} (《{title}》)"),
+    "secrecy": Text("线上文章发现涉密或个人信息：{rule}（《{title}》）", "Secret or personal data in a live article: {rule} (《{title}》)"),
+    "broken-link": Text("文章链接到已下线的本号文章：《{title}》", "An article links to one of ours that is offline: 《{title}》"),
 }
 _DETAILS = {
     "deleted": Text("《{title}》（{url}）已于线上删除，但发布记录中没有经本流程删除的记录。请核实是谁删除、为什么", "《{title}》 ({url}) was deleted but not through gzh"),
-    "banned": Text("《{title}》（{url}）被平台封禁（状态 6）。请在公众平台查看原因，必要时按应急流程处理", "《{title}》 ({url}) was banned (status 6)"),
+    "banned": Text("《{title}》（{url}）被平台封禁（状态 6）。请在公众平台查看原因；需要立案跟踪的，用 gzh emergency open 打开事件记录",
+                   "《{title}》 ({url}) was banned (status 6); gzh emergency open records an incident"),
     "missing": Text("《{title}》（{url}）不在已发布列表中，也无法查询状态", "《{title}》 ({url}) is neither live nor traceable"),
     "unknown": Text("《{title}》（{url}）不在发布记录中，可能是有人直接在公众平台发布的。按第五条，未经审批的信息不得发布", "《{title}》 ({url}) is not in the ledger"),
     "tampered": Text("《{title}》（{url}）的正文与发布时记录的不同。请立即核实，必要时用 gzh emergency takedown 下线", "《{title}》 ({url}) differs from what was approved"),
     "stale": Text("最近一次发布是 {last}。国家检查指标：2 周不更新即不合格。请各部门及时提供稿件", "The last publication was on {last}"),
-    "expired": Text("《{title}》（{url}）的有效期到 {expires} 为止，已过期。请考虑下线或发布更新说明", "《{title}》 ({url}) expired on {expires}"),
+    "expired": Text("《{title}》（{url}）的有效期到 {expires} 为止，已过期。请下线（gzh withdraw {post} --reason …，常规下线，"
+                    "不启动应急流程）或发布更新说明", "《{title}》 ({url}) expired on {expires}: withdraw it (gzh withdraw {post} "
+                    "--reason …, routine, no emergency) or publish an update"),
     "overdue": Text("《{title}》计划 {when} 发布，至今未发布。请检查发布工作流", "《{title}》 was due at {when}"),
     "rescan": Text("《{title}》（{url}）：{message}", "《{title}》 ({url}): {message}"),
     "broken-link": Text("《{title}》（{url}）链接到 {target}，该文章已不在线上", "《{title}》 ({url}) links to {target}, which is offline"),
@@ -73,6 +80,11 @@ class Finding:
     department: str = ""   # department slug responsible; "" means the administrator
     diff: str = ""
     due: str = ""          # YYYY-MM-DD when the finding itself sets the deadline (a comment's reply date); else policy.due_days
+
+    @property
+    def alarming(self) -> bool:
+        """Told to the administrators and the leaders at once (Art. 9(2)), not only to the department."""
+        return self.kind in ALERT_KINDS
 
 
 @dataclass(frozen=True)
@@ -108,24 +120,24 @@ def inspect(root: Path, policy: Policy, wechat: WeChat, events: list[Event], tod
     before = len(wechat.calls)
     live = {item["article_id"]: item for item in wechat.all_published(no_content=False)}
     states = fold(events)
-    taken_down = {event.post for event in events if event.kind is Kind.TAKEDOWN}
     published = {bundle: state for bundle, state in states.items() if state.status == Status.PUBLISHED}
     by_article = {state.article_id: bundle for bundle, state in published.items() if state.article_id}
+    titles = Titles(root, events)
     findings: list[Finding] = []
     for bundle, state in published.items():
         if not state.article_id:
             continue  # mass-sent: freepublish/batchget never lists it, so the patrol cannot see it either way
         if state.article_id in live:
-            findings += _compare(root, policy, bundle, state, live[state.article_id])
-        elif bundle not in taken_down:
-            findings += _gone(wechat, bundle, state)
+            findings += _compare(root, policy, bundle, state, live[state.article_id], titles(bundle))
+        else:  # taken down or withdrawn through gzh: no longer published in the ledger, so not here
+            findings += _gone(wechat, bundle, state, titles(bundle))
     for article_id, item in live.items():
         if article_id not in by_article:
             first = item["content"]["news_item"][0]
             findings.append(_finding("unknown", f"unknown:{article_id}", "fail", first["title"], first.get("url", "")))
     offline_urls = {state.url for bundle, state in published.items() if state.article_id not in live and state.url}
-    findings += _broken_links(live, offline_urls, by_article)
-    findings += _rescan(root, policy, live, by_article)
+    findings += _broken_links(live, offline_urls, by_article, titles)
+    findings += _rescan(root, policy, live, by_article, titles)
     findings += _expired(root, published, live, today)
     findings += _overdue(root, states, today)
     last, days = _last_publication(live, events, today)
@@ -141,8 +153,23 @@ def inspect(root: Path, policy: Policy, wechat: WeChat, events: list[Event], tod
 
 def _finding(kind: str, key: str, severity: str, title: str, url: str, post: str = "", department: str = "",
              diff: str = "", **values: Any) -> Finding:
-    return Finding(key, kind, severity, _TITLES[kind](**values), _DETAILS[kind](title=title, url=url, **values),
-                   post, department, diff)
+    return Finding(key, kind, severity, _TITLES[kind](title=title, **values),
+                   _DETAILS[kind](title=title, url=url, post=post, **values), post, department, diff)
+
+
+class Titles:
+    """What people call an article (reports and issues name articles, not folders): its title in the
+    repository's front matter, else the last title the ledger recorded for it (an event's `article`,
+    written by findings and incidents), else its folder."""
+
+    def __init__(self, root: Path, events: Iterable[Event]) -> None:
+        self.root = root
+        self.recorded = {event.post: str(event.data["article"]) for event in events if event.post and event.data.get("article")}
+
+    def __call__(self, bundle: str) -> str:
+        file = self.root / bundle / posts.POST_FILE
+        meta = posts.load_post(file, self.root).meta if bundle and file.is_file() else None
+        return (meta.title if meta else "") or self.recorded.get(bundle) or bundle
 
 
 def _department(bundle: str) -> str:
@@ -150,15 +177,14 @@ def _department(bundle: str) -> str:
     return parts[1] if len(parts) > 1 else ""
 
 
-def _compare(root: Path, policy: Policy, bundle: str, state: PostState, item: dict[str, Any]) -> list[Finding]:
+def _compare(root: Path, policy: Policy, bundle: str, state: PostState, item: dict[str, Any], title: str) -> list[Finding]:
     content = item["content"]["news_item"][0]
     if not state.content_sha256 or fingerprint(content.get("content", "")) == state.content_sha256:
         return []
     diff = "\n".join(difflib.unified_diff(_approved_text(root, policy, bundle).splitlines(),
                                           readable_text(content.get("content", "")).splitlines(),
                                           "审批通过的版本", "线上版本", lineterm="", n=1))
-    return [_finding("tampered", f"tampered:{bundle}", "fail", content["title"], state.url, bundle,
-                     _department(bundle), diff)]
+    return [_finding("tampered", f"tampered:{bundle}", "fail", title, state.url, bundle, _department(bundle), diff)]
 
 
 def _approved_text(root: Path, policy: Policy, bundle: str) -> str:
@@ -172,7 +198,7 @@ def _approved_text(root: Path, policy: Policy, bundle: str) -> str:
         return ""
 
 
-def _gone(wechat: WeChat, bundle: str, state: PostState) -> list[Finding]:
+def _gone(wechat: WeChat, bundle: str, state: PostState, title: str) -> list[Finding]:
     status = None
     if state.publish_id:
         try:
@@ -180,27 +206,31 @@ def _gone(wechat: WeChat, bundle: str, state: PostState) -> list[Finding]:
         except WeChatError:
             status = None
     kind = {5: "deleted", 6: "banned"}.get(status or -1, "missing")
-    return [_finding(kind, f"{kind}:{bundle}", "fail", bundle, state.url, bundle, _department(bundle))]
+    return [_finding(kind, f"{kind}:{bundle}", "fail", title, state.url, bundle, _department(bundle))]
 
 
-def _broken_links(live: dict[str, dict[str, Any]], offline: set[str], by_article: dict[str, str]) -> list[Finding]:
+def _broken_links(live: dict[str, dict[str, Any]], offline: set[str], by_article: dict[str, str],
+                  titles: Titles) -> list[Finding]:
     findings = []
     for article_id, item in live.items():
         first = item["content"]["news_item"][0]
         for target in re.findall(r'<a\b[^>]*\bhref="([^"]*)"', first.get("content", "")):
             if target in offline:
                 bundle = by_article.get(article_id, "")
-                findings.append(_finding("broken-link", f"broken-link:{article_id}:{target}", "warn", first["title"],
+                title = titles(bundle) if bundle else first["title"]
+                findings.append(_finding("broken-link", f"broken-link:{article_id}:{target}", "warn", title,
                                          first.get("url", ""), bundle, _department(bundle), target=target))
     return findings
 
 
-def _rescan(root: Path, policy: Policy, live: dict[str, dict[str, Any]], by_article: dict[str, str]) -> list[Finding]:
+def _rescan(root: Path, policy: Policy, live: dict[str, dict[str, Any]], by_article: dict[str, str],
+            titles: Titles) -> list[Finding]:
     """Today's rules over yesterday's articles: a word added to the dictionary still catches old posts."""
     findings = []
     for article_id, item in live.items():
         first = item["content"]["news_item"][0]
         bundle = by_article.get(article_id, "")
+        title = titles(bundle) if bundle else first["title"]
         text = readable_text(first.get("content", ""))
         synthetic = posts.parse_post(f"---\ntitle: x\n---\n{text}\n", f"live/{article_id}", root, "")
         report = check_post(synthetic, policy, root)
@@ -209,8 +239,8 @@ def _rescan(root: Path, policy: Policy, live: dict[str, dict[str, Any]], by_arti
             kind = "secrecy" if secret else "wording"
             findings.append(Finding(
                 f"{kind}:{article_id}:{hit.rule_id}:{hit.location.line}", kind, "fail" if secret or hit.severity.value == "error" else "warn",
-                _TITLES[kind](rule=hit.rule_id),
-                _DETAILS["rescan"](title=first["title"], url=first.get("url", ""), message=hit.message),
+                _TITLES[kind](rule=hit.rule_id, title=title),
+                _DETAILS["rescan"](title=title, url=first.get("url", ""), message=hit.message),
                 bundle, _department(bundle)))
     return findings
 

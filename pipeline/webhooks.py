@@ -12,7 +12,9 @@ the tests share one reading of GitHub's and Gitea's documented formats:
 Which job a delivery asks for is decided from the payload's shape, not from event names that differ
 between forges and versions: anything about a pull request (opened, pushed, labelled, reviewed,
 review edited or dismissed, commented) re-runs the gate for it; a push to the default branch
-publishes. The pull request number always comes from the payload, so fork pull requests work.
+publishes; a new comment on an issue opening with an inbox command (`/答复 12 …`) runs the inbox, which
+reads the comment from the forge itself and checks who wrote it. The pull request number always comes
+from the payload, so fork pull requests work.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from pipeline import inbox_syntax
 from pipeline.referrals import GATE_MARKER, Said
 from pipeline.submission import LABEL
 
@@ -126,6 +129,9 @@ def job_for(event: str, payload: Mapping[str, Any], default_branch: str) -> Job 
     if isinstance(issue, dict) and issue.get("pull_request") and isinstance(comment, dict):
         number = _number(issue.get("number"))
         return Job(GATE, number) if number else None  # a comment on a pull request: /保密复审 and the like
+    if isinstance(issue, dict) and isinstance(comment, dict) and payload.get("action") == "created" \
+            and inbox_syntax.parse(str(comment.get("body") or "")) is not None:
+        return Job(INBOX)  # a department's answer on its inbox issue: sent within a minute, not at the next round
     return None
 
 

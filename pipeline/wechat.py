@@ -315,3 +315,12 @@ class WeChat:
     def reply_comment(self, msg_data_id: str, index: int, user_comment_id: int, content: str) -> None:
         data = {"msg_data_id": msg_data_id, "index": index, "user_comment_id": user_comment_id, "content": content}
         self._post("comment/reply/add", data, write=True)
+
+    def unmark_elected_comment(self, msg_data_id: str, index: int, user_comment_id: int) -> None:
+        """comment/unmarkelect: out of the elected comments, the ones followers see under the article."""
+        data = {"msg_data_id": msg_data_id, "index": index, "user_comment_id": user_comment_id}
+        self._post("comment/unmarkelect", data, write=True)
+
+    def delete_comment(self, msg_data_id: str, index: int, user_comment_id: int) -> None:
+        data = {"msg_data_id": msg_data_id, "index": index, "user_comment_id": user_comment_id}
+        self._post("comment/delete", data, write=True)

@@ -10,7 +10,7 @@ from pipeline.commands import emergency as emergency_command
 from pipeline.errors import GzhError
 from pipeline.ledger import SANDBOX_BRANCH, Event, Kind, Ledger
 from tests.notify_fake import LEADERS_TOKEN, OFFICE_KEY, robots, with_notifications
-from tests.operations_support import TODAY, article_ids, gzh, published, run_workflow
+from tests.operations_support import TODAY, article_ids, gzh, patrol, published, run_workflow
 
 __all__ = ["robots"]  # the fixture, imported for pytest
 
@@ -48,11 +48,11 @@ def test_a_takedown_is_told_in_the_management_group_s_and_the_leaders_groups(ops
                                               credentials=account.sandbox.credentials) == 0
     assert "⚠" not in capsys.readouterr().out
     (leaders,) = robots.texts(LEADERS_TOKEN)  # the group leader, the duty leader and the management group share it
-    assert leaders.startswith("#### 【应急处置】已下线：content/office/a")
+    assert leaders.startswith("#### 【应急处置】已下线：文章a")
     assert "原因：线上内容被篡改，电话139****5678" in leaders and "执行人：sun-hao；事件记录：gzh-ledger-sandbox:incidents/" in leaders
     assert f"[查看详情](https://forge.example/{forge.repository}/issues/{forge.issues[-1]['number']})" in leaders
     (administrator,) = robots.texts(OFFICE_KEY)  # sun-hao, the administrator, is told in the office's group
-    assert administrator.startswith("**【应急处置】已下线：content/office/a**")
+    assert administrator.startswith("**【应急处置】已下线：文章a**")
 
 
 def test_the_emergency_workflow_runs_this_command(ops, robots, tmp_path: Path) -> None:
@@ -63,7 +63,7 @@ def test_the_emergency_workflow_runs_this_command(ops, robots, tmp_path: Path) -
     outcome = published(account, "a")[0]
     step = run_workflow(account, forge, tmp_path, "emergency.yml", "emergency",
                         {"github.actor": "sun-hao", "inputs.action": "takedown", "inputs.target": outcome.url,
-                         "inputs.reason": "演练：内容被篡改"})
+                         "inputs.reason": "演练：内容被篡改", "inputs.report": ""})
     assert step.returncode == 0 and "已下线" in step.stdout and "⚠" not in step.stdout, step.stderr
     assert account.articles() == [] and len(robots.texts(LEADERS_TOKEN)) == 1
 
@@ -84,7 +84,7 @@ def test_a_second_takedown_of_the_same_article_neither_deletes_nor_tells_again(o
     assert emergency_command.takedown_command(account.root, "content/office/a", "又发现一次",
                                               credentials=account.sandbox.credentials) == 0
     assert capsys.readouterr().out == (
-        f"《content/office/a》已于 {emergency.minute(takedown.time)} 下线（事件 {opened.data['id']}），这次没有再删除，"
+        f"《文章a》已于 {emergency.minute(takedown.time)} 下线（事件 {opened.data['id']}），这次没有再删除，"
         f"也没有再通知。事件记录：gzh-ledger-sandbox:{opened.data['path']}\n")
     assert len(forge.issues) == 1 and len(_incident_events(account)) == 2 and len(robots.texts(LEADERS_TOKEN)) == 1
 
@@ -122,6 +122,24 @@ def test_the_written_report_goes_into_the_incident_record(ops, capsys, monkeypat
     assert code == 2 and err.strip() == f"读不到书面报告文件 {tmp_path / 'no.md'}：请确认路径，文件须是 UTF-8 编码的文字（Markdown）"
 
 
+def test_report_and_close_find_the_incident_by_its_article_too(ops, capsys, monkeypatch, tmp_path: Path) -> None:
+    """A written rehearsal script cannot know the incident's id in advance; it knows the article."""
+    account, _ = ops
+    published(account, "a")
+    gzh(account, monkeypatch, capsys, "emergency", "takedown", "content/office/a", "--reason", "线上内容被篡改")
+    opened = _incident_events(account)[0].data
+    report = tmp_path / "report.md"
+    report.write_text("### 事件经过\n\n演练。\n", "utf-8")
+    code, out, _ = gzh(account, monkeypatch, capsys, "emergency", "report", "content/office/a/", "--file", str(report))
+    assert code == 0 and out.startswith(f"书面报告已写进事件 {opened['id']} 的记录")
+    code, out, _ = gzh(account, monkeypatch, capsys, "emergency", "close", "content/office/a", "--summary", "已处置")
+    assert code == 0 and out.startswith(f"事件 {opened['id']} 已结案")
+    code, _, err = gzh(account, monkeypatch, capsys, "emergency", "close", "content/office/a", "--summary", "再一次")
+    assert code == 1 and err.strip() == f"事件 {opened['id']} 已经结案了"
+    code, _, err = gzh(account, monkeypatch, capsys, "emergency", "close", "content/office/b", "--summary", "没有")
+    assert code == 1 and "没有编号为 content/office/b 的事件记录" in err
+
+
 @pytest.mark.parametrize("used", ["ledger", "wechat"])
 def test_when_the_day_s_deletions_are_used_the_leaders_are_told_to_delete_by_hand(ops, robots, capsys, used: str) -> None:
     account, forge = ops
@@ -135,17 +153,17 @@ def test_when_the_day_s_deletions_are_used_the_leaders_are_told_to_delete_by_han
     refused = pytest.raises(GzhError, emergency_command.takedown_command, account.root, outcome.url, "错误信息",
                             credentials=account.sandbox.credentials)
     assert str(refused.value) == (
-        "今天的删除次数已用完（微信每天只允许删除 10 次），《content/office/a》仍在线上，没有删除。请管理员立即登录公众平台"
+        "今天的删除次数已用完（微信每天只允许删除 10 次），《文章a》仍在线上，没有删除。请管理员立即登录公众平台"
         "（mp.weixin.qq.com），在“内容与互动 → 发表记录”中找到这篇文章，点“删除”手动删除，并在平台上的问题中注明删除时间。"
         f"已记入账本，并通知：{PEOPLE}")
     assert len(account.articles()) == 1  # still online
     manual = [event for event in Ledger(account.root, branch=SANDBOX_BRANCH).events if event.kind == "error"]
     assert [(event.post, event.data["manual"], event.data["code"]) for event in manual] == [("content/office/a", True, 45009)]
     issue = forge.issues[-1]
-    assert issue["title"] == "【应急处置】删除次数已用完，须手动删除：content/office/a"
+    assert issue["title"] == "【应急处置】删除次数已用完，须手动删除：文章a"
     assert "“内容与互动 → 发表记录”中找到这篇文章，点“删除”手动删除" in issue["body"] and "@wang-jun" in issue["body"]
     (leaders,) = robots.texts(LEADERS_TOKEN)
-    assert leaders.startswith("#### 【应急处置】删除次数已用完，须手动删除：content/office/a")
+    assert leaders.startswith("#### 【应急处置】删除次数已用完，须手动删除：文章a")
     assert "请管理员立即在公众平台“内容与互动 → 发表记录”中删除" in leaders
     assert _incident_events(account) == []  # nothing was taken down yet
 
@@ -159,3 +177,113 @@ def test_after_a_takedown_the_status_says_taken_down_and_why(ops, capsys) -> Non
     capsys.readouterr()
     assert status_command(account.root, sandbox=True) == 0
     assert capsys.readouterr().out == f"已下线  文章a  原因：错误信息（原链接 {outcome.url}）\n"
+
+
+def _tampered_and_patrolled(account, capsys) -> None:
+    published(account, "a")
+    account.sandbox.control("article", {"article_id": article_ids(account)[0], "do": "tamper",
+                                        "content": "<section><p>被篡改的虚假通知。</p></section>"})
+    patrol(account, capsys)
+
+
+def _seen_at(account) -> str:
+    from pipeline.findings import open_issues
+
+    (tracked,) = [item for item in open_issues(Ledger(account.root, branch=SANDBOX_BRANCH).events).values()
+                  if item.kind == "tampered"]
+    return tracked.seen_at
+
+
+def test_an_incident_opened_from_a_finding_carries_its_time_and_diff_and_a_takedown_joins_it(
+        ops, robots, capsys, monkeypatch) -> None:
+    account, forge = ops
+    with_notifications(account.root)
+    _tampered_and_patrolled(account, capsys)
+    finding_issue = forge.issues[0]["number"]
+    code, out, err = gzh(account, monkeypatch, capsys, "emergency", "open", f"#{finding_issue}", "--reason", "内容被篡改，核查中")
+    assert code == 0 and out.startswith("已立案：文章a\n事件记录：gzh-ledger-sandbox:incidents/"), err
+    assert len(account.articles()) == 1  # opened without a takedown
+    (opened,) = _incident_events(account)[:1]
+    record = Ledger(account.root, branch=SANDBOX_BRANCH).read_document(opened.data["path"])
+    assert f"| 发现时间 | {_seen_at(account)} |" in record and "| 处置时间 | —（尚未下线） |" in record
+    assert "## 发现与证据" in record and "-a的正文。" in record and "+被篡改的虚假通知。" in record
+    assert f"平台上的问题 #{finding_issue}" in record
+    incident_issue = forge.issues[-1]
+    assert incident_issue["title"] == "【应急处置】立案：文章a" and "@wang-jun" in incident_issue["body"]
+    assert robots.texts(LEADERS_TOKEN)[-1].startswith("#### 【应急处置】立案：文章a")
+    told = len(robots.texts(LEADERS_TOKEN))
+    code, out, _ = gzh(account, monkeypatch, capsys, "emergency", "open", "content/office/a", "--reason", "再立一次")
+    assert code == 0 and out.startswith(f"《文章a》已有未结案的事件 {opened.data['id']}，没有重复立案。")
+    code, out, _ = gzh(account, monkeypatch, capsys, "emergency", "takedown", "content/office/a", "--reason", "核实为篡改")
+    assert code == 0 and f"（并入已立案的事件 {opened.data['id']}）" in out and account.articles() == []
+    issues = len(forge.issues)
+    assert {event.data["id"] for event in _incident_events(account)} == {opened.data["id"]}  # one incident
+    record = Ledger(account.root, branch=SANDBOX_BRANCH).read_document(opened.data["path"])
+    assert "| 处置时间 | —（尚未下线） |" not in record and "从公众号删除该文章（freepublish/delete）" in record
+    assert incident_issue["comments"][-1]["body"].startswith("**【应急处置】已下线：文章a**")  # on the incident's issue
+    assert len(forge.issues) == issues and len(robots.texts(LEADERS_TOKEN)) == told + 1
+    code, out, _ = gzh(account, monkeypatch, capsys, "emergency", "list")
+    due = next(event for event in _incident_events(account) if event.data.get("due")).data["due"]
+    assert out == ("事件编号　文章　状态　书面报告　平台上的问题\n"
+                   f"{opened.data['id']}　《文章a》　处置中　截止 {due}　#{incident_issue['number']}\n")
+
+
+def test_a_takedown_takes_the_time_detected_and_the_evidence_from_the_patrol(ops, capsys) -> None:
+    account, forge = ops
+    _tampered_and_patrolled(account, capsys)
+    assert emergency_command.takedown_command(account.root, "content/office/a", "线上内容被篡改",
+                                              credentials=account.sandbox.credentials) == 0
+    opened = _incident_events(account)[0].data
+    record = Ledger(account.root, branch=SANDBOX_BRANCH).read_document(opened["path"])
+    assert f"| 发现时间 | {_seen_at(account)} |" in record and "+被篡改的虚假通知。" in record
+    assert opened["finding"] == "patrol/tampered:content/office/a"
+
+
+def test_a_banned_article_is_recorded_by_its_folder_and_an_incident_by_hand_needs_no_finding(ops, capsys, monkeypatch) -> None:
+    account, forge = ops
+    published(account, "a")
+    account.sandbox.control("article", {"article_id": article_ids(account)[0], "do": "ban"})
+    patrol(account, capsys)
+    code, out, _ = gzh(account, monkeypatch, capsys, "emergency", "open", "content/office/a", "--reason", "文章被平台封禁")
+    assert code == 0 and out.startswith("已立案：文章a")
+    record = Ledger(account.root, branch=SANDBOX_BRANCH).read_document(_incident_events(account)[0].data["path"])
+    assert "巡查发现：已发布的文章被平台封禁：《文章a》" in record
+    code, out, _ = gzh(account, monkeypatch, capsys, "emergency", "open", "--by-hand", "--reason", "公众号密码疑似泄露")
+    assert code == 0 and out.startswith("已立案：—")
+    by_hand = [event.data for event in _incident_events(account) if event.data["id"].endswith("-manual")]
+    assert by_hand[0]["article_id"] == "" and by_hand[0]["finding"] == "" and by_hand[-1]["issue"]
+    code, _, err = gzh(account, monkeypatch, capsys, "emergency", "open", "--reason", "缺了对象")
+    assert code == 2 and "请写巡查发现（问题编号、发现编号或文章），或用 --by-hand 手动立案，二者选一" in err
+    code, _, err = gzh(account, monkeypatch, capsys, "emergency", "open", "#999", "--reason", "没有这个")
+    assert code == 1 and "找不到未关闭的巡查发现“#999”" in err
+
+
+def _dispatch(account, forge, folder: Path, inputs: dict[str, str]):
+    """emergency.yml's step run again: the ledger's branch carried from the last run's remote into the next."""
+    if account.repo.remotes:
+        last = account.repo.remotes.origin.url
+        account.repo.git.fetch(last, f"+{SANDBOX_BRANCH}:{SANDBOX_BRANCH}")
+        account.repo.delete_remote("origin")
+    folder.mkdir()
+    return run_workflow(account, forge, folder, "emergency.yml", "emergency", inputs)
+
+
+def test_the_emergency_workflow_opens_reports_and_lists(ops, tmp_path: Path) -> None:
+    """open, report (the text from an input, through a file, never in the script) and list, as emergency.yml runs them."""
+    import git
+
+    account, forge = ops
+    published(account, "a")
+    context = {"github.actor": "sun-hao", "inputs.action": "open", "inputs.target": "", "inputs.reason": "演练：手动立案",
+               "inputs.report": ""}
+    step = _dispatch(account, forge, tmp_path / "open", context)
+    assert step.returncode == 0 and step.stdout.startswith("已立案：—"), step.stderr
+    incident = step.stdout.split("incidents/")[1].split(".md")[0]
+    hostile = '$(touch pwned) `id` "; exit 1; "\n### 事件经过\n演练。'
+    step = _dispatch(account, forge, tmp_path / "report", {**context, "inputs.action": "report", "inputs.target": incident,
+                                                           "inputs.report": hostile})
+    assert step.returncode == 0 and step.stdout.startswith(f"书面报告已写进事件 {incident} 的记录"), step.stderr
+    step = _dispatch(account, forge, tmp_path / "list", {**context, "inputs.action": "list"})
+    assert step.returncode == 0 and f"{incident}　《—》　处置中　已提交　#" in step.stdout, step.stderr
+    record = git.Repo(account.repo.remotes.origin.url).git.show(f"{SANDBOX_BRANCH}:incidents/{incident}.md")
+    assert '$(touch pwned) `id` "; exit 1; "\n### 事件经过\n演练。' in record and not (account.root / "pwned").exists()

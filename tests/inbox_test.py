@@ -9,7 +9,7 @@ import pytest
 from pipeline.clock import add_working_days
 from pipeline.commands import inbox as inbox_command
 from pipeline.errors import GzhError
-from pipeline.inbox import Comment, overdue_findings
+from pipeline.inbox import Comment, department_findings
 from pipeline.ledger import SANDBOX_BRANCH, Event, Kind, Ledger
 from pipeline.policy import load_policy
 from pipeline.posts import BEIJING
@@ -27,7 +27,8 @@ def test_comment_is_routed_to_the_right_department_and_answered(ops, capsys) -> 
     account.sandbox.control("comment", {"msg_data_id": msg_data_id, "content": "请问单位拖欠工资，怎么申请法律援助？"})
     assert inbox_command.inbox_command(account.root, credentials=account.sandbox.credentials) == 0
     out = capsys.readouterr().out
-    assert "## 办公室（1 条待答复）" in out and "## 法律和权益保障部（1 条待答复）" in out and "#1" in out
+    # the keyword's department answers; the article's own is told, not asked
+    assert "## 法律和权益保障部（1 条待答复）" in out and "  已告知 办公室" in out and "## 办公室" not in out
     refused = pytest.raises(Exception, inbox_command.reply_command, account.root, 1, "请拨打13800138000咨询",
                             credentials=account.sandbox.credentials)
     assert str(refused.value) == (  # what to change in the reply; an ignore comment is no option there
@@ -46,17 +47,20 @@ def test_comment_is_routed_to_the_right_department_and_answered(ops, capsys) -> 
     assert "未答复 0 条" in capsys.readouterr().out
 
 
-def test_unanswered_comment_is_alerted_after_the_deadline(ops, capsys) -> None:
+def test_a_comment_opens_its_department_s_issue_on_arrival_due_on_its_reply_date(ops, capsys) -> None:
     account, forge = ops
     published(account, "a")
     msg_data_id = next(iter(account.sandbox.state.data["articles"].values()))["msg_data_id"]
     account.sandbox.control("comment", {"msg_data_id": msg_data_id, "content": "报名表在哪里下载？"})
-    inbox_command.inbox_command(account.root, credentials=account.sandbox.credentials, today=TODAY + dt.timedelta(days=14))
-    assert "超期留言：新开问题 1 个" in capsys.readouterr().out
-    assert "留言超过 5 个工作日未答复" in forge.issues[0]["title"] and "@li-na" in forge.issues[0]["body"]
+    inbox_command.inbox_command(account.root, credentials=account.sandbox.credentials)
+    assert "各部门的留言问题：新开 1 个" in capsys.readouterr().out
+    (issue,) = forge.issues
+    assert issue["title"] == "【留言】办公室：1 条读者留言待答复" and "@li-na" in issue["body"]
+    assert "**#1**　《文章a》" in issue["body"] and f"答复期限 {add_working_days(TODAY, 5)}" in issue["body"]
+    assert "> 报名表在哪里下载？" in issue["body"] and "/答复 编号 答复内容" in issue["body"]
 
 
-def test_comments_are_told_in_the_departments_groups_once_and_escalated_when_overdue(ops, robots, capsys, monkeypatch) -> None:
+def test_comments_are_told_to_the_owner_and_for_information_to_the_article_s_department_once(ops, robots, capsys, monkeypatch) -> None:
     account, forge = ops
     monkeypatch.setenv("GITHUB_SERVER_URL", "https://forge.example")
     with_notifications(account.root)
@@ -65,16 +69,17 @@ def test_comments_are_told_in_the_departments_groups_once_and_escalated_when_ove
     account.sandbox.control("comment", {"msg_data_id": msg_data_id, "content": "单位拖欠工资，怎么申请法律援助？电话13912345678"})
     for _ in range(2):  # every run asks again; the ledger lets each through once
         assert inbox_command.inbox_command(account.root, credentials=account.sandbox.credentials) == 0
-    (office,), (rights,) = robots.texts(OFFICE_KEY), robots.texts(RIGHTS_KEY)
-    assert office == rights and office.startswith("**【读者留言】请在 ")
-    assert "读者在《文章a》下留言" in office and "139****5678" in office and "13912345678" not in office
-    assert "gzh inbox reply 1" in office and f"[查看详情]({outcome.url})" in office
+    (office,), rights = robots.texts(OFFICE_KEY), robots.texts(RIGHTS_KEY)
+    answer = next(text for text in rights if text.startswith("**【读者留言】请在 "))
+    assert "读者在《文章a》下留言" in answer and "139****5678" in answer and "13912345678" not in answer
+    assert "gzh inbox reply 1" in answer and "/答复 1" in answer and f"[查看详情]({outcome.url})" in answer
+    assert office.startswith("**【读者留言·知悉】已转法律和权益保障部答复**") and "139****5678" in office
+    assert "本部门知悉即可" in office and "gzh inbox reply" not in office
     assert "⚠" not in capsys.readouterr().out
     inbox_command.inbox_command(account.root, credentials=account.sandbox.credentials, today=TODAY + dt.timedelta(days=14))
-    late = robots.texts(OFFICE_KEY)[1]
-    assert late.startswith("**【留言·已超期】留言超过 5 个工作日未答复**")
-    assert f"[查看详情](https://forge.example/{forge.repository}/issues/" in late
-    assert len(robots.texts(LEADERS_TOKEN)) == 1 and len(robots.texts(RIGHTS_KEY)) == 1  # the management group, not rights
+    late = [text for text in robots.texts(RIGHTS_KEY) if "已超期" in text]
+    assert late and f"[查看详情](https://forge.example/{forge.repository}/issues/" in late[0]
+    assert len(robots.texts(LEADERS_TOKEN)) == 1 and len(robots.texts(OFFICE_KEY)) == 1  # the management group, not the told
 
 
 def test_the_inbox_workflow_runs_this_command(ops, tmp_path: Path) -> None:
@@ -154,9 +159,11 @@ def test_a_follower_s_newer_message_reopens_the_window_for_the_older_one(ops, ca
     _message(account, dt.datetime(2026, 11, 4, 20, 0, tzinfo=BEIJING), number=2)
     _message(account, dt.datetime(2026, 11, 2, 9, 0, tzinfo=BEIJING), follower="f2", number=3)
     inbox_command.inbox_command(account.root, credentials=account.sandbox.credentials, today=dt.date(2026, 11, 5))
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("- #")]
-    assert [line.rsplit("　", 1)[1] for line in lines] == [
-        "可回复至 2026-11-06 20:00", "可回复至 2026-11-06 20:00", "已过 48 小时回复时限（2026-11-04 09:00），须改用其他方式答复"]
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.startswith("- #")]
+    assert [line.rsplit("　", 1)[1] for line in lines] == [  # one follower's twins once, the other's apart
+        "可回复至 2026-11-06 20:00", "已过 48 小时回复时限（2026-11-04 09:00），须改用其他方式答复"]
+    assert "  同样的留言 2 条：#1、#2" in out
 
 
 @pytest.mark.parametrize("verb", [["inbox"], ["inbox", "done", "1", "--note", "x"], ["patrol"],
@@ -164,24 +171,27 @@ def test_a_follower_s_newer_message_reopens_the_window_for_the_older_one(ops, ca
 def test_a_malformed_today_is_a_chinese_usage_error(ops, capsys, monkeypatch, verb: list[str]) -> None:
     account, _ = ops
     code, out, err = gzh(account, monkeypatch, capsys, *verb, "--today", "2026-13-01")
-    assert code == 2 and "参数有误：argument --today: “2026-13-01”不是日期，请写成 YYYY-MM-DD，例如 2026-09-30。" in err
+    assert code == 2 and "参数有误：argument --today: “2026-13-01”不是日期，请写成 YYYY-MM-DD（例如 2026-09-30）或 +天数（例如 +15）。" in err
     assert "Traceback" not in err
 
 
-def test_overdue_comments_warn_and_fail_past_three_months() -> None:
+def test_each_department_s_finding_is_due_on_its_earliest_reply_and_fails_past_three_months() -> None:
     rules = load_policy(PROJECT / "gzh.yml")
     created = dt.datetime(2026, 3, 2, 9, 30, tzinfo=BEIJING)
-    due = add_working_days(created.date(), rules.reply_within_days)
 
-    def comment(number: int, answered: bool = False, departments: tuple[str, ...] = ("office",)) -> Comment:
-        return Comment(number, f"m:0:{number}", "content/office/a", "文章", "报名表在哪里下载？", created,
-                       departments, answered, due)
+    def comment(number: int, days: int = 0, answered: bool = False, departments: tuple[str, ...] = ("office",)) -> Comment:
+        when = created + dt.timedelta(days=days)
+        return Comment(number, f"m:0:{number}", "content/office/a", "文章", "报名表在哪里下载？", when, departments,
+                       answered, add_working_days(when.date(), rules.reply_within_days))
 
-    items = [comment(1), comment(2, answered=True), comment(3, departments=())]
-    assert overdue_findings(items, rules, due) == []  # due today is not yet overdue
-    late = overdue_findings(items, rules, due + dt.timedelta(days=1))
-    assert [(finding.key, finding.severity, finding.department) for finding in late] == [
-        ("comment:m:0:1", "warn", "office"), ("comment:m:0:3", "warn", "")]  # the answered one is not chased
-    assert f"{rules.reply_within_days} 个工作日" in late[0].title and "gzh inbox reply 1" in late[0].detail
-    ceiling = overdue_findings(items[:1], rules, created.date() + dt.timedelta(days=91))
-    assert ceiling[0].severity == "fail" and "3 个月" in ceiling[0].title
+    items = [comment(1, days=7), comment(2), comment(3, answered=True), comment(4, departments=()),
+             comment(5, departments=("rights", "office"))]
+    now = dt.datetime(2026, 3, 3, 9, 0, tzinfo=BEIJING)
+    found = {finding.key: finding for finding in department_findings(items, rules, now)}
+    assert sorted(found) == ["department:administrator", "department:office", "department:rights"]
+    office = found["department:office"]
+    assert (office.department, office.severity, office.due) == ("office", "warn", "2026-03-09")  # #2's, the earlier
+    assert office.title == "办公室：2 条读者留言待答复" and "**#2**" in office.detail and "#3" not in office.detail
+    assert "已告知：办公室" in found["department:rights"].detail and found["department:administrator"].department == ""
+    late = department_findings(items, rules, now + dt.timedelta(days=91))
+    assert {finding.severity for finding in late} == {"fail"} and "超过 3 个月" in late[0].detail

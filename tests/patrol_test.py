@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import time
 from pathlib import Path
 
@@ -139,3 +140,81 @@ def test_a_failing_forge_does_not_stop_the_patrol_and_the_next_run_opens_the_iss
     monkeypatch.setenv("GITHUB_REPOSITORY", forge.repository)
     code, out = patrol(account, capsys, later)
     assert "新开 1 个" in out and len(forge.issues) == 1 and "⚠" not in out
+
+
+def test_tampering_alerts_the_administrators_and_the_leaders_at_once_and_names_the_article(ops, robots, capsys) -> None:
+    account, forge = ops
+    with_notifications(account.root)
+    published(account, "a")
+    account.sandbox.control("article", {"article_id": article_ids(account)[0], "do": "tamper",
+                                        "content": "<section><p>被篡改的虚假通知。</p></section>"})
+    code, out = patrol(account, capsys)
+    assert "线上内容与审批通过的版本不一致（疑似被篡改）：《文章a》" in out and "⚠" not in out
+    (issue,) = forge.issues
+    assert issue["title"] == "【巡查·紧急】线上内容与审批通过的版本不一致（疑似被篡改）：《文章a》"
+    assignees = [assignee["login"] for assignee in issue["assignees"]]
+    assert assignees[0] == "li-na" and {"wang-jun", "sun-hao"} <= set(assignees)  # the head, then the leaders
+    (alert,) = robots.texts(LEADERS_TOKEN)
+    assert alert.startswith("#### 【巡查·紧急】线上内容与审批通过的版本不一致（疑似被篡改）：《文章a》")
+    patrol(account, capsys)
+    assert len(robots.texts(LEADERS_TOKEN)) == 1  # once per finding
+
+
+def test_a_deleted_or_banned_article_is_named_by_its_title_and_alerts(ops, robots, capsys) -> None:
+    account, forge = ops
+    with_notifications(account.root)
+    published(account, "a", "b")
+    first, second = article_ids(account)
+    account.sandbox.control("article", {"article_id": first, "do": "delete"})
+    account.sandbox.control("article", {"article_id": second, "do": "ban"})
+    code, out = patrol(account, capsys)
+    assert "已发布的文章被删除（不是经本流程删除的）：《文章a》" in out and "已发布的文章被平台封禁：《文章b》" in out
+    assert "《content/office/" not in out  # titles, not folders
+    assert {issue["title"] for issue in forge.issues} == {
+        "【巡查·紧急】已发布的文章被平台封禁：《文章b》", "【巡查·紧急】已发布的文章被删除（不是经本流程删除的）：《文章a》"}
+    assert len(robots.texts(LEADERS_TOKEN)) == 2
+
+
+def test_an_article_whose_folder_left_the_repository_is_named_by_the_title_publishing_recorded(ops, capsys) -> None:
+    account, _ = ops
+    published(account, "a")
+    shutil.rmtree(account.root / "content" / "office" / "a")
+    account.commit("移走文章文件夹")
+    account.sandbox.control("article", {"article_id": article_ids(account)[0], "do": "delete"})
+    _, out = patrol(account, capsys)
+    assert "已发布的文章被删除（不是经本流程删除的）：《文章a》" in out
+
+
+def test_an_expired_notice_is_routine_and_points_to_withdraw(ops, robots, capsys) -> None:
+    account, forge = ops
+    with_notifications(account.root)
+    published(account, "notice", expires=(TODAY - dt.timedelta(days=1)).isoformat())
+    patrol(account, capsys)
+    (issue,) = forge.issues
+    assert issue["title"] == "【巡查】已过期的通知仍在线上：《文章notice》"
+    assert "gzh withdraw content/office/notice --reason" in issue["body"] and "常规下线，不启动应急流程" in issue["body"]
+    assert [assignee["login"] for assignee in issue["assignees"]] == ["li-na"] and robots.texts(LEADERS_TOKEN) == []
+
+
+def test_a_late_finding_escalates_once_and_a_failing_forge_only_delays_the_comment(ops, robots, capsys, monkeypatch) -> None:
+    account, forge = ops
+    with_notifications(account.root)
+    published(account, "notice", expires=(TODAY - dt.timedelta(days=1)).isoformat())
+    patrol(account, capsys)
+    late = TODAY + dt.timedelta(days=4)
+    monkeypatch.setenv("GITHUB_REPOSITORY", "union/moved-away")  # every issue call answers 404
+    code, out = patrol(account, capsys, late)
+    assert "⚠ 平台上的问题没有全部同步（" in out and forge.issues[0]["comments"] == []
+    ledger = Ledger(account.root, branch=SANDBOX_BRANCH)
+    assert ledger.read_document(f"patrols/{late.isoformat()}.md").startswith("# 公众号日常巡查报告")
+    (told,) = robots.texts(LEADERS_TOKEN)  # the groups hear of it all the same: the leader in charge and the group
+    assert told.startswith("#### 【巡查·已超期】已过期的通知仍在线上：《文章notice》")
+    monkeypatch.setenv("GITHUB_REPOSITORY", forge.repository)
+    code, out = patrol(account, capsys, late)
+    assert "超过整改期限、已提请分管领导督办 1 个。" in out
+    patrol(account, capsys, late + dt.timedelta(days=1))
+    issue = forge.issues[0]
+    assert issue["title"] == "【巡查·已超期】已过期的通知仍在线上：《文章notice》"
+    (escalation,) = issue["comments"]
+    assert escalation["body"].startswith("@zhao-min 本问题已超过整改期限")  # the office's leader in charge
+    assert len(robots.texts(LEADERS_TOKEN)) == 1

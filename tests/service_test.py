@@ -20,7 +20,7 @@ import pytest
 
 from pipeline.sandbox import SANDBOX_APPID, SANDBOX_SECRET
 from pipeline.service import BotService, load_config
-from pipeline.webhooks import GATE, PUBLISH, Job
+from pipeline.webhooks import GATE, INBOX, PUBLISH, Job
 from tests.forge_fake import TOKEN
 from tests.support import PullScenario, Rehearsal
 
@@ -343,6 +343,24 @@ def test_a_referral_deleted_before_any_gate_ran_still_stands(rehearsal: Rehearsa
         assert forge.status(head)["description"] == "待审批：还差 保密委员会办公室复审"
     finally:
         service.stop()
+
+
+def test_a_command_on_an_inbox_issue_queues_the_inbox_job_once(rehearsal: Rehearsal) -> None:
+    """A department's /答复 on its issue is answered within a minute: the webhook queues the inbox job (which
+    reads the comment from the forge and checks its author); twins while it waits are absorbed, chatter is ignored."""
+    service = BotService(load_config(write_config(rehearsal)), service_environment(rehearsal))
+    forge = rehearsal.forge
+    issue = forge.open_issue("gzh-bot", "【留言】办公室：1 条读者留言待答复", "……")
+
+    def said(body: str) -> dict[str, Any]:
+        comment = {"id": len(body), "user": {"login": "li-na"}, "body": body, "created_at": "2026-11-28T10:00:00Z"}
+        payload = {"action": "created", "issue": {"number": issue["number"], "pull_request": None}, "comment": comment,
+                   "repository": {"full_name": forge.repository}, "sender": comment["user"]}
+        return service.receive(*_signed(forge, "issue_comment", payload))[1]
+
+    assert said("/答复 1 您好，报名表在官网下载。")["result"] == "queued"
+    assert said("／已处理 2 已电话答复")["result"] == "merged" and said("谢谢")["result"] == "ignored"
+    assert service.queue.pending() == [Job(INBOX)]
 
 
 def _signed(forge: Any, event: str, payload: dict[str, Any]) -> tuple[dict[str, str], bytes]:

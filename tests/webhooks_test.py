@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from pipeline.webhooks import GATE, PUBLISH, SUBMIT, Job, job_for, read, sign, verified
+from pipeline.webhooks import GATE, INBOX, PUBLISH, SUBMIT, Job, job_for, read, sign, verified
 
 BODY = json.dumps({"action": "opened", "pull_request": {"number": 7}}).encode("utf-8")
 
@@ -44,6 +44,14 @@ def test_no_secret_configured_verifies_nothing() -> None:
     ("issue_comment", {"issue": {"number": 7, "pull_request": None}, "comment": {"body": "/保密复审"}}, None),
     ("issue_comment", {"issue": {"number": 7, "pull_request": {"url": "x"}},
                        "comment": {"body": "<!-- gzh-gate -->\n审批进度"}}, None),  # the gate's own comment: no loop
+    # a department's answer on its inbox issue runs the inbox; the job reads and checks the comment itself
+    ("issue_comment", {"action": "created", "issue": {"number": 9, "pull_request": None},
+                       "comment": {"body": "／答复 12 您好"}}, Job(INBOX)),
+    ("issue_comment", {"action": "created", "issue": {"number": 9}, "comment": {"body": "/删除 3 广告"}}, Job(INBOX)),
+    ("issue_comment", {"action": "edited", "issue": {"number": 9}, "comment": {"body": "/答复 12 您好"}}, None),
+    ("issue_comment", {"action": "created", "issue": {"number": 9}, "comment": {"body": "谢谢，/答复 12 不是命令"}}, None),
+    ("issue_comment", {"action": "created", "issue": {"number": 9},
+                       "comment": {"body": "<!-- gzh-inbox -->\n@li-na ✅ 已答复 #12"}}, None),  # its own reply: no loop
     ("push", {"ref": "refs/heads/main"}, Job(PUBLISH)),
     ("push", {"ref": "refs/heads/dept/news"}, None),
     ("push", {"ref": "refs/tags/v1"}, None),

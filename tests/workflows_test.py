@@ -88,11 +88,12 @@ def test_publish_never_cancels_a_run_in_progress() -> None:
 
 
 def test_operations_and_emergency_workflows_use_the_protected_environment() -> None:
-    for name in ("patrol.yml", "inbox.yml", "emergency.yml"):
+    for name in ("patrol.yml", "inbox.yml", "emergency.yml", "withdraw.yml"):
         workflow = load(PROJECT / WORKFLOWS_DIR / name)
         job = next(iter(workflow["jobs"].values()))
         assert job["environment"] == "wechat" and workflow["concurrency"]["cancel-in-progress"] is False
-    assert set(load(PROJECT / WORKFLOWS_DIR / "emergency.yml")["on"]) == {"workflow_dispatch"}
+    for name in ("emergency.yml", "withdraw.yml"):
+        assert set(load(PROJECT / WORKFLOWS_DIR / name)["on"]) == {"workflow_dispatch"}
 
 
 # -- defects found by auditing the workflows against the forges' documentation ----------------------------

@@ -35,11 +35,12 @@ def patrol_command(root: Path, *, out: str | None = None, credentials: Credentia
     report = patrol.inspect(root, policy, wechat, ledger.events, today)
     text = patrol.markdown(report, policy)
     data = json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n"
-    warnings: tuple[str, ...] = ()
-    if forge_module.configured():
-        synced = findings_module.sync(forge_module.from_environment(), ledger, policy, report.findings, today)
-        text += "\n" + _ISSUES(**synced.counts) + "\n" + synced.failure
-        warnings = synced.warnings
+    # Tracked (first seen, due, told) with or without a forge; the issues only where there is one.
+    forge = forge_module.from_environment() if forge_module.configured() else None
+    synced = findings_module.sync(forge, ledger, policy, report.findings, today)
+    if forge is not None:
+        text += "\n" + _ISSUES(**synced.counts) + synced.escalation + "\n"
+        text += synced.failure
     ledger.append(Event(Kind.PATROL, data={"date": report.date, "score": report.score, "passed": report.passed,
                                         "findings": len(report.findings)}),
                   files={f"patrols/{report.date}.md": text, f"patrols/{report.date}.json": data})
@@ -48,6 +49,6 @@ def patrol_command(root: Path, *, out: str | None = None, credentials: Credentia
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "patrol.md").write_text(text, "utf-8")
         (folder / "patrol.json").write_text(data, "utf-8")
-    output.write(text + notify.warning_text(warnings))  # about this run, not part of the kept report
+    output.write(text + notify.warning_text(synced.warnings))  # about this run, not part of the kept report
     serious = any(finding.severity == "fail" for finding in report.findings)
     return 0 if report.passed and not serious else 1  # red in CI whenever something serious needs handling
