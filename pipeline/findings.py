@@ -128,12 +128,12 @@ def supervisors(policy: Policy, finding: Finding) -> tuple[str, ...]:
 
 
 def sync(forge: forge_module.Forge | None, ledger: Ledger, policy: Policy, findings: Iterable[Finding],
-         today: dt.date, scope: str = "patrol", label: str = "巡查", *, overdue: bool = False) -> Synced:
+         today: dt.date, scope: str = "patrol", label: str = "巡查") -> Synced:
     """Record, open, update, escalate and close so the tracked findings match `findings`.
 
     `scope` keeps the patrol's and the inbox's issues apart: each closes only its own. Without a forge
-    (None) the findings are still tracked and told. `overdue`: the findings are late themselves (an
-    unanswered comment), so they escalate at once. Announcements go out after the forge's work is
+    (None) the findings are still tracked and told. A finding carrying its own due date (a department's
+    unanswered comments) is late from the day after it. Announcements go out after the forge's work is
     recorded, and whatever the forge did: each notice once (pipeline/notify.py keeps the ledger of them).
     """
     now = clock.now(today)
@@ -145,7 +145,7 @@ def sync(forge: forge_module.Forge | None, ledger: Ledger, policy: Policy, findi
     if first or moved:  # written before the forge is asked: the first-seen time and the due date never slide
         ledger.append(*first, *moved)
         tracked = {key: item for key, item in open_issues(ledger.events).items() if key.startswith(f"{scope}/")}
-    step = _Step(forge, policy, today, scope, label, overdue)
+    step = _Step(forge, policy, today, scope, label)
     failure = ""
     if forge is not None:
         try:
@@ -176,14 +176,13 @@ def _seen(key: str, finding: Finding, policy: Policy, now: dt.datetime) -> Event
 class _Step:
     """One sync's work on the forge and in the groups: the events to record and what was done."""
 
-    def __init__(self, forge: forge_module.Forge | None, policy: Policy, today: dt.date, scope: str, label: str,
-                 overdue: bool) -> None:
-        self.forge, self.policy, self.today, self.scope, self.label, self.overdue = forge, policy, today, scope, label, overdue
+    def __init__(self, forge: forge_module.Forge | None, policy: Policy, today: dt.date, scope: str, label: str) -> None:
+        self.forge, self.policy, self.today, self.scope, self.label = forge, policy, today, scope, label
         self.events: list[Event] = []
         self.opened = self.updated = self.closed = self.escalated = 0
 
     def late(self, item: Tracked) -> bool:
-        return self.overdue or item.due < self.today.isoformat()
+        return item.due < self.today.isoformat()
 
     def title(self, item: Tracked, finding: Finding) -> str:
         """The issue's title as it should read today: it changes with the finding's title and when it turns late."""

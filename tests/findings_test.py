@@ -71,9 +71,9 @@ def test_an_issue_opened_is_told_to_its_department_and_an_overdue_one_to_the_man
         fake: ForgeFake, robots: RobotFake, tmp_path: Path) -> None:
     _, rules, ledger, forge = _setup(tmp_path)
     late_comment = Finding("comment:m:0:1", "comment", "warn", "留言超过 5 个工作日未答复", "读者问[这里](http://x)",
-                           "content/office/a", "office")
+                           "content/office/a", "office", due=(TODAY - dt.timedelta(days=1)).isoformat())
     assert sync(forge, ledger, rules, [EXPIRED], TODAY).warnings == ()
-    assert sync(forge, ledger, rules, [late_comment], TODAY, scope="inbox", label="留言", overdue=True).warnings == ()
+    assert sync(forge, ledger, rules, [late_comment], TODAY, scope="inbox", label="留言").warnings == ()
     (opened,) = robots.texts(RIGHTS_KEY)
     due = (TODAY + dt.timedelta(days=rules.due_days)).isoformat()
     assert opened.startswith("**【巡查】已过期的通知仍在线上：《维权须知》**") and f"**办理期限：{due}**" in opened
