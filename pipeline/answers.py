@@ -14,10 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
-from pipeline import findings, forge as forge_module, inbox, posts
-from pipeline.checks import RULES_BY_ID, Severity, check_post
+from pipeline import findings, forge as forge_module, inbox
+from pipeline.checks import check_public_text
 from pipeline.errors import GzhError, UsageError
 from pipeline.i18n import Text
 from pipeline.inbox_syntax import DELETE, DONE, HIDE, REPLY, Command, parse
@@ -28,8 +28,6 @@ from pipeline.referrals import Comment as ForgeComment
 from pipeline.wechat import WeChat
 
 MARKER = "<!-- gzh-inbox -->"  # opens every reply gzh writes; no command starts with it
-_RULES = ("misstatement", "outdated-name", "traditional-chars", "secret-marking", "internal-marking",
-          "document-number", "id-number", "bank-card", "mobile-number", "address")
 
 _NO_SUCH = Text("没有编号为 #{number} 的留言。先运行 gzh inbox 查看编号", "No comment #{number}; run gzh inbox first")
 _ALREADY = Text("#{number} 已经答复过了", "#{number} is already answered")
@@ -40,7 +38,6 @@ _REFUSED = Text(
     "{again}：\n{problems}",
     "The reply failed the checks and was not sent. Every reader sees it under the article as typed: change it as "
     "below, then {again}:\n{problems}")
-_PROBLEM = Text("  - {name}：{message}", "  - {name}: {message}")
 _MESSAGE = Text("#{number} 是读者发给公众号的后台消息，接口不能答复：请在 {ends} 前（微信只允许在读者最后一条消息后 48 小时内回复）"
                 "在公众平台“内容与互动 → 消息”中回复，然后{done}",
                 "#{number} is a message to the account; answer it in the MP console before {ends} (WeChat allows 48 hours), "
@@ -102,7 +99,7 @@ class Desk:
     wechat: WeChat
     ledger: Ledger
     now: dt.datetime
-    titles: dict[str, str]
+    titles: Callable[[str], str]   # a post's title (patrol.Titles)
     syntax: Syntax = CLI
 
     def items(self) -> list[inbox.Comment]:
@@ -131,7 +128,7 @@ def reply(desk: Desk, item: inbox.Comment, text: str, by: str, **recorded: Any) 
     if item.is_message:  # never sent through WeChat: refused before any call, inside the window or past it
         passed = item.window_ends is not None and desk.now > item.window_ends
         raise GzhError((_CLOSED_WINDOW if passed else _MESSAGE)(ends=inbox.minute(item.window_ends), **retry))
-    problems = check_answer(desk.root, desk.policy, text)
+    problems = check_public_text(desk.root, desk.policy, text)
     if problems:
         raise GzhError(_REFUSED(again=desk.syntax.again.format(number=item.number), problems="\n".join(problems)))
     msg_data_id, index, user_comment_id = item.key.split(":")
@@ -163,16 +160,6 @@ def moderate(desk: Desk, item: inbox.Comment, action: str, reason: str, by: str,
     desk.ledger.append(Event(Kind.MODERATED, item.post, data={"key": item.key, "action": action, "reason": reason,
                                                            "by": by, **recorded}))
     return (_HID if action == inbox.HIDDEN else _DELETED)(number=item.number, reason=redact(reason))
-
-
-def check_answer(root: Path, policy: Policy, text: str) -> list[str]:
-    """An answer is published content too: the same wording and confidentiality rules as a post.
-
-    It is sent as typed, so it cannot carry an ignore comment: the problems say what to change."""
-    synthetic = posts.parse_post(f"---\ntitle: x\n---\n{text}\n", "reply", root, "")
-    report = check_post(synthetic, policy, root, ignore_comments=False)
-    return [_PROBLEM(name=RULES_BY_ID[finding.rule_id].name(), message=finding.message) for finding in report.findings
-            if finding.rule_id in _RULES and finding.severity in (Severity.ERROR, Severity.WARNING)]
 
 
 # -- from the forge -----------------------------------------------------------------------------------

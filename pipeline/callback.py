@@ -103,7 +103,7 @@ class CallbackServer:
         """Tell the departments a message was routed to (the administrators when none), after WeChat
         has its answer: a slow robot must not make WeChat retry."""
         with self.lock:
-            item = next(item for item in inbox.comments(self.policy, self.ledger.events, {}) if item.key == key)
+            item = next(item for item in inbox.comments(self.policy, self.ledger.events) if item.key == key)
             warnings = inbox.announce(self.policy, self.ledger, item)
         output.write(notify.warning_text(warnings))
 

@@ -129,8 +129,9 @@ def find_target(ledger: Ledger, target: str, root: Path | None = None) -> Target
     """A post folder, an article URL or an article_id; an article unknown to the ledger is allowed.
     With the repository's root, the article is named by its title (`patrol.Titles`), else by its folder."""
     events = ledger.events
+    wanted = target.strip().rstrip("/")
     for bundle, state in fold(events).items():
-        if target.rstrip("/") in (bundle, state.url, state.article_id) and state.article_id:
+        if wanted and state.article_id and wanted in (bundle, state.url or None, state.article_id):
             return Target(bundle, state.article_id, state.url, Titles(root, events)(bundle) if root else bundle)
     if re.fullmatch(r"[A-Za-z0-9_-]{6,}", target):
         return Target("", target, "", target)  # e.g. found by the patrol, published outside the pipeline
@@ -194,8 +195,14 @@ def minute(stamp: str) -> str:
     return _local(stamp).strftime("%Y-%m-%d %H:%M")
 
 
-def incident_id(now: dt.datetime, target: Target) -> str:
-    return f"{now:%Y%m%d-%H%M}-{re.sub(r'[^a-z0-9]+', '-', target.article_id.lower())[-12:].strip('-') or 'manual'}"
+def incident_id(now: dt.datetime, target: Target, events: Iterable[Event]) -> str:
+    """Minute and article, readable in a list; a second incident in the same minute (two opened by hand) gets -2, -3…"""
+    base = f"{now:%Y%m%d-%H%M}-{re.sub(r'[^a-z0-9]+', '-', target.article_id.lower())[-12:].strip('-') or 'manual'}"
+    known = incidents(events)
+    candidate, number = base, 2
+    while candidate in known:
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate
 
 
 def leaders(policy: Policy, today: dt.date) -> list[str]:
@@ -328,15 +335,19 @@ def with_report(text: str, report: str, now: dt.datetime) -> str:
     return text + _FURTHER(when=now.strftime("%Y-%m-%d %H:%M")) + filed
 
 
-def takedown_event(target: Target, reason: str, incident_id: str) -> Event:
+def takedown_event(target: Target, reason: str, incident_id: str = "") -> Event:
+    """The article deleted: by an emergency takedown (its incident), or routinely (`gzh withdraw`, no incident).
+    Both count in the day's deletions, and neither deletes an article the other removed."""
+    why = {"by": actor(), "incident": incident_id} if incident_id else {"routine": True}
     return Event(Kind.TAKEDOWN, target.post, data={"article_id": target.article_id, "url": target.url, "reason": reason,
-                                                "by": actor(), "incident": incident_id})
+                                                **why})
 
 
-def manual_event(target: Target, reason: str) -> Event:
+def manual_event(target: Target, reason: str, *, routine: bool = False) -> Event:
     """Deleting was refused for the day's quota: the article stays online until someone deletes it by hand."""
     return Event(Kind.ERROR, target.post, data={"call": "freepublish/delete", "code": QUOTA_USED, "manual": True,
-                                             "article_id": target.article_id, "reason": reason, "by": actor()})
+                                             "article_id": target.article_id, "reason": reason, "by": actor(),
+                                             **({"routine": True} if routine else {})})
 
 
 def quota_message(target: Target, people: str) -> str:

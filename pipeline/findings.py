@@ -219,7 +219,7 @@ class _Step:
         body = _BODY(detail=finding.detail, owner=owner, due=item.due, first=item.seen_at, today=self.today.isoformat(),
                      mentions=" ".join(f"@{person}" for person in people))
         if finding.alarming:
-            body += _ALERT_LINE(people=self.names(emergency.leaders(self.policy, self.today)))
+            body += _ALERT_LINE(people=self.policy.names(emergency.leaders(self.policy, self.today)))
         if finding.diff:
             body += "\n\n```diff\n" + finding.diff + "\n```\n"
         return body
@@ -237,8 +237,6 @@ class _Step:
         self.events.append(Event(Kind.FINDING, item.post, data={"key": item.key, "issue": item.issue, "closed": True,
                                                               "first_seen": item.first_seen, "due": item.due}))
 
-    def names(self, people: Iterable[str]) -> str:
-        return "、".join(self.policy.person(person).display() for person in people)
 
     def announce(self, ledger: Ledger, item: Tracked, finding: Finding) -> list[str]:
         """The groups' side, each notice once: a serious finding to the leaders at once; the issue to its

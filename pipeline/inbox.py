@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from pipeline.clock import add_working_days
 from pipeline.i18n import Text
@@ -169,7 +169,7 @@ def _arrived(policy: Policy, bundle: str, msg_data_id: str, key: str, item: dict
         "create_time": int(item["create_time"]), "departments": list(route(policy, bundle, content))})
 
 
-def comments(policy: Policy, events: Iterable[Event], titles: dict[str, str]) -> list[Comment]:
+def comments(policy: Policy, events: Iterable[Event], titles: Callable[[str], str] = str) -> list[Comment]:
     """Comments on articles and messages to the account, numbered in ledger order."""
     events = list(events)
     answered = {event.data["key"] for event in events if event.kind is Kind.ANSWERED}
@@ -178,7 +178,7 @@ def comments(policy: Policy, events: Iterable[Event], titles: dict[str, str]) ->
     result = []
     for event in (event for event in events if event.kind in (Kind.COMMENT, Kind.MESSAGE)):
         created = dt.datetime.fromtimestamp(event.data["create_time"], BEIJING)
-        title = titles.get(event.post, event.post) if event.kind is Kind.COMMENT else _MESSAGE_TITLE()
+        title = titles(event.post) if event.kind is Kind.COMMENT else _MESSAGE_TITLE()
         content = redact(event.data["content"])  # the ledger masks it; events written before it did are masked here
         result.append(Comment(len(result) + 1, event.data["key"], event.post, title, content, created,
                               tuple(event.data["departments"]), event.data["key"] in answered,
@@ -252,9 +252,9 @@ def issue_body(policy: Policy, waiting: list[Comment], owner: str, now: dt.datet
     parts = [_ISSUE_HEAD(owner=owner, count=len(waiting))]
     for first, twins in groups[:LISTED]:
         late = _CEILING_NOTE() if first.beyond_ceiling(today) else _LATE() if first.late(today) else ""
-        lines = [_ISSUE_ITEM(number=first.number, title=inert(first.title), when=minute(first.created),
+        lines = [_ISSUE_ITEM(number=first.number, title=notify.inert(first.title), when=minute(first.created),
                              due=first.due.isoformat(), late=late, window=window(first, now)),
-                 f"> {inert(first.content[:300])}"]
+                 f"> {notify.inert(first.content[:300])}"]
         told = [owner_name(policy, slug) for slug in first.told]
         lines += [text for text in (same_text(twins), _TOLD(departments="、".join(told)) if told else "") if text]
         parts.append("\n".join(lines))
@@ -262,11 +262,6 @@ def issue_body(policy: Policy, waiting: list[Comment], owner: str, now: dt.datet
         parts.append(_MORE(count=sum(len(twins) for _, twins in groups[LISTED:])))
     parts.append(_HOW())
     return "\n\n".join(parts)
-
-
-def inert(text: str) -> str:
-    """Outsiders' text on the forge: masked, on one line, without markdown signs or @mentions."""
-    return plain(redact(text)).replace("@", "＠")
 
 
 def notice(item: Comment, link: str = "") -> Notice:

@@ -332,6 +332,19 @@ def plain(text: str) -> str:
     return text.translate(_MARKUP)
 
 
+_WWW = re.compile(r"(?i)\bwww\.")
+_LINKING = (("://", "：//"), ("#", "＃"), ("GH-", "GH－"), ("gh-", "gh－"))
+
+
+def inert(text: str) -> str:
+    """Outsiders' text on the forge: masked, on one line, without markdown signs, @mentions, links the forge
+    makes by itself (http://…, www.…) or references to its issues (#12, GH-12)."""
+    text = _WWW.sub(lambda match: match.group(0)[:-1] + "．", plain(redact(text)).replace("@", "＠"))
+    for sign, harmless in _LINKING:
+        text = text.replace(sign, harmless)
+    return text
+
+
 def warning_text(warnings: Iterable[str]) -> str:
     """The warnings as the commands print them, one line each."""
     return "".join(_WARNING(text=warning) + "\n" for warning in warnings)

@@ -24,6 +24,7 @@ from pipeline import posts, render
 from pipeline.checks import check_post
 from pipeline.i18n import Text
 from pipeline.ledger import Event, Kind, Phase, PostState, Status, fold
+from pipeline.notify import inert
 from pipeline.policy import Policy
 from pipeline.posts import BEIJING
 from pipeline.render.sanitize import fingerprint, readable_text
@@ -134,7 +135,7 @@ def inspect(root: Path, policy: Policy, wechat: WeChat, events: list[Event], tod
     for article_id, item in live.items():
         if article_id not in by_article:
             first = item["content"]["news_item"][0]
-            findings.append(_finding("unknown", f"unknown:{article_id}", "fail", first["title"], first.get("url", "")))
+            findings.append(_finding("unknown", f"unknown:{article_id}", "fail", inert(first["title"]), first.get("url", "")))
     offline_urls = {state.url for bundle, state in published.items() if state.article_id not in live and state.url}
     findings += _broken_links(live, offline_urls, by_article, titles)
     findings += _rescan(root, policy, live, by_article, titles)
@@ -217,7 +218,7 @@ def _broken_links(live: dict[str, dict[str, Any]], offline: set[str], by_article
         for target in re.findall(r'<a\b[^>]*\bhref="([^"]*)"', first.get("content", "")):
             if target in offline:
                 bundle = by_article.get(article_id, "")
-                title = titles(bundle) if bundle else first["title"]
+                title = titles(bundle) if bundle else inert(first["title"])
                 findings.append(_finding("broken-link", f"broken-link:{article_id}:{target}", "warn", title,
                                          first.get("url", ""), bundle, _department(bundle), target=target))
     return findings
@@ -230,7 +231,7 @@ def _rescan(root: Path, policy: Policy, live: dict[str, dict[str, Any]], by_arti
     for article_id, item in live.items():
         first = item["content"]["news_item"][0]
         bundle = by_article.get(article_id, "")
-        title = titles(bundle) if bundle else first["title"]
+        title = titles(bundle) if bundle else inert(first["title"])
         text = readable_text(first.get("content", ""))
         synthetic = posts.parse_post(f"---\ntitle: x\n---\n{text}\n", f"live/{article_id}", root, "")
         report = check_post(synthetic, policy, root)

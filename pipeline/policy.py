@@ -164,6 +164,10 @@ class Policy:
     def person(self, username: str) -> Person:
         return self.people.get(username) or Person(username, username)
 
+    def names(self, usernames: Iterable[str]) -> str:
+        """People as messages name them: 姓名（@login）、…"""
+        return "、".join(self.person(username).display() for username in usernames)
+
 
 _NOT_FOUND = Text("找不到策略文件 {path}。请在仓库根目录创建 gzh.yml（可参考项目自带的示例）",
                   "Policy file {path} not found. Create gzh.yml at the repository root (see the shipped example)")

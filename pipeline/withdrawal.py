@@ -20,6 +20,7 @@ from pathlib import Path
 from markupsafe import escape
 
 from pipeline import emergency, posts
+from pipeline.checks import check_public_text
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
 from pipeline.ledger import Event, Kind, Ledger, Phase, PostState, Status, actor, fold
@@ -42,6 +43,19 @@ _LIVE = Text("《{title}》仍在线上（{url}），不能重新发布：微信
 _NOT_REMOVED = Text("《{title}》没有下线过，无需重新发布；要发布它，请用 gzh publish {post}",
                     "《{title}》 was never removed; publish it with gzh publish {post}")
 _GONE = Text("主分支上已没有 {post}：重新发布的是审批通过、仍在主分支上的版本", "{post} is no longer on the branch; only the approved version there can be republished")
+_MAY_WITHDRAW = Text("@{user} 不能例行下线《{title}》：只有该文章所属部门的负责人（{heads}）和管理员（{administrators}）可以。"
+                     "紧急情况请按第九条用 gzh emergency takedown",
+                     "@{user} may not withdraw 《{title}》: only its department's heads ({heads}) and the administrators "
+                     "({administrators}) may; in an emergency use gzh emergency takedown")
+_MAY_REPUBLISH = Text("@{user} 不能重新发布文章：只有管理员（{administrators}）可以", "@{user} may not republish: only the administrators ({administrators}) may")
+_RESERVED = Text("今天已删除 {count} 次，剩下的 {reserve} 次留给应急下线（微信每天只允许删除 {limit} 次），这次例行下线没有执行。"
+                 "请明天再运行；如属第九条的紧急情况，请用 gzh emergency takedown",
+                 "{count} deletions today; the last {reserve} of WeChat's {limit} are kept for emergencies, so nothing was "
+                 "withdrawn. Run it tomorrow, or use gzh emergency takedown in an emergency")
+_NOTE_REFUSED = Text("更正说明没有通过检查，没有重新发布。说明会原样显示在文章开头，所有读者都能看到，请按下面的提示修改后再运行：\n{problems}",
+                     "The correction note failed the checks; nothing was published. Every reader sees it as typed: "
+                     "change it as below and run again:\n{problems}")
+EMERGENCY_RESERVE = 2  # of the day's deletions, never used by routine withdrawals: an attack may still need them
 _NOTICE_TITLE = Text("【例行下线】{title}", "[Withdrawn] {title}")
 _NOTICE_LINES = (
     Text("文章已于 {when} 从公众号下线（例行下线，不是应急事件）", "Removed from the account at {when} (routine, not an emergency)"),
@@ -50,16 +64,28 @@ _NOTICE_LINES = (
 )
 
 
-def withdrawn_event(target: emergency.Target, reason: str) -> Event:
-    """A takedown without an incident: counted in the day's deletions and never deleted twice."""
-    return Event(Kind.TAKEDOWN, target.post, data={"article_id": target.article_id, "url": target.url, "reason": reason,
-                                                "routine": True})
+def authorize_withdrawal(policy: Policy, target: emergency.Target, user: str) -> None:
+    """A department removes its own posts; the administrators any. Others are refused: each removal uses one of
+    the day's ten deletions, which an emergency may need."""
+    heads = [head for slug in departments(policy, target) for head in policy.department(slug).heads]  # type: ignore[union-attr]
+    administrators = policy.members("administrator")
+    if user not in (*heads, *administrators):
+        raise GzhError(_MAY_WITHDRAW(user=user, title=target.title, heads=policy.names(heads),
+                                     administrators=policy.names(administrators)))
 
 
-def by_hand_event(target: emergency.Target, reason: str) -> Event:
-    """The day's deletions are used: the article stays online until someone deletes it by hand."""
-    return Event(Kind.ERROR, target.post, data={"call": "freepublish/delete", "code": emergency.QUOTA_USED, "manual": True,
-                                             "routine": True, "article_id": target.article_id, "reason": reason})
+def authorize_republish(policy: Policy, user: str) -> None:
+    """Publishing again, with a note nobody approved, is the administrators' call."""
+    if user not in policy.members("administrator"):
+        raise GzhError(_MAY_REPUBLISH(user=user, administrators=policy.names(policy.members("administrator"))))
+
+
+def check_reserve(ledger: Ledger, today: dt.date) -> None:
+    """Routine removals leave the day's last deletions to emergencies (all used up is the quota's own message)."""
+    count = emergency.deletions_today(ledger, today)
+    if emergency.DELETES_PER_DAY - EMERGENCY_RESERVE <= count < emergency.DELETES_PER_DAY:
+        raise GzhError(_RESERVED(count=count, reserve=EMERGENCY_RESERVE, limit=emergency.DELETES_PER_DAY))
+
 
 
 def departments(policy: Policy, target: emergency.Target) -> list[str]:
@@ -87,8 +113,9 @@ class Restore:
     previous_url: str
 
 
-def restore(root: Path, ledger: Ledger, target: str, note: str, today: dt.date) -> Restore:
-    """The removed post behind `target` and the note it comes back with; refused while it is live."""
+def restore(root: Path, policy: Policy, ledger: Ledger, target: str, note: str, today: dt.date) -> Restore:
+    """The removed post behind `target` and the note it comes back with; refused while it is live, or when
+    the note fails the checks a published text must pass (it is the one part nobody approved)."""
     try:
         found = emergency.find_target(ledger, target, root)
     except GzhError:
@@ -104,6 +131,9 @@ def restore(root: Path, ledger: Ledger, target: str, note: str, today: dt.date) 
     if not (root / found.post / posts.POST_FILE).is_file():
         raise GzhError(_GONE(post=found.post))
     text = correction(note or _default_note(ledger.events, found.post, state, today))
+    problems = check_public_text(root, policy, text)
+    if problems:
+        raise GzhError(_NOTE_REFUSED(problems="\n".join(problems)))
     return Restore(found.post, found.title, text, False, state.url)
 
 

@@ -8,7 +8,7 @@ import pytest
 from pipeline import emergency
 from pipeline.commands import emergency as emergency_command
 from pipeline.errors import GzhError
-from pipeline.ledger import SANDBOX_BRANCH, Event, Kind, Ledger
+from pipeline.ledger import SANDBOX_BRANCH, Event, Kind, Ledger, Phase
 from tests.notify_fake import LEADERS_TOKEN, OFFICE_KEY, robots, with_notifications
 from tests.operations_support import TODAY, article_ids, gzh, patrol, published, run_workflow
 
@@ -62,7 +62,7 @@ def test_the_emergency_workflow_runs_this_command(ops, robots, tmp_path: Path) -
     with_notifications(account.root)
     outcome = published(account, "a")[0]
     step = run_workflow(account, forge, tmp_path, "emergency.yml", "emergency",
-                        {"github.actor": "sun-hao", "inputs.action": "takedown", "inputs.target": outcome.url,
+                        {"github.triggering_actor": "sun-hao", "inputs.action": "takedown", "inputs.target": outcome.url,
                          "inputs.reason": "演练：内容被篡改", "inputs.report": ""})
     assert step.returncode == 0 and "已下线" in step.stdout and "⚠" not in step.stdout, step.stderr
     assert account.articles() == [] and len(robots.texts(LEADERS_TOKEN)) == 1
@@ -258,6 +258,29 @@ def test_a_banned_article_is_recorded_by_its_folder_and_an_incident_by_hand_need
     assert code == 1 and "找不到未关闭的巡查发现“#999”" in err
 
 
+@pytest.mark.parametrize("target", ["", " ", "/"])
+def test_an_empty_target_never_matches_an_article(ops, capsys, monkeypatch, target: str) -> None:
+    """An article whose publication answer carried no URL has url "": an empty target must not find it."""
+    account, _ = ops
+    published(account, "a")
+    ledger = Ledger(account.root, branch=SANDBOX_BRANCH)
+    ledger.append(Event(Kind.PUBLISH, "content/office/b", Phase.RESULT, {"article_id": "ARTnourl", "url": "", "version": "v"}))
+    with pytest.raises(GzhError, match="找不到要下线的文章"):
+        emergency.find_target(ledger, target)
+    code, _, err = gzh(account, monkeypatch, capsys, "emergency", "takedown", target, "--reason", "空")
+    assert code == 1 and len(account.articles()) == 1
+
+
+def test_two_incidents_opened_by_hand_in_one_minute_are_two_records(ops, capsys, monkeypatch) -> None:
+    account, forge = ops
+    for reason in ("公众号密码疑似泄露", "后台有陌生登录"):
+        assert gzh(account, monkeypatch, capsys, "emergency", "open", "--by-hand", "--reason", reason, "--today", "2026-12-01")[0] == 0
+    opened = [event.data for event in _incident_events(account) if "reason" in event.data]
+    assert len({data["id"] for data in opened}) == 2 and len({data["path"] for data in opened}) == 2
+    code, out, _ = gzh(account, monkeypatch, capsys, "emergency", "list")
+    assert code == 0 and all(data["id"] in out for data in opened) and len(forge.issues) == 2
+
+
 def _dispatch(account, forge, folder: Path, inputs: dict[str, str]):
     """emergency.yml's step run again: the ledger's branch carried from the last run's remote into the next."""
     if account.repo.remotes:
@@ -274,7 +297,7 @@ def test_the_emergency_workflow_opens_reports_and_lists(ops, tmp_path: Path) -> 
 
     account, forge = ops
     published(account, "a")
-    context = {"github.actor": "sun-hao", "inputs.action": "open", "inputs.target": "", "inputs.reason": "演练：手动立案",
+    context = {"github.triggering_actor": "sun-hao", "inputs.action": "open", "inputs.target": "", "inputs.reason": "演练：手动立案",
                "inputs.report": ""}
     step = _dispatch(account, forge, tmp_path / "open", context)
     assert step.returncode == 0 and step.stdout.startswith("已立案：—"), step.stderr

@@ -173,10 +173,12 @@ def test_personal_data_is_masked_everywhere_and_repeated_complaints_are_grouped(
 
 def test_a_follower_cannot_plant_a_mention_or_a_link_in_the_issue(ops) -> None:
     account, forge = ops
-    _commented(account, "@sun-hao 看这里 [点我](https://evil.example) ## 标题")
+    _commented(account, "@sun-hao 看这里 [点我](https://evil.example) ## 标题 www.evil.cn 见 #1 GH-1")
     _inbox(account)
     body = forge.issues[0]["body"]
     assert "@sun-hao 看这里" not in body and "＠sun-hao" in body and "](https://evil.example)" not in body
+    # bare links and issue references the forge would turn into links by itself
+    assert "https://evil" not in body and "www.evil" not in body and " #1 " not in body and "GH-1" not in body
 
 
 @pytest.mark.parametrize("body, parsed", [

@@ -49,9 +49,12 @@ def test_banned_and_unknown_articles_are_reported(ops, capsys) -> None:
     account.sandbox.control("article", {"article_id": first, "do": "ban"})
     wechat = account.publisher().wechat
     media_id, _ = wechat.add_image_material("c.png", (account.root / "templates" / "cover-default.jpg").read_bytes())
-    wechat.submit(wechat.draft_add({"title": "后台直接发的", "content": "<p>x</p>", "thumb_media_id": media_id}))
+    title = "[领补贴](https://e.cn) @yz/all"  # whoever published it outside the pipeline wrote this
+    wechat.submit(wechat.draft_add({"title": title, "content": "<p>x</p>", "thumb_media_id": media_id}))
     code, out = patrol(account, capsys)
     assert "已发布的文章被平台封禁" in out and "线上有未经本流程发布的文章" in out
+    unknown = next(issue for issue in forge.issues if "未经本流程发布" in issue["title"])
+    assert "](https://e.cn)" not in unknown["body"] and "@yz/all" not in unknown["body"] and "＠yz/all" in unknown["body"]
 
 
 def test_two_weeks_without_publication_fails(ops, capsys) -> None:

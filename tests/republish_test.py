@@ -100,6 +100,20 @@ def test_a_republished_article_that_disappears_is_found_by_the_patrol(restored, 
     assert "已发布的文章被平台封禁：《市总工会召开全委会议》" in capsys.readouterr().out
 
 
+def test_only_an_administrator_republishes_and_the_note_passes_the_checks_of_a_published_text(
+        restored, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    restored.gzh("withdraw", POST, "--reason", "部门要求撤下")
+    monkeypatch.setenv("GZH_ACTOR", "li-na")
+    capsys.readouterr()
+    assert restored.gzh("republish", POST) == 1
+    assert capsys.readouterr().err.startswith("@li-na 不能重新发布文章：只有管理员（孙浩（@sun-hao））可以")
+    monkeypatch.setenv("GZH_ACTOR", "sun-hao")
+    assert restored.gzh("republish", POST, "--note", "详情请致电 13912345678 咨询。") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("更正说明没有通过检查，没有重新发布。") and "手机号码" in err
+    assert restored.live() == {} and restored.events("republish") == []
+
+
 def test_the_note_given_is_the_one_published(restored, capsys) -> None:
     assert restored.gzh("withdraw", POST, "--reason", "部门要求撤下") == 0
     assert restored.gzh("republish", POST, "--note", "本文于 11 月 20 日首次发布，因会议时间调整于 11 月 28 日重新发布。") == 0

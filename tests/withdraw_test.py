@@ -120,7 +120,30 @@ def test_the_withdraw_workflow_runs_this_command(ops, robots, tmp_path: Path) ->
     with_notifications(account.root)
     outcome = published(account, "a")[0]
     step = run_workflow(account, forge, tmp_path, "withdraw.yml", "withdraw",
-                        {"github.actor": "sun-hao", "inputs.action": "withdraw", "inputs.post": outcome.url,
-                         "inputs.text": "演练：通知已过期"})
-    assert step.returncode == 0 and "已下线：《文章a》" in step.stdout and "⚠" not in step.stdout, step.stderr
+                        {"github.triggering_actor": "sun-hao", "inputs.action": "withdraw", "inputs.post": outcome.url,
+                         "inputs.text": "--演练：通知已过期"})  # a reason that looks like an option is still the reason
+    assert step.returncode == 0 and "已下线：《文章a》" in step.stdout and "原因：--演练" in step.stdout and "⚠" not in step.stdout, step.stderr
     assert account.articles() == [] and len(robots.texts(OFFICE_KEY)) == 1 and robots.texts(LEADERS_TOKEN) == []
+
+
+def test_only_the_post_s_department_heads_and_the_administrators_may_withdraw(ops, monkeypatch, capsys) -> None:
+    """Each withdrawal spends one of the day's ten deletions: someone outside the policy must not drain them."""
+    account, _ = ops
+    published(account, "a", "b")
+    monkeypatch.setenv("GZH_ACTOR", "chen-gang")  # the organisation department's head, not the office's
+    code, _, err = gzh(account, monkeypatch, capsys, "withdraw", "content/office/a", "--reason", "撤下")
+    assert code == 1 and err.startswith("@chen-gang 不能例行下线《文章a》：只有该文章所属部门的负责人（李娜（@li-na））")
+    assert len(account.articles()) == 2 and _events(account, "takedown") == []
+    monkeypatch.setenv("GZH_ACTOR", "li-na")  # the office's head
+    assert gzh(account, monkeypatch, capsys, "withdraw", "content/office/a", "--reason", "撤下")[0] == 0
+
+
+def test_routine_withdrawals_leave_the_last_deletions_of_the_day_to_emergencies(ops, monkeypatch, capsys) -> None:
+    account, _ = ops
+    published(account, "a")
+    ledger = Ledger(account.root, branch=SANDBOX_BRANCH)
+    ledger.append(*(Event(Kind.TAKEDOWN, f"content/office/x{n}", data={"article_id": f"x{n}"}) for n in range(8)))
+    code, _, err = gzh(account, monkeypatch, capsys, "withdraw", "content/office/a", "--reason", "撤下")
+    assert code == 1 and err.startswith("今天已删除 8 次，剩下的 2 次留给应急下线") and len(account.articles()) == 1
+    code, _, _ = gzh(account, monkeypatch, capsys, "emergency", "takedown", "content/office/a", "--reason", "被篡改")
+    assert code == 0 and account.articles() == []

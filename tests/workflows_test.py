@@ -91,9 +91,20 @@ def test_operations_and_emergency_workflows_use_the_protected_environment() -> N
     for name in ("patrol.yml", "inbox.yml", "emergency.yml", "withdraw.yml"):
         workflow = load(PROJECT / WORKFLOWS_DIR / name)
         job = next(iter(workflow["jobs"].values()))
-        assert job["environment"] == "wechat" and workflow["concurrency"]["cancel-in-progress"] is False
-    for name in ("emergency.yml", "withdraw.yml"):
+        concurrency = job.get("concurrency") or workflow["concurrency"]
+        assert job["environment"] == "wechat" and concurrency["cancel-in-progress"] is False
+    for name in ("emergency.yml", "withdraw.yml"):  # one queue: the day's deletions and "never twice" are read, then acted on
         assert set(load(PROJECT / WORKFLOWS_DIR / name)["on"]) == {"workflow_dispatch"}
+        assert load(PROJECT / WORKFLOWS_DIR / name)["concurrency"]["group"] == "gzh-emergency"
+
+
+def test_comments_cannot_cancel_or_crowd_out_the_operations_runs() -> None:
+    """GitHub keeps one pending run per concurrency group and cancels the older one, and a run joins a
+    workflow-level group before its job's `if:` is read: any comment could cancel the patrol then."""
+    inbox = load(PROJECT / WORKFLOWS_DIR / "inbox.yml")
+    assert "concurrency" not in inbox and inbox["jobs"]["inbox"]["concurrency"]["group"] == "gzh-inbox"
+    assert "author_association" in inbox["jobs"]["inbox"]["if"]  # strangers' comments start nothing
+    assert load(PROJECT / WORKFLOWS_DIR / "patrol.yml")["concurrency"]["group"] == "gzh-patrol"
 
 
 # -- defects found by auditing the workflows against the forges' documentation ----------------------------

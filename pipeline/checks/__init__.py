@@ -13,6 +13,7 @@ from pipeline.checks import ignores, limits
 from pipeline.checks.frontmatter import NON_REGULAR_FILE, POST_LAYOUT, STRAY_FILE, non_regular_file
 from pipeline.checks.model import Finding, Hit, PostView, Rule, Severity
 from pipeline.checks.registry import RULE_IDS, RULES, RULES_BY_ID
+from pipeline.i18n import Text
 from pipeline.policy import Policy
 from pipeline import posts
 from pipeline.posts import Post
@@ -70,6 +71,22 @@ def severities(policy: Policy) -> Mapping[str, Severity | None]:
         configured = policy.severities.get(rule.id)
         result[rule.id] = rule.severity if configured is None else (None if configured == "off" else Severity(configured))
     return result
+
+
+# What a text published as typed, outside any post, must pass: a reply to a follower, a correction note.
+PUBLIC_TEXT_RULES = ("misstatement", "outdated-name", "traditional-chars", "secret-marking", "internal-marking",
+                     "document-number", "id-number", "bank-card", "mobile-number", "address")
+_PROBLEM = Text("  - {name}：{message}", "  - {name}: {message}")
+
+
+def check_public_text(root: Path, policy: Policy, text: str) -> list[str]:
+    """The wording and confidentiality problems of a text published as typed, one Chinese line each.
+
+    It cannot carry an ignore comment (every reader sees it exactly as written): the lines say what to change."""
+    synthetic = posts.parse_post(f"---\ntitle: x\n---\n{text}\n", "reply", root, "")
+    report = check_post(synthetic, policy, root, ignore_comments=False)
+    return [_PROBLEM(name=RULES_BY_ID[finding.rule_id].name(), message=finding.message) for finding in report.findings
+            if finding.rule_id in PUBLIC_TEXT_RULES and finding.severity in (Severity.ERROR, Severity.WARNING)]
 
 
 def check_posts(posts: Iterable[Post], policy: Policy, root: Path, strays: Iterable[str] = (),

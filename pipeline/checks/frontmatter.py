@@ -111,7 +111,7 @@ def secrecy_reviewer(view: PostView) -> Iterator[Hit]:
     department = view.policy.department_by_folder(view.post.department_folder)
     if not reviewer or department is None or reviewer in department.heads:
         return
-    heads = "、".join(view.policy.person(head).display() for head in department.heads)
+    heads = view.policy.names(department.heads)
     message = _NOT_A_HEAD(reviewer=reviewer, department=department.name, heads=heads)
     yield Hit(view.post.locate_field("secrecy", "reviewer"), message)
 

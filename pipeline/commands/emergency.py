@@ -109,7 +109,7 @@ def takedown_command(root: Path, target: str, reason: str, *, credentials: Crede
         events = [Event(Kind.INCIDENT, found.post, data={"id": incident, "path": path, "takedown": reason})]
     else:
         evidence = findings.about(ledger, found)  # 发现时间 and the evidence from the patrol, when it saw this first
-        incident, issue = emergency.incident_id(now, found), None
+        incident, issue = emergency.incident_id(now, found, ledger.events), None
         path, due = f"incidents/{incident}.md", emergency.report_due(policy, now)
         detected = evidence.seen_at if evidence else now.strftime("%Y-%m-%d %H:%M")
         text = emergency.record(incident, found, reason, policy, now, detected, evidence)
@@ -154,30 +154,27 @@ def _delete_by_hand(policy: Policy, ledger: Ledger, target: emergency.Target, re
     warnings = notify.notify(policy, emergency.manual_notice(target, reason, now, link), people=people, management=True,
                              ledger=ledger)
     output.write(notify.warning_text(warnings))
-    raise GzhError(emergency.quota_message(target, _names(policy, people)))
+    raise GzhError(emergency.quota_message(target, policy.names(people)))
 
 
 def _mentions(people: list[str]) -> str:
     return " ".join(f"@{person}" for person in people)
 
 
-def _names(policy: Policy, people: list[str]) -> str:
-    return "、".join(policy.person(person).display() for person in people)
-
 
 def _tell_on_forge(policy: Policy, title: str, body: str, people: list[str], issue: int | None = None) -> int | None:
     """The leaders told through a forge issue (its number; a comment on `issue`, the incident's own, when it
     has one), or, without a forge, the text to send them at once."""
     if not forge_module.configured():
-        output.write(_TELL(people=_names(policy, people), body=body) + "\n")
+        output.write(_TELL(people=policy.names(people), body=body) + "\n")
         return None
     forge = forge_module.from_environment()
     if issue:
         forge.comment_issue(issue, f"**{title}**\n\n{body}")
-        output.write(_COMMENTED(number=issue, people=_names(policy, people)) + "\n")
+        output.write(_COMMENTED(number=issue, people=policy.names(people)) + "\n")
         return issue
     number = forge.create_issue(title, body, people)
-    output.write(_NOTIFIED(number=number, people=_names(policy, people)) + "\n")
+    output.write(_NOTIFIED(number=number, people=policy.names(people)) + "\n")
     return number
 
 
@@ -193,7 +190,7 @@ def open_command(root: Path, finding: str | None, reason: str, *, credentials: C
     if known:
         output.write(_OPEN_ALREADY(title=target.title, incident=known.id, record=f"{ledger.branch}:{known.path}") + "\n")
         return 0
-    incident = emergency.incident_id(now, target)
+    incident = emergency.incident_id(now, target, ledger.events)
     path, due = f"incidents/{incident}.md", emergency.report_due(policy, now)
     detected = evidence.seen_at if evidence else now.strftime("%Y-%m-%d %H:%M")
     text = emergency.record(incident, target, reason, policy, now, detected, evidence, deleted=False)

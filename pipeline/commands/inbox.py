@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from pipeline import answers, cli, clock, findings as findings_module, forge as forge_module, inbox, notify, output, posts
+from pipeline import answers, cli, clock, findings as findings_module, forge as forge_module, inbox, notify, output, patrol
 from pipeline.connect import connect
 from pipeline.i18n import Text
 from pipeline.ledger import Ledger, actor, fold
@@ -62,18 +62,10 @@ def run(args: argparse.Namespace, root: Path) -> int:
     return inbox_command(root, today=args.today)
 
 
-def _titles(root: Path) -> dict[str, str]:
-    titles = {}
-    for file in posts.discover([root / posts.CONTENT_DIR])[0]:
-        post = posts.load_post(file, root)
-        titles[post.bundle] = post.meta.title if post.meta else post.bundle
-    return titles
-
-
 def _desk(root: Path, credentials: Credentials | None, today: dt.date | None) -> answers.Desk:
     policy = load_repository_policy(root)
     wechat, ledger = connect(root, credentials or Credentials.from_environment())
-    return answers.Desk(root, policy, wechat, ledger, clock.now(today), _titles(root))
+    return answers.Desk(root, policy, wechat, ledger, clock.now(today), patrol.Titles(root, ledger.events))
 
 
 def inbox_command(root: Path, *, credentials: Credentials | None = None, today: dt.date | None = None) -> int:

@@ -88,7 +88,7 @@ def _free_folder(parent: Path, name: str) -> Path:
 def _render(policy: Policy, dept: Department, title: str) -> str:
     source = resources.files("pipeline").joinpath("data", "new-post.md.j2").read_text("utf-8")
     template = jinja2.Environment(keep_trailing_newline=True, autoescape=False).from_string(source)
-    heads = "、".join(policy.person(head).display() for head in dept.heads)
+    heads = policy.names(dept.heads)
     return template.render(
         title=_yaml_scalar(title), author=_yaml_scalar(dept.name), categories=policy.categories, department=dept, heads=heads,
         placeholders=placeholder,

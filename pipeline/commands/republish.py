@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pipeline import cli, clock, output, withdrawal
 from pipeline.i18n import Text
+from pipeline.ledger import actor
 from pipeline.publish import run as publish_run
 from pipeline.publish.outcome import Result
 from pipeline.wechat import Credentials
@@ -38,7 +39,8 @@ def run(args: argparse.Namespace, root: Path) -> int:
 def republish_command(root: Path, target: str, note: str = "", *, credentials: Credentials | None = None,
                       today: dt.date | None = None, poll_delays: tuple[float, ...] | None = None) -> int:
     edges = publish_run.open_edges(root, credentials, output.error)
-    restore = withdrawal.restore(root, edges.ledger, target, note, clock.now(today).date())
+    withdrawal.authorize_republish(edges.policy, actor())
+    restore = withdrawal.restore(root, edges.policy, edges.ledger, target, note, clock.now(today).date())
     if restore.resumed:
         output.write(_RESUMED(note=restore.note) + (_IGNORED() if note and withdrawal.correction(note) != restore.note else "") + "\n")
     else:

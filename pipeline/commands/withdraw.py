@@ -10,7 +10,7 @@ from typing import NoReturn
 from pipeline import cli, emergency, notify, output, withdrawal
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
-from pipeline.ledger import Ledger
+from pipeline.ledger import Ledger, actor
 from pipeline.policy import Policy
 from pipeline.wechat import Credentials
 
@@ -49,9 +49,11 @@ def withdraw_command(root: Path, target: str, reason: str, *, credentials: Crede
     if previous:  # by an earlier withdraw or an emergency takedown: WeChat would refuse, and people were told
         output.write(_ALREADY(title=found.title, when=emergency.minute(previous.time), reason=previous.data.get("reason", "—")) + "\n")
         return 0
+    withdrawal.authorize_withdrawal(policy, found, actor())
+    withdrawal.check_reserve(ledger, now.date())
     if not emergency.delete(removal):
         _by_hand(ledger, found, reason, target)
-    (recorded,) = ledger.append(withdrawal.withdrawn_event(found, reason))
+    (recorded,) = ledger.append(emergency.takedown_event(found, reason))
     restore = _RESTORE(post=found.post) if found.post else ""  # an article the pipeline never published has no approved version
     output.write(_DONE(title=found.title, reason=reason, who=recorded.actor) + restore + "\n")
     _tell(policy, ledger, found, reason, now)
@@ -60,7 +62,7 @@ def withdraw_command(root: Path, target: str, reason: str, *, credentials: Crede
 
 def _by_hand(ledger: Ledger, target: emergency.Target, reason: str, typed: str) -> NoReturn:
     """Not deleted for the day's quota: recorded, and the person running it told how to delete by hand."""
-    ledger.append(withdrawal.by_hand_event(target, reason))
+    ledger.append(emergency.manual_event(target, reason, routine=True))
     raise GzhError(_QUOTA(count=emergency.DELETES_PER_DAY, title=target.title, target=typed))
 
 
@@ -69,7 +71,7 @@ def _tell(policy: Policy, ledger: Ledger, target: emergency.Target, reason: str,
     departments = withdrawal.departments(policy, target)
     administrators = policy.members("administrator")
     names = [_DEPARTMENT(name=department.name) for department in map(policy.department, departments) if department]
-    recipients = "、".join([*names, *(policy.person(user).display() for user in administrators)])
+    recipients = "、".join(filter(None, ["、".join(names), policy.names(administrators)]))
     if policy.notifications is None:
         output.write(_NOT_TOLD(recipients=recipients) + "\n")
         return
