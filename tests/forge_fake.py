@@ -109,6 +109,7 @@ class ForgeFake:
         self.flavour, self.repository = flavour, repository
         self.git_dir: Path | None = git_dir  # the repository's bare git directory, for raw files
         self.version = version  # Gitea's /version
+        self.private = True  # the repository's visibility, as GET /repos/{owner}/{repo} reports it
         self.collaborators: set[str] = set(_COLLABORATORS)
         self.labels: dict[str, int] = {}  # the repository's labels: name -> id
         self.pulls: dict[int, FakePull] = {}
@@ -605,7 +606,8 @@ def _handler(fake: ForgeFake) -> type[BaseHTTPRequestHandler]:
 
         def _dispatch(self, method: str, path: str, query: dict[str, str], data: dict[str, Any]) -> None:
             routes = [
-                ("GET", r"", lambda m: (200, {"full_name": fake.repository, "default_branch": "main"})),
+                ("GET", r"", lambda m: (200, {"full_name": fake.repository, "default_branch": "main",
+                                              "private": fake.private})),
                 ("GET", r"/pulls/(\d+)", lambda m: (200, fake.pull_json(self._pull(m)))),
                 ("GET", r"/pulls", lambda m: self._page([fake.pull_json(pull) for pull in self._listed_pulls(query)], query)),
                 ("POST", r"/pulls", lambda m: self._create_pull(data)),

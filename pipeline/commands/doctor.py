@@ -80,6 +80,11 @@ _NO_CREDENTIALS = Text("没有设置 WECHAT_APPID / WECHAT_SECRET", "no WECHAT_A
 _WECHAT_FIX = Text("按上面的原因处理；IP 白名单见 docs/setup.md 第 4 节", "see the reason above; IP whitelist: docs/setup.md")
 _FORGE = Text("平台令牌可以读取审核、写提交状态", "the forge token can read reviews and write statuses")
 _NO_FORGE = Text("没有设置 GITHUB_REPOSITORY / 令牌", "no GITHUB_REPOSITORY / token")
+_PRIVATE = Text("仓库是私有的（读者的留言和后台消息会写进问题）", "the repository is private (followers' comments and messages go into issues)")
+_PUBLIC = Text("{repository} 是公开仓库：读者的留言和私下发给公众号的后台消息（个人信息已遮盖）会写进问题，所有人都能看到",
+               "{repository} is public: followers' comments and messages (masked) go into issues anyone can read")
+_PUBLIC_FIX = Text("在仓库设置中把仓库改为私有（GitHub：Settings → General → Danger Zone → Change visibility；Gitea：仓库设置 → 可见性）",
+                   "make the repository private in its settings")
 _FORGE_FIX = Text("检查工作流的 permissions（pull-requests: write、statuses: write）或令牌 GZH_GATE_TOKEN 的权限（docs/setup.md 第 2 节）",
                   "check the workflow permissions or the GZH_GATE_TOKEN scopes (docs/setup.md)")
 _NOT_FOUND = Text("平台接口 {api} 上找不到仓库 {repository}（404）", "the forge API {api} has no repository {repository} (404)")
@@ -270,7 +275,18 @@ def _forge(root: Path) -> list[Item]:
         repository = forge.json("GET", forge.repo_path(""))
     except ForgeError as error:
         return [_unreadable(forge, error), Item(_ISSUES(), "skip", _NO_REPOSITORY())]
-    return [_statuses(root, forge), _issues(forge, repository)]
+    return [_statuses(root, forge), _issues(forge, repository), *_visibility(forge, repository)]
+
+
+def _visibility(forge: Forge, repository: Any) -> list[Item]:
+    """Followers' messages (privately sent to the account) and comments go into issues: on a public repository
+    anyone reads them, masked or not. Both forges say `private`; nothing is shown when an answer lacks it."""
+    private = repository.get("private") if isinstance(repository, dict) else None
+    if private is None:
+        return []
+    if private:
+        return [Item(_PRIVATE(), "ok")]
+    return [Item(_PRIVATE(), "warn", _PUBLIC(repository=forge.repository), _PUBLIC_FIX())]
 
 
 def _unreadable(forge: Forge, error: ForgeError) -> Item:

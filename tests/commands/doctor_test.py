@@ -330,3 +330,19 @@ def test_send_test_reports_each_robot_s_answer(repo: Path, capsys: pytest.Captur
     out = capsys.readouterr().out
     assert "❌ 通知群“office-group”收到测试消息：企业微信拒绝了这条消息（错误码 93000）：机器人的 key 无效" in out
     assert "✅ 通知群“leaders”收到测试消息" in out
+
+
+@pytest.mark.parametrize("flavour", ["github", "gitea"])
+def test_a_public_repository_is_a_warning_because_followers_messages_go_into_issues(
+        repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, flavour: str) -> None:
+    fake = ForgeFake(flavour).start()
+    try:
+        for key, value in fake.environment().items():
+            monkeypatch.setenv(key, value)
+        assert "✅ 仓库是私有的（读者的留言和后台消息会写进问题）\n" in doctor(repo, capsys)[1]
+        fake.private = False
+        code, out = doctor(repo, capsys)
+    finally:
+        fake.stop()
+    assert code == 0 and "⚠️ 仓库是私有的（读者的留言和后台消息会写进问题）：yzzgh/gzh-content 是公开仓库" in out
+    assert "修复：在仓库设置中把仓库改为私有" in out and "另有 1 项警告（⚠️）" in out
