@@ -219,14 +219,21 @@ def send(channel: Channel, notice: Notice, env: Mapping[str, str] = os.environ) 
     missing = [name for name in (channel.key, channel.sign) if name and not env.get(name, "").strip()]
     if missing:
         return Delivery(channel.name, False, problem=_MISSING(variable=missing[0]))
-    params = {service.token_parameter: token(env[channel.key], service.token_parameter)}
-    if channel.sign:
-        params.update(sign(env[channel.sign].strip()))
-    base = env.get(service.base_variable) or service.default_base
-    errcode, problem = _post(service, base.rstrip("/") + "/send", params, _body(service, notice))
+    url, params = address(channel, env)
+    errcode, problem = _post(service, url, params, _body(service, notice))
     if problem:
         return Delivery(channel.name, False, errcode, problem)
     return Delivery(channel.name, True, errcode)
+
+
+def address(channel: Channel, env: Mapping[str, str] = os.environ) -> tuple[str, dict[str, str]]:
+    """Where a robot takes messages: its send URL and the query (the key, and DingTalk's 加签 when set).
+    The key is in the query, never in the URL, so the URL can be shown."""
+    service = SERVICES[channel.service]
+    params = {service.token_parameter: token(env[channel.key], service.token_parameter)}
+    if channel.sign and env.get(channel.sign, "").strip():
+        params.update(sign(env[channel.sign].strip()))
+    return (env.get(service.base_variable) or service.default_base).rstrip("/") + "/send", params
 
 
 def token(value: str, parameter: str) -> str:

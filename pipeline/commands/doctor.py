@@ -386,15 +386,12 @@ def _reachable(channel: Channel) -> Item:
     a key the service turns down (WeCom 93000, DingTalk 300001 and 4001xx, 310000 sign or timestamp) is
     reported. It does not prove a message would arrive: the services may judge the message before the
     key, and a keyword or IP rule applies to real messages only. `--send-test` proves that."""
-    service = notify.SERVICES[channel.service]
-    name, base = notify.SERVICE_NAMES[channel.service](), os.environ.get(service.base_variable) or service.default_base
-    host = urlsplit(base).netloc
-    params = {service.token_parameter: notify.token(os.environ[channel.key], service.token_parameter)}
-    if channel.sign and os.environ.get(channel.sign, "").strip():
-        params.update(notify.sign(os.environ[channel.sign].strip()))
+    name = notify.SERVICE_NAMES[channel.service]()
+    url, params = notify.address(channel)
+    host = urlsplit(url).netloc
     item = _REACH(channel=channel.name)
     try:  # the error's type only: requests writes the URL, and with it the key, into its messages
-        response = requests.post(base.rstrip("/") + "/send", params=params, json={"msgtype": PROBE_TYPE}, timeout=notify.TIMEOUT)
+        response = requests.post(url, params=params, json={"msgtype": PROBE_TYPE}, timeout=notify.TIMEOUT)
     except requests.RequestException as error:
         return Item(item, "warn", _UNREACHABLE(service=name, error=type(error).__name__), _UNREACHABLE_ROBOT_FIX(host=host))
     answer = _robot_answer(response)
