@@ -131,8 +131,7 @@ def reply(desk: Desk, item: inbox.Comment, text: str, by: str, **recorded: Any) 
     problems = check_public_text(desk.root, desk.policy, text)
     if problems:
         raise GzhError(_REFUSED(again=desk.syntax.again.format(number=item.number), problems="\n".join(problems)))
-    msg_data_id, index, user_comment_id = item.key.split(":")
-    desk.wechat.reply_comment(msg_data_id, int(index), int(user_comment_id), text)
+    desk.wechat.reply_comment(*item.thread, text)
     desk.ledger.append(Event(Kind.ANSWERED, item.post, data={"key": item.key, "content": text, "by": by, **recorded}))
     return _SENT(number=item.number)
 
@@ -152,11 +151,10 @@ def moderate(desk: Desk, item: inbox.Comment, action: str, reason: str, by: str,
         raise GzhError(_NOT_A_COMMENT(number=item.number))
     if item.moderated == inbox.DELETED or item.moderated == action:
         raise GzhError(_ALREADY_MODERATED(number=item.number, done=_MODERATED_NAMES[item.moderated]()))
-    msg_data_id, index, user_comment_id = item.key.split(":")
     if action == inbox.HIDDEN:
-        desk.wechat.unmark_elected_comment(msg_data_id, int(index), int(user_comment_id))
+        desk.wechat.unmark_elected_comment(*item.thread)
     else:
-        desk.wechat.delete_comment(msg_data_id, int(index), int(user_comment_id))
+        desk.wechat.delete_comment(*item.thread)
     desk.ledger.append(Event(Kind.MODERATED, item.post, data={"key": item.key, "action": action, "reason": reason,
                                                            "by": by, **recorded}))
     return (_HID if action == inbox.HIDDEN else _DELETED)(number=item.number, reason=redact(reason))

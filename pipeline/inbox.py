@@ -94,6 +94,12 @@ class Comment:
         return self.key.startswith("msg:")
 
     @property
+    def thread(self) -> tuple[str, int, int]:
+        """A comment's place as WeChat's comment/* calls name it: msg_data_id, index, user_comment_id."""
+        msg_data_id, index, user_comment_id = self.key.split(":")
+        return msg_data_id, int(index), int(user_comment_id)
+
+    @property
     def owner(self) -> str:
         """The department that answers ("" for the administrators)."""
         return self.departments[0] if self.departments else ""
@@ -116,8 +122,8 @@ class Comment:
 def route(policy: Policy, post: str, content: str) -> tuple[str, ...]:
     """The owner first: the department of the first keyword rule the text mentions, else the post's;
     then every other department concerned (the post's, other rules'), which is told."""
-    parts = post.split("/")
-    home = [parts[1]] if len(parts) > 2 and policy.department_by_folder(parts[1]) else []
+    department = policy.department_of(post)
+    home = [department.slug] if department else []
     routed = [rule.department for rule in policy.routes if any(word in content for word in rule.keywords)]
     return tuple(dict.fromkeys(routed + home))
 

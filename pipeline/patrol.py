@@ -13,6 +13,7 @@ lists only what was published, not mass-sent).
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import re
@@ -148,14 +149,21 @@ def inspect(root: Path, policy: Policy, wechat: WeChat, events: list[Event], tod
     calls: dict[str, int] = {}
     for endpoint in wechat.calls[before:]:
         calls[endpoint] = calls.get(endpoint, 0) + 1
+    findings = [_owned(policy, finding) for finding in findings]
     return PatrolReport(today.isoformat(), tuple(sorted(findings, key=lambda f: (f.severity != "fail", f.kind, f.key))),
                         len(live), len(published), last, days, calls)
 
 
-def _finding(kind: str, key: str, severity: str, title: str, url: str, post: str = "", department: str = "",
-             diff: str = "", **values: Any) -> Finding:
+def _finding(kind: str, key: str, severity: str, title: str, url: str, post: str = "", diff: str = "",
+             **values: Any) -> Finding:
     return Finding(key, kind, severity, _TITLES[kind](title=title, **values),
-                   _DETAILS[kind](title=title, url=url, post=post, **values), post, department, diff)
+                   _DETAILS[kind](title=title, url=url, post=post, **values), post, diff=diff)
+
+
+def _owned(policy: Policy, finding: Finding) -> Finding:
+    """The finding's department: the one whose folder holds its post; none (the administrator) for the account's."""
+    department = policy.department_of(finding.post)
+    return dataclasses.replace(finding, department=department.slug if department else "")
 
 
 class Titles:
@@ -173,11 +181,6 @@ class Titles:
         return (meta.title if meta else "") or self.recorded.get(bundle) or bundle
 
 
-def _department(bundle: str) -> str:
-    parts = bundle.split("/")
-    return parts[1] if len(parts) > 1 else ""
-
-
 def _compare(root: Path, policy: Policy, bundle: str, state: PostState, item: dict[str, Any], title: str) -> list[Finding]:
     content = item["content"]["news_item"][0]
     if not state.content_sha256 or fingerprint(content.get("content", "")) == state.content_sha256:
@@ -185,7 +188,7 @@ def _compare(root: Path, policy: Policy, bundle: str, state: PostState, item: di
     diff = "\n".join(difflib.unified_diff(_approved_text(root, policy, bundle).splitlines(),
                                           readable_text(content.get("content", "")).splitlines(),
                                           "审批通过的版本", "线上版本", lineterm="", n=1))
-    return [_finding("tampered", f"tampered:{bundle}", "fail", title, state.url, bundle, _department(bundle), diff)]
+    return [_finding("tampered", f"tampered:{bundle}", "fail", title, state.url, bundle, diff)]
 
 
 def _approved_text(root: Path, policy: Policy, bundle: str) -> str:
@@ -207,7 +210,7 @@ def _gone(wechat: WeChat, bundle: str, state: PostState, title: str) -> list[Fin
         except WeChatError:
             status = None
     kind = {5: "deleted", 6: "banned"}.get(status or -1, "missing")
-    return [_finding(kind, f"{kind}:{bundle}", "fail", title, state.url, bundle, _department(bundle))]
+    return [_finding(kind, f"{kind}:{bundle}", "fail", title, state.url, bundle)]
 
 
 def _broken_links(live: dict[str, dict[str, Any]], offline: set[str], by_article: dict[str, str],
@@ -220,7 +223,7 @@ def _broken_links(live: dict[str, dict[str, Any]], offline: set[str], by_article
                 bundle = by_article.get(article_id, "")
                 title = titles(bundle) if bundle else inert(first["title"])
                 findings.append(_finding("broken-link", f"broken-link:{article_id}:{target}", "warn", title,
-                                         first.get("url", ""), bundle, _department(bundle), target=target))
+                                         first.get("url", ""), bundle, target=target))
     return findings
 
 
@@ -242,7 +245,7 @@ def _rescan(root: Path, policy: Policy, live: dict[str, dict[str, Any]], by_arti
                 f"{kind}:{article_id}:{hit.rule_id}:{hit.location.line}", kind, "fail" if secret or hit.severity.value == "error" else "warn",
                 _TITLES[kind](rule=hit.rule_id, title=title),
                 _DETAILS["rescan"](title=title, url=first.get("url", ""), message=hit.message),
-                bundle, _department(bundle)))
+                bundle))
     return findings
 
 
@@ -255,7 +258,7 @@ def _expired(root: Path, published: dict[str, PostState], live: dict[str, Any], 
         post = posts.load_post(file, root)
         if post.meta and post.meta.expires and post.meta.expires < today:
             findings.append(_finding("expired", f"expired:{bundle}", "warn", post.meta.title, state.url, bundle,
-                                     _department(bundle), expires=post.meta.expires.isoformat()))
+                                     expires=post.meta.expires.isoformat()))
     return findings
 
 
@@ -269,7 +272,7 @@ def _overdue(root: Path, states: dict[str, PostState], today: dt.date) -> list[F
         post = posts.load_post(file, root)
         if post.meta and post.meta.publish_at and post.meta.publish_at < now - dt.timedelta(hours=1):
             findings.append(_finding("overdue", f"overdue:{bundle}", "warn", post.meta.title, "", bundle,
-                                     _department(bundle), when=post.meta.publish_at.strftime("%Y-%m-%d %H:%M")))
+                                     when=post.meta.publish_at.strftime("%Y-%m-%d %H:%M")))
     return findings
 
 

@@ -140,6 +140,11 @@ class Policy:
     def department_by_folder(self, folder: str) -> Department | None:
         return next((dept for dept in self.departments if dept.folder == folder), None)
 
+    def department_of(self, bundle: str) -> Department | None:
+        """The department whose folder holds a post (content/<folder>/<post>), if any."""
+        parts = bundle.split("/")
+        return self.department_by_folder(parts[1]) if len(parts) > 2 else None
+
     def department(self, slug: str) -> Department | None:
         return next((dept for dept in self.departments if dept.slug == slug), None)
 

@@ -90,8 +90,7 @@ def check_reserve(ledger: Ledger, today: dt.date) -> None:
 
 def departments(policy: Policy, target: emergency.Target) -> list[str]:
     """The department whose folder holds the post, as notifications name it (none for an unknown article)."""
-    parts = target.post.split("/")
-    department = policy.department_by_folder(parts[1]) if len(parts) > 2 else None
+    department = policy.department_of(target.post)
     return [department.slug] if department else []
 
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from pipeline.errors import ConfigError
+from pipeline.inbox import route
 from pipeline.policy import load_policy, parse_policy
 from tests.support import POLICY_TEXT, PROJECT, line_of
 
@@ -35,6 +36,18 @@ def test_duty_leader_prefers_a_dated_entry_over_the_weekday() -> None:
     policy = parse_policy(POLICY_TEXT, "gzh.yml")
     assert policy.duty_leader(dt.date(2026, 10, 1)) == "wang-jun"  # a Thursday with a dated entry
     assert policy.duty_leader(dt.date(2026, 10, 8)) == "qian-li"  # the Thursday after: the rota
+
+
+def test_a_post_s_department_is_found_by_its_folder_and_named_by_its_slug() -> None:
+    """Routing, patrol findings and withdrawals name departments by slug; a post names its folder."""
+    text = POLICY_TEXT.replace("slug: rights\n    name: 法律和权益保障部\n    folder: rights",
+                               "slug: rights\n    name: 法律和权益保障部\n    folder: quanyi")
+    assert "folder: quanyi" in text
+    policy = parse_policy(text, "gzh.yml")
+    assert policy.department_of("content/quanyi/2026-09-25-aid").slug == "rights"  # type: ignore[union-attr]
+    assert policy.department_of("content/rights/2026-09-25-aid") is None
+    assert policy.department_of("content/quanyi") is None and policy.department_of("") is None
+    assert route(policy, "content/quanyi/2026-09-25-aid", "谢谢") == ("rights",)
 
 
 def test_wrong_type_names_line_key_path_and_fix() -> None:

@@ -71,7 +71,7 @@ def _tell(policy: Policy, ledger: Ledger, target: emergency.Target, reason: str,
     departments = withdrawal.departments(policy, target)
     administrators = policy.members("administrator")
     names = [_DEPARTMENT(name=department.name) for department in map(policy.department, departments) if department]
-    recipients = "、".join(filter(None, ["、".join(names), policy.names(administrators)]))
+    recipients = "、".join(filter(None, [*names, policy.names(administrators)]))
     if policy.notifications is None:
         output.write(_NOT_TOLD(recipients=recipients) + "\n")
         return
