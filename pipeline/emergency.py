@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from pipeline import clock
+from pipeline import clock, posts
 from pipeline.connect import connect
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
@@ -127,15 +127,25 @@ class Evidence:
 
 def find_target(ledger: Ledger, target: str, root: Path | None = None) -> Target:
     """A post folder, an article URL or an article_id; an article unknown to the ledger is allowed.
-    With the repository's root, the article is named by its title (`patrol.Titles`), else by its folder."""
+    With the repository's root, a folder may be typed as a path (absolute, or its index.md), and the
+    article is named by its title (`patrol.Titles`), else by its folder."""
     events = ledger.events
-    wanted = target.strip().rstrip("/")
+    wanted = (as_bundle(root, target) if root else target).strip().rstrip("/")
     for bundle, state in fold(events).items():
         if wanted and state.article_id and wanted in (bundle, state.url or None, state.article_id):
             return Target(bundle, state.article_id, state.url, Titles(root, events)(bundle) if root else bundle)
     if re.fullmatch(r"[A-Za-z0-9_-]{6,}", target):
         return Target("", target, "", target)  # e.g. found by the patrol, published outside the pipeline
     raise GzhError(_NOT_FOUND(target=target))
+
+
+def as_bundle(root: Path, target: str) -> str:
+    """A post named by a path as typed (absolute, with a trailing slash, or its index.md) as the ledger keys it."""
+    path = Path(target)
+    if "://" in target or not path.exists():
+        return target
+    folder = (path.parent if path.name == posts.POST_FILE else path).resolve()
+    return folder.relative_to(root.resolve()).as_posix() if folder.is_relative_to(root.resolve()) else target
 
 
 @dataclass(frozen=True)

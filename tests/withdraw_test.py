@@ -147,3 +147,12 @@ def test_routine_withdrawals_leave_the_last_deletions_of_the_day_to_emergencies(
     assert code == 1 and err.startswith("今天已删除 8 次，剩下的 2 次留给应急下线") and len(account.articles()) == 1
     code, _, _ = gzh(account, monkeypatch, capsys, "emergency", "takedown", "content/office/a", "--reason", "被篡改")
     assert code == 0 and account.articles() == []
+
+
+def test_a_post_may_be_named_by_its_file_as_typed(ops, monkeypatch, capsys) -> None:
+    """The path a clerk copies from the editor (its index.md, or absolute) names the post like its folder."""
+    account, _ = ops
+    published(account, "a")
+    monkeypatch.chdir(account.root)
+    code, out, _ = gzh(account, monkeypatch, capsys, "withdraw", str(account.root / "content/office/a/index.md"), "--reason", "撤下")
+    assert code == 0 and out.startswith("已下线：《文章a》") and account.articles() == []

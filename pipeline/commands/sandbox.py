@@ -212,18 +212,9 @@ def _target(root: Path, url: str, target: str) -> emergency.Target:
     """The article, looked up in the ledger `gzh publish` writes when it publishes to this sandbox."""
     branch = ledger_branch(Credentials("", "", url + "cgi-bin/"))
     try:
-        return emergency.find_target(Ledger(root, branch=branch), _as_folder(root, target))
+        return emergency.find_target(Ledger(root, branch=branch), emergency.as_bundle(root, target))
     except GzhError:  # its message speaks of a takedown; this is a rehearsal
         raise GzhError(_UNKNOWN(target=target, branch=branch)) from None
-
-
-def _as_folder(root: Path, target: str) -> str:
-    """A post named by a path as typed (absolute, with a trailing slash, or its index.md) as the ledger keys it."""
-    path = Path(target)
-    if "://" in target or not path.exists():
-        return target
-    folder = (path.parent if path.name == "index.md" else path).resolve()
-    return folder.relative_to(root.resolve()).as_posix() if folder.is_relative_to(root.resolve()) else target
 
 
 def _when(at: dt.datetime | None) -> str:
