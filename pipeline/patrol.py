@@ -174,11 +174,14 @@ class Titles:
     def __init__(self, root: Path, events: Iterable[Event]) -> None:
         self.root = root
         self.recorded = {event.post: str(event.data["article"]) for event in events if event.post and event.data.get("article")}
+        self._read: dict[str, str] = {}  # each post's file is parsed once, however many findings or comments name it
 
     def __call__(self, bundle: str) -> str:
-        file = self.root / bundle / posts.POST_FILE
-        meta = posts.load_post(file, self.root).meta if bundle and file.is_file() else None
-        return (meta.title if meta else "") or self.recorded.get(bundle) or bundle
+        if bundle not in self._read:
+            file = self.root / bundle / posts.POST_FILE
+            meta = posts.load_post(file, self.root).meta if bundle and file.is_file() else None
+            self._read[bundle] = (meta.title if meta else "") or self.recorded.get(bundle) or bundle
+        return self._read[bundle]
 
 
 def _compare(root: Path, policy: Policy, bundle: str, state: PostState, item: dict[str, Any], title: str) -> list[Finding]:
