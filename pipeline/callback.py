@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from wechatpy import parse_message
@@ -20,7 +20,7 @@ from wechatpy.exceptions import InvalidSignatureException, WeChatException
 from wechatpy.utils import check_signature
 
 from pipeline import inbox, notify, output
-from pipeline.errors import GzhError, listening
+from pipeline.errors import GzhError, HttpServer, listening
 from pipeline.i18n import Text
 from pipeline.ledger import Event, Kind, Ledger
 from pipeline.policy import Policy
@@ -67,7 +67,7 @@ class CallbackServer:
                  host: str = "127.0.0.1", port: int = PORT) -> None:
         self.ledger, self.policy, self.token, self.crypto = ledger, policy, token, crypto
         self.lock = threading.Lock()
-        self.server = listening(lambda: ThreadingHTTPServer((host, port), _handler(self)), host, port)
+        self.server = listening(lambda: HttpServer((host, port), _handler(self)), host, port)
         self.thread: threading.Thread | None = None
 
     @property

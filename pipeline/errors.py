@@ -6,7 +6,9 @@ user's language) without a traceback. Anything else is a bug and goes to the err
 from __future__ import annotations
 
 import errno
-from typing import Callable, TypeVar
+import sys
+from http.server import ThreadingHTTPServer
+from typing import Any, Callable, TypeVar
 
 from pipeline.i18n import Text
 
@@ -35,6 +37,19 @@ _PORT_IN_USE = Text("端口 {port} 已被占用：请换一个端口（-p 其他
                     "Port {port} is in use: pick another (-p) or stop the program using it")
 _CANNOT_LISTEN = Text("无法在 {host}:{port} 上监听（{reason}）：1024 以下的端口需要管理员权限，地址须是本机的",
                       "Cannot listen on {host}:{port} ({reason}): ports below 1024 need root, and the address must be this machine's")
+
+
+class HttpServer(ThreadingHTTPServer):
+    """gzh's HTTP servers (trusted service, callback, preview, sandbox): quiet when a caller hangs up.
+
+    A caller that hangs up before its answer (killed mid-call, timed out) is routine for a server, but
+    socketserver prints its traceback into whatever output is current, long after the caller is
+    gone. Anything else is a bug: shown as usual."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def listening(open_server: Callable[[], Server], host: str, port: int) -> Server:

@@ -27,12 +27,12 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from pipeline import notify, referrals, webhooks, yamlsource
-from pipeline.errors import ConfigError, GzhError, listening
+from pipeline.errors import ConfigError, GzhError, HttpServer, listening
 from pipeline.forge.app import GitHubApp
 from pipeline.i18n import Text
 from pipeline.posts import BEIJING
@@ -209,7 +209,7 @@ class BotService:
         self.deliveries = Deliveries(config.state / "deliveries.txt")
         self.log = _logger()
         self.stopping = threading.Event()
-        self.server = listening(lambda: ThreadingHTTPServer((config.host, config.port), _handler(self)), config.host, config.port)
+        self.server = listening(lambda: HttpServer((config.host, config.port), _handler(self)), config.host, config.port)
         self.threads = [threading.Thread(target=self.server.serve_forever, name="http", daemon=True),
                         threading.Thread(target=self._work, name="worker", daemon=True),
                         threading.Thread(target=self._schedule, name="schedule", daemon=True)]

@@ -5,11 +5,11 @@ import argparse
 import functools
 import shutil
 import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 from pipeline import cli, output, preview, render
-from pipeline.errors import GzhError, listening
+from pipeline.errors import GzhError, HttpServer, listening
 from pipeline.i18n import Text
 from pipeline.policy import POLICY_FILE, load_repository_policy
 from pipeline.selection import select_posts
@@ -34,7 +34,7 @@ class PreviewServer:
         self.root, self.targets, self.out, self.interval = root, targets, out, interval
         self.out.mkdir(parents=True, exist_ok=True)
         handler = functools.partial(_QuietHandler, directory=str(out))
-        self._server = listening(lambda: ThreadingHTTPServer((host, port), handler), host, port)
+        self._server = listening(lambda: HttpServer((host, port), handler), host, port)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.builds = 0

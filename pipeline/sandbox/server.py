@@ -17,10 +17,11 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
+from pipeline.errors import HttpServer
 from pipeline.sandbox.state import ApiError, SandboxState
 
 Handler = Callable[[SandboxState, dict[str, Any], dict[str, bytes]], Any]
@@ -322,8 +323,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class SandboxServer(ThreadingHTTPServer):
-    daemon_threads = True
+class SandboxServer(HttpServer):
 
     def __init__(self, address: tuple[str, int], state: SandboxState) -> None:
         super().__init__(address, SandboxHandler)

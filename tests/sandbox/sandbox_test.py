@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import io
 import json
+import socket
+import struct
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
@@ -215,6 +218,24 @@ def test_a_refused_control_is_answered_not_dropped(sandbox: Sandbox) -> None:
     assert raw("quotas", b"not json")["errcode"] == 47001
     assert raw("comment", b'{"article_id": "ARTnone", "content": "x"}')["errcode"] == 53600
     assert sandbox.state.data["quotas"]["draft/add"] == 1000 and not sandbox.server.controls.faults
+
+
+def test_a_caller_that_hangs_up_before_its_answer_leaves_no_traceback(
+        sandbox: Sandbox, wechat: WeChat, capsys: pytest.CaptureFixture[str]) -> None:
+    """A rehearsal kills a caller while the sandbox holds its answer back; the held answer then meets a
+    closed socket. socketserver printed that traceback into whichever test's output was current."""
+    token = wechat._client.access_token
+    sandbox.control("faults", {"faults": [{"endpoint": "draft/count", "hold": 0.3}]})
+    with socket.create_connection(sandbox.server.server_address[:2]) as caller:
+        caller.sendall(f"GET /cgi-bin/draft/count?access_token={token} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        time.sleep(0.1)  # the sandbox has acted and holds the answer
+        caller.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # hang up: a reset
+    deadline = time.monotonic() + 5
+    while sandbox.server.controls.faults[0].count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.6)  # past the hold: the answer has met the closed socket
+    assert capsys.readouterr().err == ""
+    assert wechat.draft_batchget(0)["total_count"] == 0  # and the sandbox still answers
 
 
 def test_a_follower_comment_names_its_article_and_its_time(sandbox: Sandbox, wechat: WeChat) -> None:
