@@ -19,7 +19,7 @@ from pathlib import Path
 
 from markupsafe import escape
 
-from pipeline import emergency, posts
+from pipeline import emergency, notify, posts
 from pipeline.checks import check_public_text
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
@@ -55,6 +55,16 @@ _RESERVED = Text("今天已删除 {count} 次，剩下的 {reserve} 次留给应
 _NOTE_REFUSED = Text("更正说明没有通过检查，没有重新发布。说明会原样显示在文章开头，所有读者都能看到，请按下面的提示修改后再运行：\n{problems}",
                      "The correction note failed the checks; nothing was published. Every reader sees it as typed: "
                      "change it as below and run again:\n{problems}")
+_REPUBLISH_TITLE = Text("【重新发布】{title}", "[Republished] {title}")
+_REPUBLISH_LINES = (
+    Text("已于 {when} 按审批通过的版本重新发布为新文章（原文章 {previous} 已下线）",
+         "Published again at {when} as a new article, from the approved version (the old one, {previous}, was removed)"),
+    Text("文章开头的{note}", "It opens with: {note}"),
+    Text("执行人：{who}", "By {who}"),
+)
+_TOLD = Text("已通知：{recipients}", "Told: {recipients}")
+_NOT_TOLD = Text("gzh.yml 没有配置通知群（notifications），请自行告知：{recipients}", "No notification channels in gzh.yml; tell {recipients} yourself")
+_DEPARTMENT = Text("{name}的群", "{name}'s group")
 EMERGENCY_RESERVE = 2  # of the day's deletions, never used by routine withdrawals: an attack may still need them
 _NOTICE_TITLE = Text("【例行下线】{title}", "[Withdrawn] {title}")
 _NOTICE_LINES = (
@@ -67,7 +77,7 @@ _NOTICE_LINES = (
 def authorize_withdrawal(policy: Policy, target: emergency.Target, user: str) -> None:
     """A department removes its own posts; the administrators any. Others are refused: each removal uses one of
     the day's ten deletions, which an emergency may need."""
-    heads = [head for slug in departments(policy, target) for head in policy.department(slug).heads]  # type: ignore[union-attr]
+    heads = [head for slug in departments(policy, target.post) for head in policy.department(slug).heads]  # type: ignore[union-attr]
     administrators = policy.members("administrator")
     if user not in (*heads, *administrators):
         raise GzhError(_MAY_WITHDRAW(user=user, title=target.title, heads=policy.names(heads),
@@ -88,9 +98,9 @@ def check_reserve(ledger: Ledger, today: dt.date) -> None:
 
 
 
-def departments(policy: Policy, target: emergency.Target) -> list[str]:
+def departments(policy: Policy, post: str) -> list[str]:
     """The department whose folder holds the post, as notifications name it (none for an unknown article)."""
-    department = policy.department_of(target.post)
+    department = policy.department_of(post)
     return [department.slug] if department else []
 
 
@@ -99,6 +109,27 @@ def notice(target: emergency.Target, reason: str, when: dt.datetime) -> Notice:
     values = {"when": when.strftime("%Y-%m-%d %H:%M"), "reason": plain(reason), "who": actor()}
     return Notice(f"withdraw:{target.article_id}", _NOTICE_TITLE(title=target.title), tuple(line(**values) for line in _NOTICE_LINES),
                   target.url)
+
+
+def republish_notice(restored: "Restore", article_id: str, url: str, when: dt.datetime) -> Notice:
+    """The restored article as the department's group and the administrators read it (once per new article)."""
+    values = {"when": when.strftime("%Y-%m-%d %H:%M"), "note": plain(restored.note), "who": actor(),
+              "previous": restored.previous_url or "—"}
+    return Notice(f"republish:{article_id}", _REPUBLISH_TITLE(title=restored.title),
+                  tuple(line(**values) for line in _REPUBLISH_LINES), url)
+
+
+def tell(policy: Policy, ledger: Ledger, post: str, notice: Notice) -> str:
+    """Tell the post's department and the administrators, once per notice; never the leaders (a routine
+    removal or restore is not Art. 9). Returns what to print: who was told, or who to tell by hand."""
+    slugs = departments(policy, post)
+    administrators = policy.members("administrator")
+    names = [_DEPARTMENT(name=department.name) for department in map(policy.department, slugs) if department]
+    recipients = "、".join(filter(None, [*names, policy.names(administrators)]))
+    if policy.notifications is None:
+        return _NOT_TOLD(recipients=recipients) + "\n"
+    warnings = notify.notify(policy, notice, departments=slugs, people=administrators, ledger=ledger)
+    return _TOLD(recipients=recipients) + "\n" + notify.warning_text(warnings)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,11 @@ import pytest
 from pipeline.ledger import SANDBOX_BRANCH, Ledger, Status, fold
 from pipeline.main import main
 from pipeline.sandbox import SANDBOX_APPID, SANDBOX_SECRET, Sandbox
+from tests.notify_fake import LEADERS_TOKEN, OFFICE_KEY, robots, with_notifications
 from tests.operations_support import TODAY
 from tests.support import PullScenario
+
+__all__ = ["robots"]  # the fixture, imported for pytest
 
 POST = "content/office/2026-11-28-news"
 TAMPERED = "<section><p>被篡改的虚假通知。</p></section>"
@@ -85,9 +88,26 @@ def test_a_tampered_article_taken_down_comes_back_as_a_new_article_with_the_appr
     assert republished.actor == "sun-hao" and republished.data == {
         "note": note, "article_id": restored.first.article_id, "url": restored.first.url, "reason": "线上内容被篡改"}
     assert republished.data["url"] != state.url and restored.events("publish")[-1].data["approvers"] == PullScenario.APPROVERS
-    assert out.endswith(f"《市总工会召开全委会议》已重新发布为新文章：{item['url']}\n原链接 {restored.first.url} 保留在发布记录中。\n")
+    assert out.endswith(f"《市总工会召开全委会议》已重新发布为新文章：{item['url']}\n原链接 {restored.first.url} 保留在发布记录中。\n"
+                        "gzh.yml 没有配置通知群（notifications），请自行告知：办公室的群、孙浩（@sun-hao）\n")
     assert restored.gzh("status", "--sandbox") == 0
     assert f"已发布  市总工会召开全委会议  {item['url']}（重新发布，原链接 {restored.first.url} 已下线）" in capsys.readouterr().out
+
+
+def test_the_department_and_the_administrators_are_told_once_with_the_new_link_and_the_note(
+        restored, robots, capsys) -> None:
+    with_notifications(restored.scenario.root)
+    assert restored.gzh("withdraw", POST, "--reason", "会议时间调整") == 0
+    capsys.readouterr()
+    assert restored.gzh("republish", POST, "--note", "会议改期，以本文为准。") == 0
+    assert capsys.readouterr().out.endswith("已通知：办公室的群、孙浩（@sun-hao）\n")
+    withdrawn, told = robots.texts(OFFICE_KEY)  # the office's group is both the department's and the administrator's
+    new_url = restored.state().url
+    assert withdrawn.startswith("**【例行下线】") and told.startswith("**【重新发布】市总工会召开全委会议**")
+    assert f"原文章 {restored.first.url} 已下线" in told and "文章开头的更正说明：会议改期，以本文为准。" in told
+    assert "执行人：sun-hao" in told and new_url in told and robots.texts(LEADERS_TOKEN) == []
+    assert restored.gzh("republish", POST) == 1  # live again: refused, and nobody told twice
+    assert len(robots.texts(OFFICE_KEY)) == 2
 
 
 def test_a_republished_article_that_disappears_is_found_by_the_patrol(restored, capsys) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipeline import cli, clock, output, withdrawal
 from pipeline.i18n import Text
-from pipeline.ledger import actor
+from pipeline.ledger import actor, fold
 from pipeline.publish import run as publish_run
 from pipeline.publish.outcome import Result
 from pipeline.wechat import Credentials
@@ -50,4 +50,7 @@ def republish_command(root: Path, target: str, note: str = "", *, credentials: C
     outcome = next((outcome for outcome in run.outcomes if outcome.post == restore.post), None)
     if outcome is not None and outcome.status is Result.PUBLISHED:
         output.write(_REPUBLISHED(title=restore.title, url=outcome.url, previous=restore.previous_url or "—") + "\n")
+        article_id = fold(edges.ledger.events)[restore.post].article_id
+        notice = withdrawal.republish_notice(restore, article_id, outcome.url, clock.now(today))
+        output.write(withdrawal.tell(edges.policy, edges.ledger, restore.post, notice))
     return run.exit_code

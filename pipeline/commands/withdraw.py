@@ -7,11 +7,10 @@ import datetime as dt
 from pathlib import Path
 from typing import NoReturn
 
-from pipeline import cli, emergency, notify, output, withdrawal
+from pipeline import cli, emergency, output, withdrawal
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
 from pipeline.ledger import Ledger, actor
-from pipeline.policy import Policy
 from pipeline.wechat import Credentials
 
 _TARGET = Text("文章文件夹（content/…）、文章链接或 article_id", "post folder, article URL or article_id")
@@ -19,9 +18,6 @@ _REASON = Text("下线原因（记入账本，告知部门和管理员）", "why
 _DONE = Text("已下线：《{title}》（例行下线，原因：{reason}）。已记入账本，执行人 @{who}；未开应急事件，未通知领导。",
              "Withdrawn: 《{title}》 ({reason}). Recorded, by @{who}; no incident, leaders not told.")
 _RESTORE = Text("如需恢复审批通过的版本：gzh republish {post}", " Restore the approved version with gzh republish {post}")
-_TOLD = Text("已通知：{recipients}", "Told: {recipients}")
-_NOT_TOLD = Text("gzh.yml 没有配置通知群（notifications），请自行告知：{recipients}", "No notification channels in gzh.yml; tell {recipients} yourself")
-_DEPARTMENT = Text("{name}的群", "{name}'s group")
 _ALREADY = Text("《{title}》已于 {when} 下线（原因：{reason}），这次没有再删除，也没有再通知。",
                 "《{title}》 was removed at {when} ({reason}); nothing deleted or told again.")
 _QUOTA = Text(
@@ -56,7 +52,7 @@ def withdraw_command(root: Path, target: str, reason: str, *, credentials: Crede
     (recorded,) = ledger.append(emergency.takedown_event(found, reason))
     restore = _RESTORE(post=found.post) if found.post else ""  # an article the pipeline never published has no approved version
     output.write(_DONE(title=found.title, reason=reason, who=recorded.actor) + restore + "\n")
-    _tell(policy, ledger, found, reason, now)
+    output.write(withdrawal.tell(policy, ledger, found.post, withdrawal.notice(found, reason, now)))
     return 0
 
 
@@ -65,16 +61,3 @@ def _by_hand(ledger: Ledger, target: emergency.Target, reason: str, typed: str) 
     ledger.append(emergency.manual_event(target, reason, routine=True))
     raise GzhError(_QUOTA(count=emergency.DELETES_PER_DAY, title=target.title, target=typed))
 
-
-def _tell(policy: Policy, ledger: Ledger, target: emergency.Target, reason: str, now: dt.datetime) -> None:
-    """The department's group and the administrators, once; never the leaders (this is not Art. 9)."""
-    departments = withdrawal.departments(policy, target)
-    administrators = policy.members("administrator")
-    names = [_DEPARTMENT(name=department.name) for department in map(policy.department, departments) if department]
-    recipients = "、".join(filter(None, [*names, policy.names(administrators)]))
-    if policy.notifications is None:
-        output.write(_NOT_TOLD(recipients=recipients) + "\n")
-        return
-    warnings = notify.notify(policy, withdrawal.notice(target, reason, now), departments=departments,
-                             people=administrators, ledger=ledger)
-    output.write(_TOLD(recipients=recipients) + "\n" + notify.warning_text(warnings))
