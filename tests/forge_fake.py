@@ -52,12 +52,14 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import yaml
+
+from pipeline.errors import HttpServer
 
 TOKEN = "forge-token-for-tests"
 BOT = "gzh-bot"             # who the token belongs to: what the fake records as the author of gzh's writes
@@ -126,7 +128,7 @@ class ForgeFake:
         self.downloads: list[str] = []  # the paths of attachments served
         self.attachment_token = True  # whether the API token alone may download an attachment (see attach())
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.server = HttpServer(("127.0.0.1", 0), _handler(self))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

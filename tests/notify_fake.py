@@ -12,13 +12,14 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from pipeline.errors import HttpServer
 from tests.support import POLICY_TEXT
 
 WECOM_PATH, DINGTALK_PATH = "/cgi-bin/webhook/send", "/robot/send"
@@ -76,7 +77,7 @@ class RobotFake:
         self.skew = 0.0
         self.faults: list[int] = []                    # HTTP statuses to answer next, one per request
         self.requests = 0
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.server = HttpServer(("127.0.0.1", 0), _handler(self))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def start(self) -> "RobotFake":
