@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Iterable
 
@@ -34,19 +35,22 @@ _NOT_FOUND = Text("找不到要下线的文章“{target}”：请写文章文�
                   "Cannot find '{target}': give the post folder, its URL or the article_id")
 _QUOTA = Text(
     "今天的删除次数已用完（微信每天只允许删除 {count} 次），《{title}》仍在线上，没有删除。请管理员立即登录公众平台"
-    "（mp.weixin.qq.com），在“内容与互动 → 发表记录”中找到这篇文章，点“删除”手动删除，并在平台上的问题中注明删除时间。"
+    "（mp.weixin.qq.com），在“内容与互动 → 发表记录”中找到这篇文章，点“删除”手动删除，"
+    "删除后运行 gzh emergency takedown {target} --reason … 补记：立案、记下处置时间并报告（已删除的文章不会再删一次）。"
     "已记入账本，并通知：{people}",
     "Today's {count} deletions are used; 《{title}》 is still online. Delete it by hand in the MP console (Content → "
-    "Published) and note the time on the forge issue. Recorded and told: {people}")
+    "Published), then run gzh emergency takedown {target} --reason … to record it: the incident, the time and the "
+    "report (a deleted article is not deleted again). Recorded and told: {people}")
 MANUAL_TITLE = Text("【应急处置】删除次数已用完，须手动删除：{title}", "[Emergency] Deletion quota used, delete by hand: {title}")
 _MANUAL_BODY = Text(
     "{mentions}\n\n需要紧急下线的文章因微信当天的删除次数（每天 {count} 次）已用完，未能自动删除，仍在线上：\n\n"
     "- 文章：{title}（{url}）\n- 原因：{reason}\n- 发现人：@{who}（{when}）\n\n"
     "请管理员立即登录公众平台（mp.weixin.qq.com），在“内容与互动 → 发表记录”中找到这篇文章，点“删除”手动删除，"
-    "并在本问题中留言说明删除时间。",
+    "再运行 gzh emergency takedown {target} --reason … 补记（立案、记下处置时间并报告；已删除的文章不会再删一次）。",
     "{mentions}\n\nWeChat's {count} deletions for today are used, so this article is still online:\n\n"
     "- Article: {title} ({url})\n- Reason: {reason}\n- Found by: @{who} ({when})\n\n"
-    "Delete it by hand in the MP console (Content → Published) and note the time here.")
+    "Delete it by hand in the MP console (Content → Published), then run gzh emergency takedown {target} --reason … "
+    "to record it (a deleted article is not deleted again).")
 _MANUAL_LINES = (
     Text("微信当天的删除次数已用完，文章仍在线上，须手动删除", "Today's deletions are used: the article is still online"),
     Text("原因：{reason}", "Reason: {reason}"),
@@ -73,6 +77,11 @@ _RECORD = Text(
     "- By: @{who}\n- Notified: {notified}\n- Status: in progress\n- Written report due: {due}\n\n{evidence}- {when} {step}\n")
 _DELETED = Text("从公众号删除该文章（freepublish/delete），发布记录中已标记下线。",
                 "deleted from the account (freepublish/delete), marked offline in the ledger.")
+_FOUND_DELETED = Text("文章在微信上已被删除（在公众平台手动删除，或此前的运行删除后中断），这次只补记，未再删除；发布记录中已标记下线。",
+                      "found already deleted on WeChat (by hand in the MP console, or by an interrupted run); recorded, "
+                      "not deleted again; marked offline in the ledger.")
+FOUND_DELETED = Text("（文章在微信上已被删除，这次只补记，没有再删除，不占用当天的删除次数）",
+                     " (it was deleted on WeChat already: recorded only, nothing deleted, no deletion used)")
 _OPENED = Text("立案，文章未下线（{reason}）。", "incident opened, the article not taken down ({reason}).")
 _NOT_YET = Text("—（尚未下线）", "— (not taken down)")
 _EVIDENCE = Text("## 发现与证据\n\n- 巡查发现：{title}（首次发现 {seen}{issue}）\n- {detail}\n{diff}\n",
@@ -167,23 +176,43 @@ def removal(root: Path, target: str, credentials: Credentials | None, today: dt.
     return Removal(policy, wechat, ledger, clock.now(today), found, taken_down(ledger.events, found.article_id))
 
 
-def delete(removal: Removal) -> bool:
-    """Delete the one article (index 1: 0 would delete every article under the id). False, with nothing
-    deleted, when the day's deletions are used: counted in the ledger, or WeChat's 45009, which counts
-    deletions made in the web console too."""
+class Deletion(Enum):
+    DELETED = "deleted"    # deleted now, one of the day's deletions used
+    GONE = "gone"          # WeChat shows it deleted already: by hand in the MP console after the quota ran out,
+                           # or by a run killed before it recorded; nothing to delete, only to record
+    REFUSED = "refused"    # the day's deletions are used: still online
+
+
+_STEPS = {Deletion.DELETED: _DELETED, Deletion.GONE: _FOUND_DELETED}  # the step an incident record shows
+
+
+def delete(removal: Removal) -> Deletion:
+    """Delete the one article (index 1: 0 would delete every article under the id), unless WeChat shows it
+    deleted already. REFUSED, with nothing deleted, when the day's deletions are used: counted in the ledger,
+    or WeChat's 45009, which counts deletions made in the web console too."""
+    if _deleted_on_wechat(removal.wechat, removal.target.article_id):
+        return Deletion.GONE
     if quota_used(removal.ledger, removal.now.date()):
-        return False
+        return Deletion.REFUSED
     try:
         removal.wechat.delete_article(removal.target.article_id, 1)
     except WeChatError as error:
         if error.code != QUOTA_USED:
             raise
-        return False
-    return True
+        return Deletion.REFUSED
+    return Deletion.DELETED
+
+
+def _deleted_on_wechat(wechat: WeChat, article_id: str) -> bool:
+    """freepublish/getarticle marks each item is_deleted; gzh deletes the first (index 1)."""
+    items = wechat.get_article(article_id).get("news_item") or []
+    return bool(items) and bool(items[0].get("is_deleted"))
 
 
 def deletions_today(ledger: Ledger, today: dt.date) -> int:
-    return sum(1 for event in ledger.events if event.kind is Kind.TAKEDOWN and _local(event.time).date() == today)
+    """The day's freepublish/delete calls: a takedown that only recorded an article found deleted used none."""
+    return sum(1 for event in ledger.events if event.kind is Kind.TAKEDOWN and not event.data.get("found_deleted")
+               and _local(event.time).date() == today)
 
 
 def quota_used(ledger: Ledger, today: dt.date) -> bool:
@@ -227,14 +256,14 @@ def report_due(policy: Policy, now: dt.datetime) -> str:
 
 
 def record(incident: str, target: Target, reason: str, policy: Policy, now: dt.datetime, detected: str,
-           evidence: Evidence | None = None, *, deleted: bool = True) -> str:
-    """The incident record (Art. 9(2): keep the records): opened by a takedown (`deleted`) or without one."""
+           evidence: Evidence | None = None, *, deletion: Deletion | None = None) -> str:
+    """The incident record (Art. 9(2): keep the records): opened by a takedown (its `deletion`) or without one."""
     due = report_due(policy, now)
     notified = "、".join(f"{policy.person(user).name}（@{user}）" for user in leaders(policy, now.date()))
     when = now.strftime("%Y-%m-%d %H:%M")
     return _RECORD(incident=incident, reason=reason, title=target.title, url=target.url or "—", detected=detected,
-                   when=when, acted=when if deleted else _NOT_YET(), who=actor(), notified=notified, due=due,
-                   step=_DELETED() if deleted else _OPENED(reason=reason), evidence=_evidence(evidence))
+                   when=when, acted=when if deletion else _NOT_YET(), who=actor(), notified=notified, due=due,
+                   step=_STEPS[deletion]() if deletion else _OPENED(reason=reason), evidence=_evidence(evidence))
 
 
 def _evidence(evidence: Evidence | None) -> str:
@@ -245,11 +274,11 @@ def _evidence(evidence: Evidence | None) -> str:
     return _EVIDENCE(title=evidence.title, seen=evidence.seen_at, issue=issue, detail=evidence.detail or "—", diff=diff)
 
 
-def with_takedown(text: str, now: dt.datetime) -> str:
+def with_takedown(text: str, now: dt.datetime, deletion: Deletion) -> str:
     """An incident opened without a takedown, the article now deleted: the time and the step added."""
     when = now.strftime("%Y-%m-%d %H:%M")
     return (text.replace(f"| 处置时间 | {_NOT_YET()} |", f"| 处置时间 | {when} |", 1)
-            .replace("\n\n## 书面报告\n", f"\n- {when}　{_DELETED()}\n\n## 书面报告\n", 1))
+            .replace("\n\n## 书面报告\n", f"\n- {when}　{_STEPS[deletion]()}\n\n## 书面报告\n", 1))
 
 
 @dataclass(frozen=True)
@@ -345,12 +374,14 @@ def with_report(text: str, report: str, now: dt.datetime) -> str:
     return text + _FURTHER(when=now.strftime("%Y-%m-%d %H:%M")) + filed
 
 
-def takedown_event(target: Target, reason: str, incident_id: str = "") -> Event:
+def takedown_event(target: Target, reason: str, deletion: Deletion, incident_id: str = "") -> Event:
     """The article deleted: by an emergency takedown (its incident), or routinely (`gzh withdraw`, no incident).
-    Both count in the day's deletions, and neither deletes an article the other removed."""
+    Both count in the day's deletions, and neither deletes an article the other removed; one found deleted
+    on WeChat already is recorded as such (`found_deleted`) and counts none."""
     why = {"by": actor(), "incident": incident_id} if incident_id else {"routine": True}
+    found = {"found_deleted": True} if deletion is Deletion.GONE else {}
     return Event(Kind.TAKEDOWN, target.post, data={"article_id": target.article_id, "url": target.url, "reason": reason,
-                                                **why})
+                                                **why, **found})
 
 
 def manual_event(target: Target, reason: str, *, routine: bool = False) -> Event:
@@ -361,7 +392,7 @@ def manual_event(target: Target, reason: str, *, routine: bool = False) -> Event
 
 
 def quota_message(target: Target, people: str) -> str:
-    return _QUOTA(count=DELETES_PER_DAY, title=target.title, people=people)
+    return _QUOTA(count=DELETES_PER_DAY, title=target.title, target=target.post or target.url, people=people)
 
 
 def manual_notice(target: Target, reason: str, now: dt.datetime, link: str) -> Notice:
@@ -371,4 +402,4 @@ def manual_notice(target: Target, reason: str, now: dt.datetime, link: str) -> N
 
 def manual_body(target: Target, reason: str, now: dt.datetime, mentions: str) -> str:
     return _MANUAL_BODY(mentions=mentions, count=DELETES_PER_DAY, title=target.title, url=target.url or "—",
-                        reason=reason, who=actor(), when=now.strftime("%Y-%m-%d %H:%M"))
+                        reason=reason, who=actor(), when=now.strftime("%Y-%m-%d %H:%M"), target=target.post or target.url)

@@ -154,7 +154,8 @@ def test_when_the_day_s_deletions_are_used_the_leaders_are_told_to_delete_by_han
                             credentials=account.sandbox.credentials)
     assert str(refused.value) == (
         "今天的删除次数已用完（微信每天只允许删除 10 次），《文章a》仍在线上，没有删除。请管理员立即登录公众平台"
-        "（mp.weixin.qq.com），在“内容与互动 → 发表记录”中找到这篇文章，点“删除”手动删除，并在平台上的问题中注明删除时间。"
+        "（mp.weixin.qq.com），在“内容与互动 → 发表记录”中找到这篇文章，点“删除”手动删除，"
+        "删除后运行 gzh emergency takedown content/office/a --reason … 补记：立案、记下处置时间并报告（已删除的文章不会再删一次）。"
         f"已记入账本，并通知：{PEOPLE}")
     assert len(account.articles()) == 1  # still online
     manual = [event for event in Ledger(account.root, branch=SANDBOX_BRANCH).events if event.kind == "error"]
@@ -166,6 +167,17 @@ def test_when_the_day_s_deletions_are_used_the_leaders_are_told_to_delete_by_han
     assert leaders.startswith("#### 【应急处置】删除次数已用完，须手动删除：文章a")
     assert "请管理员立即在公众平台“内容与互动 → 发表记录”中删除" in leaders
     assert _incident_events(account) == []  # nothing was taken down yet
+    # the administrator deletes it in the MP console, then records it the same day, as the issue says
+    assert "再运行 gzh emergency takedown content/office/a --reason … 补记" in issue["body"]
+    account.sandbox.control("article", {"article_id": manual[0].data["article_id"], "do": "delete"})
+    deletions = len(account.sandbox.calls("freepublish/delete"))
+    assert emergency_command.takedown_command(account.root, outcome.url, "错误信息", credentials=account.sandbox.credentials) == 0
+    assert "（文章在微信上已被删除，这次只补记，没有再删除，不占用当天的删除次数）" in capsys.readouterr().out
+    assert len(account.sandbox.calls("freepublish/delete")) == deletions
+    (opened,) = [event for event in _incident_events(account) if "path" in event.data and "reason" in event.data]
+    record = Ledger(account.root, branch=SANDBOX_BRANCH).read_document(opened.data["path"])
+    assert "文章在微信上已被删除（在公众平台手动删除，或此前的运行删除后中断），这次只补记，未再删除" in record
+    assert len(robots.texts(LEADERS_TOKEN)) == 2  # told it is under control
 
 
 def test_after_a_takedown_the_status_says_taken_down_and_why(ops, capsys) -> None:

@@ -9,7 +9,7 @@ import pytest
 from pipeline import emergency
 from pipeline.ledger import SANDBOX_BRANCH, Event, Kind, Ledger
 from tests.notify_fake import LEADERS_TOKEN, OFFICE_KEY, robots, with_notifications
-from tests.operations_support import gzh, published, run_workflow, wechat_calls
+from tests.operations_support import TODAY, gzh, published, run_workflow, wechat_calls
 
 __all__ = ["robots"]  # the fixture, imported for pytest
 
@@ -84,6 +84,15 @@ def test_when_the_day_s_deletions_are_used_it_says_how_to_delete_by_hand_and_rec
     assert len(account.articles()) == 1 and robots.texts(OFFICE_KEY) == []
     (refused,) = [event for event in _events(account, "error") if event.data.get("manual")]
     assert refused.data["code"] == 45009 and refused.data["routine"] is True and refused.data["reason"] == "通知已过期"
+    # the administrator deletes it in the MP console, then records it the same day, as the message says
+    account.sandbox.control("article", {"article_id": refused.data["article_id"], "do": "delete"})
+    deletions = len(account.sandbox.calls("freepublish/delete"))
+    code, out, err = gzh(account, monkeypatch, capsys, "withdraw", "content/office/a", "--reason", "通知已过期")
+    assert (code, err) == (0, "") and "（文章在微信上已被删除，这次只补记，没有再删除，不占用当天的删除次数）" in out
+    assert len(account.sandbox.calls("freepublish/delete")) == deletions
+    (recorded,) = [event for event in _events(account, "takedown") if event.post == "content/office/a"]
+    assert recorded.data["found_deleted"] is True and len(robots.texts(OFFICE_KEY)) == 1
+    assert emergency.deletions_today(Ledger(account.root, branch=SANDBOX_BRANCH), TODAY) == (10 if used == "ledger" else 0)
 
 
 def test_an_unknown_target_is_a_clear_error(ops, monkeypatch, capsys) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import functools
 from pathlib import Path
 
 from pipeline import cli, clock, emergency, findings, forge as forge_module, notify, output
@@ -105,20 +106,23 @@ def takedown_command(root: Path, target: str, reason: str, *, credentials: Crede
     joined = emergency.open_for(ledger.events, found)
     if joined:  # opened before without a takedown: the takedown is its next step, not a second incident
         incident, path, due, issue = joined.id, joined.path, joined.due, joined.issue
-        text = emergency.with_takedown(ledger.read_document(path) or "", now)
+        write_record = functools.partial(emergency.with_takedown, ledger.read_document(path) or "", now)
         events = [Event(Kind.INCIDENT, found.post, data={"id": incident, "path": path, "takedown": reason})]
     else:
         evidence = findings.about(ledger, found)  # 发现时间 and the evidence from the patrol, when it saw this first
         incident, issue = emergency.incident_id(now, found, ledger.events), None
         path, due = f"incidents/{incident}.md", emergency.report_due(policy, now)
         detected = evidence.seen_at if evidence else now.strftime("%Y-%m-%d %H:%M")
-        text = emergency.record(incident, found, reason, policy, now, detected, evidence)
+        write_record = functools.partial(emergency.record, incident, found, reason, policy, now, detected, evidence)
         events = [emergency.opened_event(incident, path, found, reason, due, evidence)]
-    if not emergency.delete(removal):  # act first (Art. 9(2))
+    deletion = emergency.delete(removal)  # act first (Art. 9(2))
+    if deletion is emergency.Deletion.REFUSED:
         return _delete_by_hand(policy, ledger, found, reason, now)
-    ledger.append(emergency.takedown_event(found, reason, incident), *events, files={path: text})
+    ledger.append(emergency.takedown_event(found, reason, deletion, incident), *events,
+                  files={path: write_record(deletion=deletion)})
     takedown = emergency.Takedown(incident, found, reason, now, f"{ledger.branch}:{path}", due)
-    output.write(_DONE(title=found.title, record=takedown.record, due=due) + (f"（{_JOINED(incident=incident)}）" if joined else "") + "\n")
+    output.write(_DONE(title=found.title, record=takedown.record, due=due) + (f"（{_JOINED(incident=incident)}）" if joined else "")
+                 + (emergency.FOUND_DELETED() if deletion is emergency.Deletion.GONE else "") + "\n")
     people = emergency.leaders(policy, now.date())
     body = emergency.forge_body(takedown, _mentions(people))
     number = _tell_on_forge(policy, emergency.NOTIFY_TITLE(title=found.title), body, people, issue)
@@ -193,7 +197,7 @@ def open_command(root: Path, finding: str | None, reason: str, *, credentials: C
     incident = emergency.incident_id(now, target, ledger.events)
     path, due = f"incidents/{incident}.md", emergency.report_due(policy, now)
     detected = evidence.seen_at if evidence else now.strftime("%Y-%m-%d %H:%M")
-    text = emergency.record(incident, target, reason, policy, now, detected, evidence, deleted=False)
+    text = emergency.record(incident, target, reason, policy, now, detected, evidence)
     ledger.append(emergency.opened_event(incident, path, target, reason, due, evidence), files={path: text})
     opened = emergency.Takedown(incident, target, reason, now, f"{ledger.branch}:{path}", due)
     output.write(_OPENED(title=target.title, record=opened.record, due=due) + "\n")

@@ -47,11 +47,13 @@ def withdraw_command(root: Path, target: str, reason: str, *, credentials: Crede
         return 0
     withdrawal.authorize_withdrawal(policy, found, actor())
     withdrawal.check_reserve(ledger, now.date())
-    if not emergency.delete(removal):
+    deletion = emergency.delete(removal)
+    if deletion is emergency.Deletion.REFUSED:
         _by_hand(ledger, found, reason, target)
-    (recorded,) = ledger.append(emergency.takedown_event(found, reason))
+    (recorded,) = ledger.append(emergency.takedown_event(found, reason, deletion))
     restore = _RESTORE(post=found.post) if found.post else ""  # an article the pipeline never published has no approved version
-    output.write(_DONE(title=found.title, reason=reason, who=recorded.actor) + restore + "\n")
+    gone = emergency.FOUND_DELETED() if deletion is emergency.Deletion.GONE else ""
+    output.write(_DONE(title=found.title, reason=reason, who=recorded.actor) + gone + restore + "\n")
     output.write(withdrawal.tell(policy, ledger, found.post, withdrawal.notice(found, reason, now)))
     return 0
 
