@@ -204,8 +204,12 @@ def delete(removal: Removal) -> Deletion:
 
 
 def _deleted_on_wechat(wechat: WeChat, article_id: str) -> bool:
-    """freepublish/getarticle marks each item is_deleted; gzh deletes the first (index 1)."""
-    items = wechat.get_article(article_id).get("news_item") or []
+    """freepublish/getarticle marks each item is_deleted; gzh deletes the first (index 1). A look that fails
+    says nothing: the delete goes ahead (act first) and answers for itself."""
+    try:
+        items = wechat.get_article(article_id).get("news_item") or []
+    except WeChatError:
+        return False
     return bool(items) and bool(items[0].get("is_deleted"))
 
 

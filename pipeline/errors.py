@@ -1,4 +1,4 @@
-"""The few exceptions that cross stage boundaries.
+"""The few exceptions that cross stage boundaries, and the servers' side of errors (a port in use, a caller gone).
 
 Anything raised from here is an *expected* failure: `main` prints its message (already in the
 user's language) without a traceback. Anything else is a bug and goes to the error log.

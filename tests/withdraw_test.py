@@ -95,6 +95,19 @@ def test_when_the_day_s_deletions_are_used_it_says_how_to_delete_by_hand_and_rec
     assert emergency.deletions_today(Ledger(account.root, branch=SANDBOX_BRANCH), TODAY) == (10 if used == "ledger" else 0)
 
 
+def test_a_look_at_the_article_that_fails_does_not_stop_the_delete(ops, monkeypatch, capsys) -> None:
+    """The look before deleting (freepublish/getarticle) is for recording an article deleted by hand: when it
+    fails, the delete goes ahead and answers for itself."""
+    account, _ = ops
+    published(account, "a")
+    account.fault(endpoint="freepublish/getarticle", errcode=50002)
+    code, out, err = gzh(account, monkeypatch, capsys, "withdraw", "content/office/a", "--reason", "通知已过期")
+    assert (code, err) == (0, "") and account.articles() == [] and "只补记" not in out
+    assert [call["errcode"] for call in account.sandbox.calls("freepublish/getarticle")] == [50002]
+    (recorded,) = _events(account, "takedown")
+    assert "found_deleted" not in recorded.data
+
+
 def test_an_unknown_target_is_a_clear_error(ops, monkeypatch, capsys) -> None:
     account, _ = ops
     published(account, "a")
