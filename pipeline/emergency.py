@@ -254,6 +254,23 @@ def leaders(policy: Policy, today: dt.date) -> list[str]:
     return list(dict.fromkeys(person for person in people if person))
 
 
+@dataclass(frozen=True)
+class Opening:
+    """A new incident's particulars, for a takedown and an incident opened without one alike."""
+
+    id: str
+    path: str                     # its record on the ledger branch
+    due: str                      # the written report's deadline (Art. 9(3))
+    detected: str                 # 发现时间: the patrol's first sighting of the finding, else now
+
+
+def new_incident(policy: Policy, events: Iterable[Event], target: Target, now: dt.datetime,
+                 evidence: Evidence | None) -> Opening:
+    incident = incident_id(now, target, events)
+    return Opening(incident, f"incidents/{incident}.md", report_due(policy, now),
+                   evidence.seen_at if evidence else now.strftime("%Y-%m-%d %H:%M"))
+
+
 def report_due(policy: Policy, now: dt.datetime) -> str:
     """When the written report is due (Art. 9(3))."""
     return (now + dt.timedelta(hours=policy.report_hours)).strftime("%Y-%m-%d %H:%M")

@@ -110,10 +110,9 @@ def takedown_command(root: Path, target: str, reason: str, *, credentials: Crede
         events = [Event(Kind.INCIDENT, found.post, data={"id": incident, "path": path, "takedown": reason})]
     else:
         evidence = findings.about(ledger, found)  # 发现时间 and the evidence from the patrol, when it saw this first
-        incident, issue = emergency.incident_id(now, found, ledger.events), None
-        path, due = f"incidents/{incident}.md", emergency.report_due(policy, now)
-        detected = evidence.seen_at if evidence else now.strftime("%Y-%m-%d %H:%M")
-        write_record = functools.partial(emergency.record, incident, found, reason, policy, now, detected, evidence)
+        opening, issue = emergency.new_incident(policy, ledger.events, found, now, evidence), None
+        incident, path, due = opening.id, opening.path, opening.due
+        write_record = functools.partial(emergency.record, incident, found, reason, policy, now, opening.detected, evidence)
         events = [emergency.opened_event(incident, path, found, reason, due, evidence)]
     deletion = emergency.delete(removal)  # act first (Art. 9(2))
     if deletion is emergency.Deletion.REFUSED:
@@ -123,15 +122,24 @@ def takedown_command(root: Path, target: str, reason: str, *, credentials: Crede
     takedown = emergency.Takedown(incident, found, reason, now, f"{ledger.branch}:{path}", due)
     output.write(_DONE(title=found.title, record=takedown.record, due=due) + (f"（{_JOINED(incident=incident)}）" if joined else "")
                  + (emergency.FOUND_DELETED() if deletion is emergency.Deletion.GONE else "") + "\n")
-    people = emergency.leaders(policy, now.date())
-    body = emergency.forge_body(takedown, _mentions(people))
-    number = _tell_on_forge(policy, emergency.NOTIFY_TITLE(title=found.title), body, people, issue)
-    if number and not issue:
-        ledger.append(Event(Kind.INCIDENT, found.post, data={"id": incident, "path": path, "issue": number}))
-    link = notify.issue_link(number) if number else found.url
-    warnings = notify.notify(policy, emergency.notice(takedown, link), people=people, management=True, ledger=ledger)
-    output.write(notify.warning_text(warnings))
+    _tell_leaders(policy, ledger, takedown, path, issue)
     return 0
+
+
+def _tell_leaders(policy: Policy, ledger: Ledger, reported: emergency.Takedown, path: str, issue: int | None,
+                  *, opened: bool = False) -> None:
+    """A takedown, or an incident `opened` without one, reported to the leaders (Art. 9(2)): on the incident's
+    forge issue (opened now, its number recorded, unless it has one) and in the groups."""
+    people = emergency.leaders(policy, reported.when.date())
+    title = (emergency.OPENED_TITLE if opened else emergency.NOTIFY_TITLE)(title=reported.target.title)
+    body = emergency.forge_body(reported, _mentions(people), opened=opened)
+    number = _tell_on_forge(policy, title, body, people, issue)
+    if number and not issue:
+        ledger.append(Event(Kind.INCIDENT, reported.target.post, data={"id": reported.incident, "path": path, "issue": number}))
+    link = notify.issue_link(number) if number else reported.target.url
+    warnings = notify.notify(policy, emergency.notice(reported, link, opened=opened), people=people, management=True,
+                             ledger=ledger)
+    output.write(notify.warning_text(warnings))
 
 
 def _already(ledger: Ledger, target: emergency.Target, previous: Event) -> int:
@@ -165,7 +173,6 @@ def _mentions(people: list[str]) -> str:
     return " ".join(f"@{person}" for person in people)
 
 
-
 def _tell_on_forge(policy: Policy, title: str, body: str, people: list[str], issue: int | None = None) -> int | None:
     """The leaders told through a forge issue (its number; a comment on `issue`, the incident's own, when it
     has one), or, without a forge, the text to send them at once."""
@@ -194,21 +201,13 @@ def open_command(root: Path, finding: str | None, reason: str, *, credentials: C
     if known:
         output.write(_OPEN_ALREADY(title=target.title, incident=known.id, record=f"{ledger.branch}:{known.path}") + "\n")
         return 0
-    incident = emergency.incident_id(now, target, ledger.events)
-    path, due = f"incidents/{incident}.md", emergency.report_due(policy, now)
-    detected = evidence.seen_at if evidence else now.strftime("%Y-%m-%d %H:%M")
-    text = emergency.record(incident, target, reason, policy, now, detected, evidence)
-    ledger.append(emergency.opened_event(incident, path, target, reason, due, evidence), files={path: text})
-    opened = emergency.Takedown(incident, target, reason, now, f"{ledger.branch}:{path}", due)
-    output.write(_OPENED(title=target.title, record=opened.record, due=due) + "\n")
-    people = emergency.leaders(policy, now.date())
-    number = _tell_on_forge(policy, emergency.OPENED_TITLE(title=target.title),
-                            emergency.forge_body(opened, _mentions(people), opened=True), people)
-    if number:
-        ledger.append(Event(Kind.INCIDENT, target.post, data={"id": incident, "path": path, "issue": number}))
-    link = notify.issue_link(number) if number else target.url
-    warnings = notify.notify(policy, emergency.notice(opened, link, opened=True), people=people, management=True, ledger=ledger)
-    output.write(notify.warning_text(warnings))
+    opening = emergency.new_incident(policy, ledger.events, target, now, evidence)
+    text = emergency.record(opening.id, target, reason, policy, now, opening.detected, evidence)
+    ledger.append(emergency.opened_event(opening.id, opening.path, target, reason, opening.due, evidence),
+                  files={opening.path: text})
+    opened = emergency.Takedown(opening.id, target, reason, now, f"{ledger.branch}:{opening.path}", opening.due)
+    output.write(_OPENED(title=target.title, record=opened.record, due=opening.due) + "\n")
+    _tell_leaders(policy, ledger, opened, opening.path, None, opened=True)
     return 0
 
 
