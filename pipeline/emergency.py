@@ -207,10 +207,11 @@ def _deleted_on_wechat(wechat: WeChat, article_id: str) -> bool:
     """freepublish/getarticle marks each item is_deleted; gzh deletes the first (index 1). A look that fails
     says nothing: the delete goes ahead (act first) and answers for itself."""
     try:
-        items = wechat.get_article(article_id).get("news_item") or []
+        items = wechat.get_article(article_id).get("news_item")
     except WeChatError:
         return False
-    return bool(items) and bool(items[0].get("is_deleted"))
+    # a reply of another shape says nothing either
+    return isinstance(items, list) and bool(items) and isinstance(items[0], dict) and items[0].get("is_deleted") is True
 
 
 def deletions_today(ledger: Ledger, today: dt.date) -> int:

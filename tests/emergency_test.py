@@ -1,6 +1,7 @@
 """Article 9: taking an article down in an emergency, notifying and recording the incident."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from pipeline import emergency
 from pipeline.commands import emergency as emergency_command
 from pipeline.errors import GzhError
 from pipeline.ledger import SANDBOX_BRANCH, Event, Kind, Ledger, Phase
+from pipeline.posts import BEIJING
 from tests.notify_fake import LEADERS_TOKEN, OFFICE_KEY, robots, with_notifications
 from tests.operations_support import TODAY, article_ids, gzh, patrol, published, run_workflow
 
@@ -322,3 +324,36 @@ def test_the_emergency_workflow_opens_reports_and_lists(ops, tmp_path: Path) -> 
     assert step.returncode == 0 and f"{incident}　《—》　处置中　已提交　#" in step.stdout, step.stderr
     record = git.Repo(account.repo.remotes.origin.url).git.show(f"{SANDBOX_BRANCH}:incidents/{incident}.md")
     assert '$(touch pwned) `id` "; exit 1; "\n### 事件经过\n演练。' in record and not (account.root / "pwned").exists()
+
+
+class _LookingWeChat:
+    """freepublish/getarticle answering `reply`; deletes are counted (the sandbox answers only well-formed replies)."""
+
+    def __init__(self, reply: object) -> None:
+        self.reply, self.deleted = reply, 0
+
+    def get_article(self, article_id: str) -> object:
+        return self.reply
+
+    def delete_article(self, article_id: str, index: int) -> None:
+        self.deleted += 1
+
+
+@pytest.mark.parametrize("reply, deletion", [
+    ({"news_item": [{"is_deleted": True}]}, emergency.Deletion.GONE),
+    ({"news_item": [{"is_deleted": False}]}, emergency.Deletion.DELETED),
+    ({"news_item": "is_deleted"}, emergency.Deletion.DELETED),       # malformed: says nothing, the delete goes ahead
+    ({"news_item": ["is_deleted"]}, emergency.Deletion.DELETED),
+    ({"news_item": [{"is_deleted": "false"}]}, emergency.Deletion.DELETED),
+    ({"news_item": []}, emergency.Deletion.DELETED),
+    ({}, emergency.Deletion.DELETED),
+])
+def test_only_a_well_formed_is_deleted_spares_the_delete(reply: object, deletion: emergency.Deletion) -> None:
+    class NoEvents:
+        events: list[Event] = []
+
+    wechat = _LookingWeChat(reply)
+    target = emergency.Target("content/office/a", "ARTa", "", "文章a")
+    removal = emergency.Removal(None, wechat, NoEvents(), dt.datetime(2026, 11, 29, 9, tzinfo=BEIJING), target, None)  # type: ignore[arg-type]
+    assert emergency.delete(removal) is deletion
+    assert wechat.deleted == (0 if deletion is emergency.Deletion.GONE else 1)
