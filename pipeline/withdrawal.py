@@ -77,7 +77,8 @@ _NOTICE_LINES = (
 def authorize_withdrawal(policy: Policy, target: emergency.Target, user: str) -> None:
     """A department removes its own posts; the administrators any. Others are refused: each removal uses one of
     the day's ten deletions, which an emergency may need."""
-    heads = [head for slug in departments(policy, target.post) for head in policy.department(slug).heads]  # type: ignore[union-attr]
+    department = policy.department_of(target.post)
+    heads = department.heads if department else ()
     administrators = policy.members("administrator")
     if user not in (*heads, *administrators):
         raise GzhError(_MAY_WITHDRAW(user=user, title=target.title, heads=policy.names(heads),
@@ -95,13 +96,6 @@ def check_reserve(ledger: Ledger, today: dt.date) -> None:
     count = emergency.deletions_today(ledger, today)
     if emergency.DELETES_PER_DAY - EMERGENCY_RESERVE <= count < emergency.DELETES_PER_DAY:
         raise GzhError(_RESERVED(count=count, reserve=EMERGENCY_RESERVE, limit=emergency.DELETES_PER_DAY))
-
-
-
-def departments(policy: Policy, post: str) -> list[str]:
-    """The department whose folder holds the post, as notifications name it (none for an unknown article)."""
-    department = policy.department_of(post)
-    return [department.slug] if department else []
 
 
 def notice(target: emergency.Target, reason: str, when: dt.datetime) -> Notice:
@@ -122,13 +116,14 @@ def republish_notice(restored: "Restore", article_id: str, url: str, when: dt.da
 def tell(policy: Policy, ledger: Ledger, post: str, notice: Notice) -> str:
     """Tell the post's department and the administrators, once per notice; never the leaders (a routine
     removal or restore is not Art. 9). Returns what to print: who was told, or who to tell by hand."""
-    slugs = departments(policy, post)
+    department = policy.department_of(post)  # none for an article the pipeline never published
     administrators = policy.members("administrator")
-    names = [_DEPARTMENT(name=department.name) for department in map(policy.department, slugs) if department]
-    recipients = "、".join(filter(None, [*names, policy.names(administrators)]))
+    group = _DEPARTMENT(name=department.name) if department else ""
+    recipients = "、".join(filter(None, [group, policy.names(administrators)]))
     if policy.notifications is None:
         return _NOT_TOLD(recipients=recipients) + "\n"
-    warnings = notify.notify(policy, notice, departments=slugs, people=administrators, ledger=ledger)
+    warnings = notify.notify(policy, notice, departments=[department.slug] if department else [], people=administrators,
+                             ledger=ledger)
     return _TOLD(recipients=recipients) + "\n" + notify.warning_text(warnings)
 
 
