@@ -96,13 +96,11 @@ def open_issues(events: Iterable[Event]) -> dict[str, Tracked]:
         known = tracked.get(key)
         if data.get("closed"):
             tracked.pop(key, None)
-        elif known is not None and data.get("due", known.due) != known.due:
-            # a new deadline (a department's earliest waiting comment was answered): escalated again only if missed
-            tracked[key] = dataclasses.replace(known, issue=int(data.get("issue") or known.issue), due=data["due"],
-                                               escalated=False)
         elif known is not None:
-            tracked[key] = dataclasses.replace(known, issue=int(data.get("issue") or known.issue),
-                                               escalated=known.escalated or bool(data.get("escalated")))
+            # a new deadline (a department's earliest waiting comment was answered): escalated again only if missed
+            moved = data.get("due", known.due) != known.due
+            tracked[key] = dataclasses.replace(known, issue=int(data.get("issue") or known.issue), due=data.get("due", known.due),
+                                               escalated=not moved and (known.escalated or bool(data.get("escalated"))))
         elif "first_seen" in data:
             tracked[key] = Tracked(key, int(data.get("issue") or 0), data["first_seen"], data["due"],
                                    data.get("seen_at") or data["first_seen"], event.post, data.get("kind", ""))
@@ -138,32 +136,33 @@ def sync(forge: forge_module.Forge | None, ledger: Ledger, policy: Policy, findi
     """
     now = clock.now(today)
     current = {f"{scope}/{finding.key}": finding for finding in findings}
-    tracked = {key: item for key, item in open_issues(ledger.events).items() if key.startswith(f"{scope}/")}
+    tracked = _tracked(ledger, scope)
     first = [_seen(key, finding, policy, now) for key, finding in current.items() if key not in tracked]
     moved = [Event(Kind.FINDING, finding.post, data={"key": key, "issue": tracked[key].issue, "due": finding.due})
              for key, finding in current.items() if key in tracked and finding.due and finding.due != tracked[key].due]
     if first or moved:  # written before the forge is asked: the first-seen time and the due date never slide
         ledger.append(*first, *moved)
-        tracked = {key: item for key, item in open_issues(ledger.events).items() if key.startswith(f"{scope}/")}
+        tracked = _tracked(ledger, scope)
     step = _Step(forge, policy, today, scope, label)
     failure = ""
-    if forge is not None:
-        try:
+    try:
+        if forge is not None:
             for key, finding in current.items():
                 tracked[key] = step.issue(tracked[key], finding)
-            for key in [key for key in tracked if key not in current]:
-                step.close(tracked.pop(key))
-        except forge_module.ForgeError as error:
-            # The run's report matters more than its issues: what was done is recorded below, so the next run
-            # neither opens an issue twice nor misses one; the rest is simply tried again then.
-            failure = _UNSYNCED(error=str(error)) + "\n"
-    else:
         for key in [key for key in tracked if key not in current]:
             step.close(tracked.pop(key))
+    except forge_module.ForgeError as error:
+        # The run's report matters more than its issues: what was done is recorded below, so the next run
+        # neither opens an issue twice nor misses one; the rest is simply tried again then.
+        failure = _UNSYNCED(error=str(error)) + "\n"
     if step.events:
         ledger.append(*step.events)
     warnings = [warning for key, finding in current.items() for warning in step.announce(ledger, tracked[key], finding)]
     return Synced(step.opened, step.updated, step.closed, step.escalated, failure, tuple(warnings))
+
+
+def _tracked(ledger: Ledger, scope: str) -> dict[str, Tracked]:
+    return {key: item for key, item in open_issues(ledger.events).items() if key.startswith(f"{scope}/")}
 
 
 def _seen(key: str, finding: Finding, policy: Policy, now: dt.datetime) -> Event:
@@ -237,7 +236,6 @@ class _Step:
         self.events.append(Event(Kind.FINDING, item.post, data={"key": item.key, "issue": item.issue, "closed": True,
                                                               "first_seen": item.first_seen, "due": item.due}))
 
-
     def announce(self, ledger: Ledger, item: Tracked, finding: Finding) -> list[str]:
         """The groups' side, each notice once: a serious finding to the leaders at once; the issue to its
         department; a late one to the leader in charge and the management group too."""
@@ -299,7 +297,7 @@ def evidence(ledger: Ledger, item: Tracked) -> emergency.Evidence:
 
 
 def _patrol_findings(ledger: Ledger) -> list[Tracked]:
-    return [item for item in open_issues(ledger.events).values() if item.key.startswith("patrol/")]
+    return list(_tracked(ledger, "patrol").values())
 
 
 def _latest_report(ledger: Ledger) -> dict[str, dict[str, object]]:
