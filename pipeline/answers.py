@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from pipeline import findings, forge as forge_module, inbox
+from pipeline import clock, findings, forge as forge_module, inbox
 from pipeline.checks import check_public_text
 from pipeline.errors import GzhError, UsageError
 from pipeline.i18n import Text
@@ -127,7 +127,7 @@ def reply(desk: Desk, item: inbox.Comment, text: str, by: str, **recorded: Any) 
              "done_how": desk.syntax.done_how.format(number=item.number)}
     if item.is_message:  # never sent through WeChat: refused before any call, inside the window or past it
         passed = item.window_ends is not None and desk.now > item.window_ends
-        raise GzhError((_CLOSED_WINDOW if passed else _MESSAGE)(ends=inbox.minute(item.window_ends), **retry))
+        raise GzhError((_CLOSED_WINDOW if passed else _MESSAGE)(ends=clock.minute(item.window_ends), **retry))
     problems = check_public_text(desk.root, desk.policy, text)
     if problems:
         raise GzhError(_REFUSED(again=desk.syntax.again.format(number=item.number), problems="\n".join(problems)))

@@ -20,6 +20,11 @@ def now(today: dt.date | None = None) -> dt.datetime:
     return current if today is None else dt.datetime.combine(today, current.timetz())
 
 
+def minute(moment: dt.datetime | None) -> str:
+    """A time as messages and records show it, to the minute ("—" for none)."""
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
 def is_working_day(day: dt.date) -> bool:
     try:
         return chinese_calendar.is_workday(day)

@@ -236,7 +236,7 @@ def _local(stamp: str) -> dt.datetime:
 
 def minute(stamp: str) -> str:
     """An event's time as people read it: Beijing, to the minute."""
-    return _local(stamp).strftime("%Y-%m-%d %H:%M")
+    return clock.minute(_local(stamp))
 
 
 def incident_id(now: dt.datetime, target: Target, events: Iterable[Event]) -> str:
@@ -269,12 +269,12 @@ def new_incident(policy: Policy, events: Iterable[Event], target: Target, now: d
                  evidence: Evidence | None) -> Opening:
     incident = incident_id(now, target, events)
     return Opening(incident, f"incidents/{incident}.md", report_due(policy, now),
-                   evidence.seen_at if evidence else now.strftime("%Y-%m-%d %H:%M"))
+                   evidence.seen_at if evidence else clock.minute(now))
 
 
 def report_due(policy: Policy, now: dt.datetime) -> str:
     """When the written report is due (Art. 9(3))."""
-    return (now + dt.timedelta(hours=policy.report_hours)).strftime("%Y-%m-%d %H:%M")
+    return clock.minute(now + dt.timedelta(hours=policy.report_hours))
 
 
 def record(incident: str, target: Target, reason: str, policy: Policy, now: dt.datetime, detected: str,
@@ -282,7 +282,7 @@ def record(incident: str, target: Target, reason: str, policy: Policy, now: dt.d
     """The incident record (Art. 9(2): keep the records): opened by a takedown (its `deletion`) or without one."""
     due = report_due(policy, now)
     notified = "、".join(f"{policy.person(user).name}（@{user}）" for user in leaders(policy, now.date()))
-    when = now.strftime("%Y-%m-%d %H:%M")
+    when = clock.minute(now)
     return _RECORD(incident=incident, reason=reason, title=target.title, url=target.url or "—", detected=detected,
                    when=when, acted=when if deletion else _NOT_YET(), who=actor(), notified=notified, due=due,
                    step=_STEPS[deletion]() if deletion else _OPENED(reason=reason), evidence=_evidence(evidence))
@@ -298,7 +298,7 @@ def _evidence(evidence: Evidence | None) -> str:
 
 def with_takedown(text: str, now: dt.datetime, deletion: Deletion) -> str:
     """An incident opened without a takedown, the article now deleted: the time and the step added."""
-    when = now.strftime("%Y-%m-%d %H:%M")
+    when = clock.minute(now)
     return (text.replace(f"| 处置时间 | {_NOT_YET()} |", f"| 处置时间 | {when} |", 1)
             .replace("\n\n## 书面报告\n", f"\n- {when}　{_STEPS[deletion]()}\n\n## 书面报告\n", 1))
 
@@ -318,7 +318,7 @@ class Takedown:
 def notice(takedown: Takedown, link: str, *, opened: bool = False) -> Notice:
     """The takedown, or an incident `opened` without one, as the management group's and the leaders' groups
     read it (once per incident and kind)."""
-    values = {"when": takedown.when.strftime("%Y-%m-%d %H:%M"), "reason": plain(takedown.reason), "who": actor(),
+    values = {"when": clock.minute(takedown.when), "reason": plain(takedown.reason), "who": actor(),
               "record": takedown.record}
     title, lines = (OPENED_TITLE, _OPENED_LINES) if opened else (_NOTICE_TITLE, _NOTICE_LINES)
     return Notice(f"{'incident' if opened else 'takedown'}:{takedown.incident}", title(title=takedown.target.title),
@@ -329,11 +329,11 @@ def forge_body(takedown: Takedown, mentions: str, *, opened: bool = False) -> st
     target = takedown.target
     return (_OPENED_BODY if opened else NOTIFY_BODY)(
         mentions=mentions, title=target.title, url=target.url or "—", reason=takedown.reason,
-        when=takedown.when.strftime("%Y-%m-%d %H:%M"), who=actor(), record=takedown.record, due=takedown.due)
+        when=clock.minute(takedown.when), who=actor(), record=takedown.record, due=takedown.due)
 
 
 def closing(summary: str, now: dt.datetime) -> str:
-    return _CLOSING(when=now.strftime("%Y-%m-%d %H:%M"), who=actor(), summary=summary)
+    return _CLOSING(when=clock.minute(now), who=actor(), summary=summary)
 
 
 @dataclass(frozen=True)
@@ -390,10 +390,10 @@ def incident(ledger: Ledger, reference: str, *, open_only: bool = False) -> Inci
 
 def with_report(text: str, report: str, now: dt.datetime) -> str:
     """The record with the written report in place of its placeholder (Art. 9(3)); a later one is added below."""
-    filed = _FILED(report=report.strip(), who=actor(), when=now.strftime("%Y-%m-%d %H:%M"))
+    filed = _FILED(report=report.strip(), who=actor(), when=clock.minute(now))
     if PLACEHOLDER in text:
         return text.replace(PLACEHOLDER, filed)
-    return text + _FURTHER(when=now.strftime("%Y-%m-%d %H:%M")) + filed
+    return text + _FURTHER(when=clock.minute(now)) + filed
 
 
 def takedown_event(target: Target, reason: str, deletion: Deletion, incident_id: str = "") -> Event:
@@ -424,4 +424,4 @@ def manual_notice(target: Target, reason: str, now: dt.datetime, link: str) -> N
 
 def manual_body(target: Target, reason: str, now: dt.datetime, mentions: str) -> str:
     return _MANUAL_BODY(mentions=mentions, count=DELETES_PER_DAY, title=target.title, url=target.url or "—",
-                        reason=reason, who=actor(), when=now.strftime("%Y-%m-%d %H:%M"), target=target.post or target.url)
+                        reason=reason, who=actor(), when=clock.minute(now), target=target.post or target.url)

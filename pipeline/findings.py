@@ -168,7 +168,7 @@ def _tracked(ledger: Ledger, scope: str) -> dict[str, Tracked]:
 def _seen(key: str, finding: Finding, policy: Policy, now: dt.datetime) -> Event:
     due = finding.due or (now.date() + dt.timedelta(days=policy.due_days)).isoformat()
     return Event(Kind.FINDING, finding.post, data={"key": key, "issue": 0, "first_seen": now.date().isoformat(),
-                                                   "seen_at": now.strftime("%Y-%m-%d %H:%M"), "due": due,
+                                                   "seen_at": clock.minute(now), "due": due,
                                                    "kind": finding.kind, "severity": finding.severity})
 
 

@@ -16,9 +16,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
+from pipeline import clock, notify
 from pipeline.clock import add_working_days
 from pipeline.i18n import Text
-from pipeline import notify
 from pipeline.ledger import Event, Kind, Ledger, fold
 from pipeline.notify import Notice, plain
 from pipeline.patrol import Finding
@@ -222,15 +222,11 @@ def same_text(twins: tuple[Comment, ...]) -> str:
     return _SAME(count=len(twins), numbers="、".join(f"#{twin.number}" for twin in twins)) if len(twins) > 1 else ""
 
 
-def minute(moment: dt.datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
-
-
 def window(item: Comment, now: dt.datetime) -> str:
     """A message's answering window (comments have none): open until when, or closed."""
     if item.window_ends is None:
         return ""
-    return (_WINDOW if now <= item.window_ends else _WINDOW_PASSED)(ends=minute(item.window_ends))
+    return (_WINDOW if now <= item.window_ends else _WINDOW_PASSED)(ends=clock.minute(item.window_ends))
 
 
 def department_findings(items: Iterable[Comment], policy: Policy, now: dt.datetime) -> list[Finding]:
@@ -258,7 +254,7 @@ def issue_body(policy: Policy, waiting: list[Comment], owner: str, now: dt.datet
     parts = [_ISSUE_HEAD(owner=owner, count=len(waiting))]
     for first, twins in groups[:LISTED]:
         late = _CEILING_NOTE() if first.beyond_ceiling(today) else _LATE() if first.late(today) else ""
-        lines = [_ISSUE_ITEM(number=first.number, title=notify.inert(first.title), when=minute(first.created),
+        lines = [_ISSUE_ITEM(number=first.number, title=notify.inert(first.title), when=clock.minute(first.created),
                              due=first.due.isoformat(), late=late, window=window(first, now)),
                  f"> {notify.inert(first.content[:300])}"]
         told = [owner_name(policy, slug) for slug in first.told]
@@ -272,10 +268,10 @@ def issue_body(policy: Policy, waiting: list[Comment], owner: str, now: dt.datet
 
 def notice(item: Comment, link: str = "") -> Notice:
     """What the owner department of a comment or message is told in its group, once."""
-    when = item.created.strftime("%Y-%m-%d %H:%M")
+    when = clock.minute(item.created)
     if item.is_message:
         lines = (_NOTICE_MESSAGE_WHERE(when=when, number=item.number), f"> {plain(redact(item.content)[:300])}",
-                 _NOTICE_DONE(ends=minute(item.window_ends), number=item.number))
+                 _NOTICE_DONE(ends=clock.minute(item.window_ends), number=item.number))
     else:
         lines = (_NOTICE_WHERE(title=plain(item.title), when=when, number=item.number), f"> {plain(redact(item.content)[:300])}",
                  _NOTICE_REPLY(number=item.number))

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from pipeline import posts, render
+from pipeline import clock, posts, render
 from pipeline.checks import check_post
 from pipeline.i18n import Text
 from pipeline.ledger import Event, Kind, Phase, PostState, Status, fold
@@ -275,7 +275,7 @@ def _overdue(root: Path, states: dict[str, PostState], today: dt.date) -> list[F
         post = posts.load_post(file, root)
         if post.meta and post.meta.publish_at and post.meta.publish_at < now - dt.timedelta(hours=1):
             findings.append(_finding("overdue", f"overdue:{bundle}", "warn", post.meta.title, "", bundle,
-                                     when=post.meta.publish_at.strftime("%Y-%m-%d %H:%M")))
+                                     when=clock.minute(post.meta.publish_at)))
     return findings
 
 

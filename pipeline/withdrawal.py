@@ -19,7 +19,7 @@ from pathlib import Path
 
 from markupsafe import escape
 
-from pipeline import emergency, notify, posts
+from pipeline import clock, emergency, notify, posts
 from pipeline.checks import check_public_text
 from pipeline.errors import GzhError
 from pipeline.i18n import Text
@@ -100,14 +100,14 @@ def check_reserve(ledger: Ledger, today: dt.date) -> None:
 
 def notice(target: emergency.Target, reason: str, when: dt.datetime) -> Notice:
     """The withdrawal as the department's group and the administrators read it (once per article)."""
-    values = {"when": when.strftime("%Y-%m-%d %H:%M"), "reason": plain(reason), "who": actor()}
+    values = {"when": clock.minute(when), "reason": plain(reason), "who": actor()}
     return Notice(f"withdraw:{target.article_id}", _NOTICE_TITLE(title=target.title), tuple(line(**values) for line in _NOTICE_LINES),
                   target.url)
 
 
 def republish_notice(restored: "Restore", article_id: str, url: str, when: dt.datetime) -> Notice:
     """The restored article as the department's group and the administrators read it (once per new article)."""
-    values = {"when": when.strftime("%Y-%m-%d %H:%M"), "note": plain(restored.note), "who": actor(),
+    values = {"when": clock.minute(when), "note": plain(restored.note), "who": actor(),
               "previous": restored.previous_url or "—"}
     return Notice(f"republish:{article_id}", _REPUBLISH_TITLE(title=restored.title),
                   tuple(line(**values) for line in _REPUBLISH_LINES), url)

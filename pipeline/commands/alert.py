@@ -8,13 +8,11 @@ comment instead of another issue.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 
-from pipeline import forge as forge_module, output
+from pipeline import clock, forge as forge_module, output
 from pipeline.i18n import Text
 from pipeline.policy import load_repository_policy
-from pipeline.posts import BEIJING
 
 _WORKFLOW = Text("工作流名称", "workflow name")
 _RUN_URL = Text("运行记录的链接", "link to the run")
@@ -50,6 +48,6 @@ def alert_failure_command(root: Path, workflow: str, run_url: str) -> int:
         body = _BODY(mentions=" ".join(f"@{user}" for user in administrators), workflow=workflow, url=run_url or "—")
         number = forge.create_issue(title, body, list(administrators))
     else:
-        forge.comment_issue(number, _AGAIN(when=dt.datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M"), url=run_url or "—"))
+        forge.comment_issue(number, _AGAIN(when=clock.minute(clock.now()), url=run_url or "—"))
     output.write(_FILED(number=number) + "\n")
     return 0

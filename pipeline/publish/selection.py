@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from pipeline import assets, posts, selection
+from pipeline import assets, clock, posts, selection
 from pipeline.checks import Severity, check_post
 from pipeline.i18n import Text
 from pipeline.ledger import Event, Kind, Ledger, PostState, Status, fold
@@ -97,7 +97,7 @@ class Selector:
             if not self.dry_run and state.status != Status.SCHEDULED:
                 self.ledger.append(Event(Kind.SCHEDULED, post.bundle, data={"version": version,
                                                                           "at": post.meta.publish_at.isoformat()}))
-            return Outcome(post.bundle, title, Result.SCHEDULED, _SCHEDULED(when=post.meta.publish_at.strftime("%Y-%m-%d %H:%M")))
+            return Outcome(post.bundle, title, Result.SCHEDULED, _SCHEDULED(when=clock.minute(post.meta.publish_at)))
         return None
 
     def approvers(self, post: Post) -> dict[str, Any]:
