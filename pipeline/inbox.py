@@ -217,6 +217,19 @@ def grouped(items: Iterable[Comment]) -> list[tuple[Comment, tuple[Comment, ...]
     return [(group[0], tuple(group)) for group in groups.values()]
 
 
+def by_owner(items: Iterable[Comment]) -> dict[str, list[Comment]]:
+    """The waiting items per owner department ("" for the administrators), in order of arrival."""
+    owners: dict[str, list[Comment]] = {}
+    for item in (item for item in items if item.waiting):
+        owners.setdefault(item.owner, []).append(item)
+    return owners
+
+
+def told_names(policy: Policy, item: Comment) -> str:
+    """The other departments told of an item, by name ("" when none)."""
+    return "、".join(owner_name(policy, slug) for slug in item.told)
+
+
 def same_text(twins: tuple[Comment, ...]) -> str:
     """"同样的留言 3 条：#3、#7、#9", or "" for a text said once."""
     return _SAME(count=len(twins), numbers="、".join(f"#{twin.number}" for twin in twins)) if len(twins) > 1 else ""
@@ -233,11 +246,8 @@ def department_findings(items: Iterable[Comment], policy: Policy, now: dt.dateti
     """One finding per department with items waiting (its forge issue): due on the earliest reply
     date, failing once any item waits over 3 months."""
     today = now.date()
-    owners: dict[str, list[Comment]] = {}
-    for item in (item for item in items if item.waiting):
-        owners.setdefault(item.owner, []).append(item)
     findings = []
-    for slug, waiting in owners.items():
+    for slug, waiting in by_owner(items).items():
         name = owner_name(policy, slug)
         findings.append(Finding(
             f"department:{slug or ADMINISTRATORS}", "inbox", "fail" if any(item.beyond_ceiling(today) for item in waiting) else "warn",
@@ -257,8 +267,8 @@ def issue_body(policy: Policy, waiting: list[Comment], owner: str, now: dt.datet
         lines = [_ISSUE_ITEM(number=first.number, title=notify.inert(first.title), when=clock.minute(first.created),
                              due=first.due.isoformat(), late=late, window=window(first, now)),
                  f"> {notify.inert(first.content[:300])}"]
-        told = [owner_name(policy, slug) for slug in first.told]
-        lines += [text for text in (same_text(twins), _TOLD(departments="、".join(told)) if told else "") if text]
+        told = told_names(policy, first)
+        lines += [text for text in (same_text(twins), _TOLD(departments=told) if told else "") if text]
         parts.append("\n".join(lines))
     if len(groups) > LISTED:
         parts.append(_MORE(count=sum(len(twins) for _, twins in groups[LISTED:])))

@@ -102,16 +102,13 @@ def _report(policy: Policy, items: list[inbox.Comment], now: dt.datetime) -> str
     today = now.date()
     waiting = [item for item in items if item.waiting]
     lines = [_HEADER(date=today.isoformat(), total=len(items), open=len(waiting), late=sum(item.late(today) for item in waiting))]
-    owners: dict[str, list[inbox.Comment]] = {}
-    for item in waiting:
-        owners.setdefault(item.owner, []).append(item)
-    for slug, group in owners.items():
+    for slug, group in inbox.by_owner(waiting).items():
         lines += ["", _DEPARTMENT(name=inbox.owner_name(policy, slug), count=len(group))]
         for first, twins in inbox.grouped(group):
             lines.append(_ITEM(number=first.number, title=first.title, when=first.created.strftime("%m-%d %H:%M"),
                                content=first.content[:60], due=first.due.isoformat(),
                                late=_LATE() if first.late(today) else "", window=inbox.window(first, now)))
-            told = "、".join(inbox.owner_name(policy, department) for department in first.told)
+            told = inbox.told_names(policy, first)
             lines += [_EXTRA(text=extra) for extra in (inbox.same_text(twins), _TOLD(departments=told) if told else "") if extra]
     return "\n".join(lines) + "\n\n"
 
