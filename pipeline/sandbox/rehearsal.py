@@ -8,7 +8,6 @@ not on loopback is the real account (or its relay), which a rehearsal must never
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import secrets
@@ -21,6 +20,7 @@ from typing import Any, Mapping
 from urllib.parse import urlencode, urlsplit
 
 from wechatpy.crypto import WeChatCrypto
+from wechatpy.utils import WeChatSigner
 
 from pipeline.connect import loopback
 from pipeline.errors import GzhError, UsageError
@@ -115,8 +115,9 @@ def push_message(url: str, token: str, message: Message, crypto: WeChatCrypto | 
     EncodingAESKey and signed again (msg_signature). The server's (status, body)."""
     timestamp, nonce = str(int(time.time())), secrets.token_hex(8)
     body = message.xml(message.msg_id or secrets.randbelow(2**63 - 1) + 1, timestamp)
-    query = {"signature": hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode("utf-8")).hexdigest(),
-             "timestamp": timestamp, "nonce": nonce, "openid": message.openid}
+    signer = WeChatSigner()
+    signer.add_data(token, timestamp, nonce)
+    query = {"signature": signer.signature, "timestamp": timestamp, "nonce": nonce, "openid": message.openid}
     if crypto is not None:
         body = crypto.encrypt_message(body, nonce, timestamp)
         query.update(encrypt_type="aes",
