@@ -20,9 +20,12 @@ def now(today: dt.date | None = None) -> dt.datetime:
     return current if today is None else dt.datetime.combine(today, current.timetz())
 
 
+MINUTE = "%Y-%m-%d %H:%M"  # how people read and type a time: to the minute, Beijing
+
+
 def minute(moment: dt.datetime | None) -> str:
     """A time as messages and records show it, to the minute ("—" for none)."""
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
+    return moment.strftime(MINUTE) if moment else "—"
 
 
 def is_working_day(day: dt.date) -> bool:

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pipeline import cli, emergency, output
+from pipeline import cli, clock, emergency, output
 from pipeline.callback import PORT as CALLBACK_PORT, safe_mode
 from pipeline.connect import SANDBOX_DIR, SANDBOX_PORT, ledger_branch
 from pipeline.errors import GzhError
@@ -20,7 +20,6 @@ from pipeline.sandbox import SANDBOX_APPID, SANDBOX_SECRET, Sandbox, rehearsal
 from pipeline.sandbox.server import ENDPOINTS
 from pipeline.wechat import Credentials
 
-AT_FORMAT = "%Y-%m-%d %H:%M"
 DEFAULT_OPENID = "o-follower"
 
 _SERVE = Text("启动本地微信沙盒", "start the local WeChat sandbox")
@@ -124,7 +123,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _at(value: str) -> dt.datetime:
     try:
-        return dt.datetime.strptime(value, AT_FORMAT).replace(tzinfo=BEIJING)
+        return dt.datetime.strptime(value, clock.MINUTE).replace(tzinfo=BEIJING)
     except ValueError:
         raise argparse.ArgumentTypeError(_BAD_AT(value=value)) from None
 
@@ -218,4 +217,4 @@ def _target(root: Path, url: str, target: str) -> emergency.Target:
 
 
 def _when(at: dt.datetime | None) -> str:
-    return (at or dt.datetime.now(BEIJING)).strftime(AT_FORMAT)
+    return clock.minute(at or clock.now())
