@@ -20,7 +20,7 @@ from pipeline.sandbox import SANDBOX_APPID, SANDBOX_SECRET, Sandbox, rehearsal
 from pipeline.sandbox.server import ENDPOINTS
 from pipeline.wechat import Credentials
 
-DEFAULT_OPENID = "o-follower"
+DEFAULT_OPENID = rehearsal.DEFAULT_OPENID
 
 _SERVE = Text("启动本地微信沙盒", "start the local WeChat sandbox")
 _STATE = Text("沙盒状态文件夹（默认 {folder}）", "sandbox state folder")

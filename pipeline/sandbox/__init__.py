@@ -61,7 +61,7 @@ class Sandbox:
         """A rehearsal control over HTTP, as a separate process would send it."""
         return rehearsal.control(self.url, action, data or {})
 
-    def push_message(self, url: str, token: str, content: str, *, openid: str = "o-follower", msg_id: int = 1,
+    def push_message(self, url: str, token: str, content: str, *, openid: str = rehearsal.DEFAULT_OPENID, msg_id: int = 1,
                      aes_key: str = "") -> tuple[int, str]:
         """What WeChat does when a follower writes to the account: a signed (optionally encrypted) push."""
         crypto = WeChatCrypto(token, aes_key, SANDBOX_APPID) if aes_key else None

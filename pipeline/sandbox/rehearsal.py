@@ -27,6 +27,7 @@ from pipeline.errors import GzhError, UsageError
 from pipeline.i18n import Text
 
 TIMEOUT = 10.0
+DEFAULT_OPENID = "o-follower"  # the follower a rehearsal speaks as, unless told another
 
 _NOT_LOCAL = Text("WECHAT_API_BASE 是 {base}，不是本机的沙盒：演练命令只驱动本机运行的 gzh sandbox serve。"
                   "请把它设为沙盒启动时显示的地址（例如 http://127.0.0.1:8765/cgi-bin/），或者不设置它（默认端口 8765）",
@@ -93,7 +94,7 @@ class Message:
     """A follower's text message as WeChat pushes it to the account's server."""
 
     content: str
-    openid: str = "o-follower"
+    openid: str = DEFAULT_OPENID
     msg_id: int = 0                          # WeChat's 64-bit MsgId; 0 draws a new one
     create_time: dt.datetime | None = None   # when the follower wrote it; None is now
 
